@@ -1,0 +1,106 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { once } from 'node:events';
+
+/** The well-known development account every Azurite accepts. */
+const devAccount = 'devstoreaccount1';
+const devKey = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+
+export interface RunningAzurite {
+  readonly tablePort: number;
+  /** A connection string for the table endpoint of this Azurite. */
+  readonly connectionString: string;
+  stop(): Promise<void>;
+}
+
+export interface AzuriteOptions {
+  /** Folder for the data; without it the data lives in memory and goes with the process. */
+  readonly location?: string;
+  /** Table port; 0 or absent picks a free one. */
+  readonly tablePort?: number;
+  /** Start blob and queue too, on their default ports (what `func start` needs for timers). */
+  readonly allServices?: boolean;
+  readonly startTimeoutMs?: number;
+}
+
+export function tableConnectionString(port: number): string {
+  return (
+    `DefaultEndpointsProtocol=http;AccountName=${devAccount};AccountKey=${devKey};` +
+    `TableEndpoint=http://127.0.0.1:${port}/${devAccount};`
+  );
+}
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  await once(server, 'close');
+  if (address === null || typeof address === 'string') throw new Error('could not read a free port');
+  return address.port;
+}
+
+export async function startAzurite(options: AzuriteOptions = {}): Promise<RunningAzurite> {
+  const tablePort = options.tablePort || (await freePort());
+  const bin = options.allServices ? 'azurite/dist/src/azurite.js' : 'azurite/dist/src/table/main.js';
+  const args = [
+    require.resolve(bin),
+    '--tableHost', '127.0.0.1',
+    '--tablePort', String(tablePort),
+    '--silent',
+    '--skipApiVersionCheck',
+    '--disableTelemetry',
+    ...(options.allServices ? ['--blobHost', '127.0.0.1', '--queueHost', '127.0.0.1'] : []),
+    ...(options.location ? ['--location', options.location] : ['--inMemoryPersistence']),
+  ];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  await waitForTableService(child, tablePort, options.startTimeoutMs ?? 30_000);
+  return {
+    tablePort,
+    connectionString: tableConnectionString(tablePort),
+    stop: () => stopChild(child),
+  };
+}
+
+async function waitForTableService(child: ChildProcess, port: number, timeoutMs: number): Promise<void> {
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error(`Azurite did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs);
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString();
+      if (output.includes(`Table service successfully started on 127.0.0.1:${port}`) || output.includes(`Table service is successfully listening at http://127.0.0.1:${port}`)) done();
+    };
+    const onExit = (code: number | null): void => fail(new Error(`Azurite exited with code ${code}:\n${output}`));
+    function done(): void {
+      cleanup();
+      resolve();
+    }
+    function fail(error: Error): void {
+      cleanup();
+      child.kill();
+      reject(error);
+    }
+    function cleanup(): void {
+      clearTimeout(timer);
+      child.stdout?.off('data', onData);
+      child.stderr?.off('data', onData);
+      child.off('exit', onExit);
+    }
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.once('exit', onExit);
+  });
+  // Keep draining output so a chatty Azurite never blocks on a full pipe.
+  child.stdout?.resume();
+  child.stderr?.resume();
+}
+
+export async function stopChild(child: ChildProcess, graceMs = 5_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+  await exited;
+  clearTimeout(timer);
+}

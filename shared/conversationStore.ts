@@ -1,0 +1,115 @@
+import type { ConversationReference } from 'botbuilder';
+
+/** Identifies one stored conversation: ids are only unique within a channel. */
+export interface ConversationKey {
+  readonly channelId: string;
+  readonly conversationId: string;
+}
+
+/** A conversation reference as stored, with the columns used for targeting. */
+export interface StoredConversation extends ConversationKey {
+  readonly reference: Partial<ConversationReference>;
+  readonly serviceUrl: string;
+  readonly tenantId: string;
+  readonly userId: string;
+  readonly aadObjectId: string;
+  /** Teams: `personal`, `groupChat` or `channel`; other channels: what they send, often empty. */
+  readonly conversationType: string;
+  readonly updatedAt: Date;
+}
+
+/** Each field narrows the set; values within one field are alternatives. */
+export interface ConversationFilter {
+  readonly conversationIds?: readonly string[];
+  /** Matches the user's channel id or AAD object id. */
+  readonly userIds?: readonly string[];
+  readonly tenantIds?: readonly string[];
+  readonly channelIds?: readonly string[];
+  readonly conversationTypes?: readonly string[];
+}
+
+export interface ConversationPage {
+  readonly items: readonly StoredConversation[];
+  /** Absent on the last page. A page may be empty and still have a token. */
+  readonly continuationToken?: string;
+}
+
+export interface ListOptions {
+  readonly filter?: ConversationFilter;
+  readonly continuationToken?: string;
+  readonly pageSize?: number;
+}
+
+export interface ConversationStore {
+  /** Inserts or replaces: the same conversation is always one entry. */
+  upsert(conversation: StoredConversation): Promise<void>;
+  get(key: ConversationKey): Promise<StoredConversation | undefined>;
+  /** Returns whether something was deleted; deleting a missing key is not an error. */
+  delete(key: ConversationKey): Promise<boolean>;
+  list(options?: ListOptions): Promise<ConversationPage>;
+}
+
+export const defaultPageSize = 500;
+
+/** All pages of a listing, one page in memory at a time. */
+export async function* listAll(
+  store: ConversationStore,
+  filter?: ConversationFilter,
+  pageSize = defaultPageSize,
+): AsyncGenerator<StoredConversation> {
+  let continuationToken: string | undefined;
+  do {
+    const page = await store.list({ filter, continuationToken, pageSize });
+    yield* page.items;
+    continuationToken = page.continuationToken;
+  } while (continuationToken !== undefined);
+}
+
+export function matchesFilter(conversation: StoredConversation, filter: ConversationFilter | undefined): boolean {
+  if (!filter) return true;
+  const allows = (values: readonly string[] | undefined, ...candidates: string[]): boolean =>
+    values === undefined || candidates.some((candidate) => candidate !== '' && values.includes(candidate));
+  return (
+    allows(filter.conversationIds, conversation.conversationId) &&
+    allows(filter.userIds, conversation.userId, conversation.aadObjectId) &&
+    allows(filter.tenantIds, conversation.tenantId) &&
+    allows(filter.channelIds, conversation.channelId) &&
+    allows(filter.conversationTypes, conversation.conversationType)
+  );
+}
+
+export type ReferenceCheck =
+  | { readonly ok: true; readonly conversation: StoredConversation }
+  | { readonly ok: false; readonly reason: string };
+
+/**
+ * Turns a reference into what the store keeps, or says why it cannot be used
+ * for a proactive send later (then it must not be stored).
+ */
+export function toStoredConversation(reference: Partial<ConversationReference>, now = new Date()): ReferenceCheck {
+  const missing: string[] = [];
+  const conversationId = reference.conversation?.id;
+  const channelId = reference.channelId;
+  const serviceUrl = reference.serviceUrl;
+  if (!conversationId) missing.push('conversation.id');
+  if (!serviceUrl) missing.push('serviceUrl');
+  if (!channelId) missing.push('channelId');
+  if (!reference.bot?.id) missing.push('bot.id');
+  if (!conversationId || !serviceUrl || !channelId || missing.length > 0) {
+    return { ok: false, reason: `reference lacks ${missing.join(', ')}` };
+  }
+  return {
+    ok: true,
+    conversation: {
+      channelId,
+      conversationId,
+      serviceUrl,
+      reference,
+      tenantId: reference.conversation?.tenantId ?? '',
+      userId: reference.user?.id ?? '',
+      aadObjectId: reference.user?.aadObjectId ?? '',
+      conversationType: reference.conversation?.conversationType ?? '',
+      updatedAt: now,
+    },
+  };
+}

@@ -1,0 +1,95 @@
+/** Every app setting the product reads, parsed once into a typed, frozen object. */
+
+export type AppType = 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI';
+
+export interface Settings {
+  readonly microsoftAppId: string;
+  readonly microsoftAppPassword: string;
+  readonly microsoftAppType: AppType;
+  readonly microsoftAppTenantId: string;
+  /** Connection string of the table that holds conversation references. */
+  readonly storageConnectionString: string;
+  readonly conversationsTable: string;
+  /** Text sent by `GET /api/notify` and by the timer when no timer message is set. */
+  readonly defaultMessage: string;
+  /** Timer: 6-field NCRONTAB, empty when the timer should do nothing. */
+  readonly notifySchedule: string;
+  readonly timerMessage: string;
+  /** Timer targeting as the JSON of a `target` object, empty for everyone. */
+  readonly timerTarget: string;
+  readonly tenantRatePerSecond: number;
+  readonly conversationRatePerSecond: number;
+  readonly concurrency: number;
+  readonly maxAttempts: number;
+  readonly deadlineSeconds: number;
+  /** Largest outgoing activity, counted as UTF-16 bytes like Teams does. */
+  readonly maxMessageBytes: number;
+}
+
+export class SettingsError extends Error {
+  constructor(readonly setting: string, problem: string) {
+    super(`App setting ${setting} ${problem}`);
+    this.name = 'SettingsError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const appTypes: readonly AppType[] = ['MultiTenant', 'SingleTenant', 'UserAssignedMSI'];
+
+export function loadSettings(env: Env): Settings {
+  const text = (name: string, fallback = ''): string => env[name]?.trim() || fallback;
+
+  const positiveNumber = (name: string, fallback: number, { integer = false } = {}): number => {
+    const raw = text(name);
+    if (raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
+      throw new SettingsError(name, `must be a positive ${integer ? 'integer' : 'number'}, got "${raw}"`);
+    }
+    return value;
+  };
+
+  const appType = text('MicrosoftAppType', 'MultiTenant');
+  if (!appTypes.includes(appType as AppType)) {
+    throw new SettingsError('MicrosoftAppType', `must be one of ${appTypes.join(', ')}, got "${appType}"`);
+  }
+
+  const storageConnectionString = text('CONVERSATIONS_STORAGE_CONNECTION') || text('AzureWebJobsStorage');
+  if (storageConnectionString === '') {
+    throw new SettingsError('AzureWebJobsStorage', 'is missing (use "UseDevelopmentStorage=true" for Azurite)');
+  }
+
+  const conversationsTable = text('CONVERSATIONS_TABLE', 'conversations');
+  if (!/^[A-Za-z][A-Za-z0-9]{2,62}$/.test(conversationsTable)) {
+    throw new SettingsError('CONVERSATIONS_TABLE', `must be 3-63 letters or digits starting with a letter, got "${conversationsTable}"`);
+  }
+
+  const timerTarget = text('NOTIFY_TIMER_TARGET');
+  if (timerTarget !== '') {
+    try {
+      JSON.parse(timerTarget);
+    } catch {
+      throw new SettingsError('NOTIFY_TIMER_TARGET', 'must be a JSON object like {"tenantIds":["..."]}');
+    }
+  }
+
+  return Object.freeze({
+    microsoftAppId: text('MicrosoftAppId'),
+    microsoftAppPassword: text('MicrosoftAppPassword'),
+    microsoftAppType: appType as AppType,
+    microsoftAppTenantId: text('MicrosoftAppTenantId'),
+    storageConnectionString,
+    conversationsTable,
+    defaultMessage: text('NOTIFY_DEFAULT_MESSAGE', 'proactive hello'),
+    notifySchedule: text('NOTIFY_SCHEDULE'),
+    timerMessage: text('NOTIFY_TIMER_MESSAGE'),
+    timerTarget,
+    tenantRatePerSecond: positiveNumber('NOTIFY_TENANT_RATE_PER_SECOND', 50),
+    conversationRatePerSecond: positiveNumber('NOTIFY_CONVERSATION_RATE_PER_SECOND', 7),
+    concurrency: positiveNumber('NOTIFY_CONCURRENCY', 64, { integer: true }),
+    maxAttempts: positiveNumber('NOTIFY_MAX_ATTEMPTS', 5, { integer: true }),
+    deadlineSeconds: positiveNumber('NOTIFY_DEADLINE_SECONDS', 200),
+    maxMessageBytes: positiveNumber('NOTIFY_MAX_MESSAGE_BYTES', 80 * 1024, { integer: true }),
+  });
+}
