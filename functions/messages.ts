@@ -1,0 +1,24 @@
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { handleMessagesRequest } from '../shared/messagesEndpoint';
+import { getServices } from '../shared/services';
+
+/** The bot's messaging endpoint: Bot Service (or the Emulator) posts activities here. */
+export async function messages(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const { adapter, bot } = getServices();
+  const response = await handleMessagesRequest(adapter, bot, {
+    method: request.method,
+    authorization: request.headers.get('authorization') ?? undefined,
+    bodyText: await request.text(),
+  });
+  if (response.status >= 400) context.warn(`messages: answered ${response.status}`, response.body);
+  if (response.body === undefined) return { status: response.status };
+  return typeof response.body === 'string'
+    ? { status: response.status, body: response.body }
+    : { status: response.status, jsonBody: response.body };
+}
+
+app.http('messages', {
+  methods: ['POST'],
+  authLevel: 'anonymous',
+  handler: messages,
+});

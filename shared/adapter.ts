@@ -1,0 +1,46 @@
+import {
+  ActivityEventNames,
+  CloudAdapter,
+  ConfigurationBotFrameworkAuthentication,
+  ConfigurationServiceClientCredentialFactory,
+  type TurnContext,
+} from 'botbuilder';
+import type { ConnectorClientOptions, ServiceClientCredentialsFactory } from 'botframework-connector';
+import type { Logger } from './logger';
+import type { Settings } from './settings';
+
+export interface AdapterOptions {
+  /** Tests replace the credentials (Azure AD cannot be reached here). */
+  readonly credentialsFactory?: ServiceClientCredentialsFactory;
+  readonly connectorClientOptions?: ConnectorClientOptions;
+}
+
+export function createAdapter(settings: Settings, logger: Logger, options: AdapterOptions = {}): CloudAdapter {
+  const credentialsFactory =
+    options.credentialsFactory ??
+    new ConfigurationServiceClientCredentialFactory({
+      MicrosoftAppId: settings.microsoftAppId,
+      MicrosoftAppPassword: settings.microsoftAppPassword,
+      MicrosoftAppType: settings.microsoftAppType,
+      MicrosoftAppTenantId: settings.microsoftAppTenantId,
+    });
+  const authentication = new ConfigurationBotFrameworkAuthentication(
+    { MicrosoftAppId: settings.microsoftAppId, MicrosoftAppTenantId: settings.microsoftAppTenantId },
+    credentialsFactory,
+    undefined,
+    undefined,
+    options.connectorClientOptions,
+  );
+  const adapter = new CloudAdapter(authentication);
+  adapter.onTurnError = async (context: TurnContext, error: Error) => {
+    logger.error(`Unhandled error in bot turn (${context.activity.type}):`, error);
+    // Proactive turns have nobody waiting for an apology; the caller reports the failure.
+    if (context.activity.name === ActivityEventNames.ContinueConversation) throw error;
+    try {
+      await context.sendActivity('Sorry, something went wrong on our side. Please try again later.');
+    } catch (sendError) {
+      logger.error('Could not tell the user about the error:', sendError);
+    }
+  };
+  return adapter;
+}

@@ -1,0 +1,78 @@
+import { ActivityHandler, TurnContext, type ChannelAccount } from 'botbuilder';
+import { toStoredConversation, type ConversationStore } from './conversationStore';
+import type { Logger } from './logger';
+
+export const welcomeText =
+  'Hi! This bot sends you notifications in this conversation. You are subscribed; nothing else to do.';
+export const subscribedText =
+  'You will receive notifications in this conversation. ' +
+  'Help: whoever runs this bot sends them with GET or POST /api/notify on the function app.';
+
+/**
+ * Keeps the conversation store in step with where the bot is installed:
+ * saves the reference when the bot arrives or is written to, forgets it when
+ * the bot is removed.
+ */
+export class NotificationBot extends ActivityHandler {
+  constructor(
+    private readonly store: ConversationStore,
+    private readonly logger: Logger,
+  ) {
+    super();
+
+    this.onMembersAdded(async (context, next) => {
+      if (includesBot(context, context.activity.membersAdded)) await this.subscribe(context);
+      await next();
+    });
+
+    this.onMembersRemoved(async (context, next) => {
+      if (includesBot(context, context.activity.membersRemoved)) await this.unsubscribe(context);
+      await next();
+    });
+
+    // Teams: personal-scope installs and uninstalls. `add-upgrade` keeps the
+    // reference fresh; only a real `remove` forgets it.
+    this.onInstallationUpdate(async (context, next) => {
+      const action = context.activity.action;
+      if (action === 'add' || action === 'add-upgrade') await this.subscribe(context);
+      if (action === 'remove') await this.unsubscribe(context);
+      await next();
+    });
+
+    this.onMessage(async (context, next) => {
+      // Saved on every message: serviceUrl may have changed since the install.
+      await this.save(context);
+      await context.sendActivity(subscribedText);
+      await next();
+    });
+  }
+
+  private async subscribe(context: TurnContext): Promise<void> {
+    const isNew = await this.save(context);
+    if (isNew) await context.sendActivity(welcomeText);
+  }
+
+  /** Returns whether this conversation was not stored before. */
+  private async save(context: TurnContext): Promise<boolean> {
+    const check = toStoredConversation(TurnContext.getConversationReference(context.activity));
+    if (!check.ok) {
+      this.logger.warn(`Conversation reference not stored: ${check.reason} (activity ${context.activity.type})`);
+      return false;
+    }
+    const existing = await this.store.get(check.conversation);
+    await this.store.upsert(check.conversation);
+    return existing === undefined;
+  }
+
+  private async unsubscribe(context: TurnContext): Promise<void> {
+    const { channelId, conversation } = context.activity;
+    if (!channelId || !conversation?.id) return;
+    const deleted = await this.store.delete({ channelId, conversationId: conversation.id });
+    this.logger.log(`Bot removed from conversation ${conversation.id} (${channelId}); reference ${deleted ? 'deleted' : 'was not stored'}`);
+  }
+}
+
+function includesBot(context: TurnContext, members: ChannelAccount[] | undefined): boolean {
+  const botId = context.activity.recipient?.id;
+  return botId !== undefined && (members ?? []).some((member) => member.id === botId);
+}
