@@ -1,0 +1,52 @@
+import type { Activity } from 'botbuilder';
+import type { ConversationFilter, ConversationKey } from './conversationStore';
+
+/** One notification to send to every stored conversation that matches the filter. */
+export interface BroadcastRequest {
+  /** The notification id: client-chosen for idempotent retries, generated otherwise. */
+  readonly id: string;
+  /** What each conversation receives (text and/or attachments). */
+  readonly activity: Partial<Activity>;
+  readonly filter?: ConversationFilter;
+  /** Present when the caller chose the id: recipients it already holds are skipped, new deliveries are recorded. */
+  readonly ledger?: DeliveryLedger;
+}
+
+/** Remembers who already got a notification, so a retried request never sends twice. */
+export interface DeliveryLedger {
+  wasDelivered(key: ConversationKey): Promise<boolean>;
+  recordDelivered(key: ConversationKey): Promise<void>;
+}
+
+export interface RecipientFailure {
+  readonly channelId: string;
+  readonly conversationId: string;
+  /** HTTP status from the channel; absent for network errors and timeouts. */
+  readonly status?: number;
+  /** The channel's error code (e.g. `ConversationNotFound`), or our own (`Timeout`, `NetworkError`, `DeadlineExceeded`). */
+  readonly code: string;
+  readonly message: string;
+  readonly attempts: number;
+  /** True when the reference was deleted from the store because the conversation is gone for good. */
+  readonly pruned: boolean;
+}
+
+export interface BroadcastSummary {
+  readonly id: string;
+  /** Stored conversations that matched the filter. */
+  readonly matched: number;
+  readonly sent: number;
+  readonly failed: number;
+  readonly pruned: number;
+  /** Extra attempts made after a retryable failure (429, 5xx, network). */
+  readonly retried: number;
+  /** Recipients skipped because an earlier attempt of the same id already delivered to them. */
+  readonly alreadySent: number;
+  /** Recipients never attempted because the run stopped early or hit its deadline. */
+  readonly notAttempted: number;
+  readonly durationMs: number;
+  /** Set when the whole run stopped early, e.g. the bot's credentials were refused. */
+  readonly stoppedEarly?: string;
+  /** The first failures, capped; `failed` has the full count. */
+  readonly failures: readonly RecipientFailure[];
+}
