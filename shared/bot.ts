@@ -1,4 +1,10 @@
-import { ActivityHandler, TurnContext, type ChannelAccount } from 'botbuilder';
+import {
+  ActivityHandler,
+  TurnContext,
+  type AdaptiveCardInvokeResponse,
+  type AdaptiveCardInvokeValue,
+  type ChannelAccount,
+} from 'botbuilder';
 import { toStoredConversation, type ConversationStore } from './conversationStore';
 import type { Logger } from './logger';
 
@@ -7,6 +13,8 @@ export const welcomeText =
 export const subscribedText =
   'You will receive notifications in this conversation. ' +
   'Help: whoever runs this bot sends them with GET or POST /api/notify on the function app.';
+
+export const cardActionReceivedText = 'Thanks, your response was received.';
 
 /**
  * Keeps the conversation store in step with where the bot is installed:
@@ -45,6 +53,23 @@ export class NotificationBot extends ActivityHandler {
       await context.sendActivity(subscribedText);
       await next();
     });
+  }
+
+  /**
+   * A notification card may carry Action.Execute buttons (e.g. "Acknowledge");
+   * Teams shows an error unless the invoke gets an answer.
+   */
+  protected override async onAdaptiveCardInvoke(
+    context: TurnContext,
+    invokeValue: AdaptiveCardInvokeValue,
+  ): Promise<AdaptiveCardInvokeResponse> {
+    this.logger.log(`Card action "${invokeValue.action.verb}" in conversation ${context.activity.conversation.id}`);
+    // The answer replaces the card the user clicked on.
+    return {
+      statusCode: 200,
+      type: 'application/vnd.microsoft.card.adaptive',
+      value: { type: 'AdaptiveCard', version: '1.4', body: [{ type: 'TextBlock', text: cardActionReceivedText, wrap: true }] },
+    };
   }
 
   private async subscribe(context: TurnContext): Promise<void> {
