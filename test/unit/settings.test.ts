@@ -1,0 +1,38 @@
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { loadSettings, SettingsError } from '../../shared/settings';
+
+const minimal = { AzureWebJobsStorage: 'UseDevelopmentStorage=true' };
+
+describe('loadSettings', () => {
+  it('gives the documented defaults for an empty configuration and freezes the result', () => {
+    const settings = loadSettings(minimal);
+    assert.equal(settings.defaultMessage, 'proactive hello');
+    assert.equal(settings.microsoftAppType, 'MultiTenant');
+    assert.equal(settings.conversationsTable, 'conversations');
+    assert.equal(settings.tenantRatePerSecond, 50);
+    assert.equal(settings.conversationRatePerSecond, 7);
+    assert.equal(settings.maxMessageBytes, 81920);
+    assert.ok(Object.isFrozen(settings));
+  });
+
+  it('prefers the conversation storage override over AzureWebJobsStorage', () => {
+    const settings = loadSettings({ ...minimal, CONVERSATIONS_STORAGE_CONNECTION: 'UseDevelopmentStorage=true;x=1' });
+    assert.equal(settings.storageConnectionString, 'UseDevelopmentStorage=true;x=1');
+  });
+
+  const invalid: [string, Record<string, string>, RegExp][] = [
+    ['a missing storage connection', {}, /AzureWebJobsStorage is missing/],
+    ['an unknown app type', { ...minimal, MicrosoftAppType: 'Personal' }, /MicrosoftAppType must be one of/],
+    ['a rate that is not a number', { ...minimal, NOTIFY_TENANT_RATE_PER_SECOND: 'fast' }, /NOTIFY_TENANT_RATE_PER_SECOND must be a positive number/],
+    ['a fractional concurrency', { ...minimal, NOTIFY_CONCURRENCY: '2.5' }, /NOTIFY_CONCURRENCY must be a positive integer/],
+    ['a zero attempt count', { ...minimal, NOTIFY_MAX_ATTEMPTS: '0' }, /NOTIFY_MAX_ATTEMPTS/],
+    ['a table name with a dash', { ...minimal, CONVERSATIONS_TABLE: 'my-table' }, /CONVERSATIONS_TABLE/],
+    ['a timer target that is not JSON', { ...minimal, NOTIFY_TIMER_TARGET: '{tenantIds' }, /NOTIFY_TIMER_TARGET/],
+  ];
+  for (const [description, env, message] of invalid) {
+    it(`refuses ${description} with an error naming the setting`, () => {
+      assert.throws(() => loadSettings(env), (error: unknown) => error instanceof SettingsError && message.test(error.message));
+    });
+  }
+});
