@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import {
+  listAll,
+  type ConversationFilter,
+  type ConversationStore,
+  type StoredConversation,
+} from '../../shared/conversationStore';
+import { hostileIds } from './hostileIds';
+
+export interface ConversationFields {
+  readonly channelId?: string;
+  readonly tenantId?: string;
+  readonly userId?: string;
+  readonly aadObjectId?: string;
+  readonly conversationType?: string;
+}
+
+/** A stored conversation whose reference carries the same fields, as toStoredConversation makes them. */
+export function conversation(conversationId: string, fields: ConversationFields = {}): StoredConversation {
+  const { channelId = 'msteams', tenantId = 'tenant-1', userId = 'user-1', aadObjectId = 'aad-1', conversationType = 'personal' } = fields;
+  const serviceUrl = 'https://smba.trafficmanager.net/emea/';
+  return {
+    channelId,
+    conversationId,
+    serviceUrl,
+    tenantId,
+    userId,
+    aadObjectId,
+    conversationType,
+    updatedAt: new Date('2026-11-25T10:11:12.345Z'),
+    reference: {
+      activityId: 'f:1234',
+      channelId,
+      serviceUrl,
+      locale: 'en-US',
+      bot: { id: '28:bot-app-id', name: 'Notifier' },
+      user: { id: userId, name: 'Ada', aadObjectId },
+      conversation: { id: conversationId, tenantId, conversationType, isGroup: conversationType !== 'personal', name: '' },
+    },
+  };
+}
+
+async function listIds(store: ConversationStore, filter?: ConversationFilter, pageSize = 3): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const item of listAll(store, filter, pageSize)) ids.push(item.conversationId);
+  return ids.sort();
+}
+
+/** Registers the behaviour every ConversationStore must have; createStore gives each test an empty store. */
+export function conversationStoreContract(createStore: () => ConversationStore): void {
+  test('an upserted conversation reads back with every field intact', async () => {
+    const store = createStore();
+    const stored = conversation('19:abc@thread.tacv2', { conversationType: 'channel', aadObjectId: 'aad-7' });
+    await store.upsert(stored);
+    assert.deepEqual(await store.get(stored), stored);
+  });
+
+  test('getting a conversation that was never stored gives undefined', async () => {
+    const store = createStore();
+    await store.upsert(conversation('present'));
+    assert.equal(await store.get({ channelId: 'msteams', conversationId: 'absent' }), undefined);
+    assert.equal(await store.get({ channelId: 'emulator', conversationId: 'present' }), undefined);
+  });
+
+  test('upserting the same conversation twice keeps one entry holding the latest version', async () => {
+    const store = createStore();
+    await store.upsert(conversation('twice', { tenantId: 'old' }));
+    const latest = conversation('twice', { tenantId: 'new' });
+    await store.upsert(latest);
+    const all = [];
+    for await (const item of listAll(store)) all.push(item);
+    assert.deepEqual(all, [latest]);
+  });
+
+  test('the same conversation id in two channels is two entries', async () => {
+    const store = createStore();
+    await store.upsert(conversation('same', { channelId: 'msteams' }));
+    await store.upsert(conversation('same', { channelId: 'emulator' }));
+    assert.deepEqual(await listIds(store), ['same', 'same']);
+  });
+
+  test('deleting a stored conversation removes it and says so; deleting it again says nothing was deleted', async () => {
+    const store = createStore();
+    const stored = conversation('to-delete');
+    await store.upsert(stored);
+    assert.equal(await store.delete(stored), true);
+    assert.equal(await store.get(stored), undefined);
+    assert.equal(await store.delete(stored), false);
+    assert.deepEqual(await listIds(store), []);
+  });
+
+  test('hostile conversation ids round-trip through upsert, get, list and delete', async () => {
+    const store = createStore();
+    const all = hostileIds.map((id) => conversation(id));
+    for (const item of all) await store.upsert(item);
+    for (const item of all) assert.deepEqual(await store.get(item), item, `get ${JSON.stringify(item.conversationId.slice(0, 40))}`);
+    assert.deepEqual(await listIds(store), [...hostileIds].sort());
+    for (const id of hostileIds) assert.deepEqual(await listIds(store, { conversationIds: [id] }), [id]);
+    for (const item of all) assert.equal(await store.delete(item), true, `delete ${JSON.stringify(item.conversationId.slice(0, 40))}`);
+    assert.deepEqual(await listIds(store), []);
+  });
+
+  test('listing 25 conversations with page size 10 gives 3 pages holding every conversation exactly once', async () => {
+    const store = createStore();
+    const ids = Array.from({ length: 25 }, (_, i) => `conversation-${i}`);
+    for (const id of ids) await store.upsert(conversation(id));
+    const pages: string[][] = [];
+    let continuationToken: string | undefined;
+    do {
+      const page = await store.list({ pageSize: 10, continuationToken });
+      pages.push(page.items.map((item) => item.conversationId));
+      continuationToken = page.continuationToken;
+    } while (continuationToken !== undefined);
+    assert.equal(pages.length, 3);
+    assert.deepEqual(pages.flat().sort(), ids.sort());
+  });
+
+  const fixture: readonly StoredConversation[] = [
+    conversation('c1', { tenantId: 't1', userId: 'u1', aadObjectId: 'a1', conversationType: 'personal' }),
+    conversation('c2', { tenantId: 't1', userId: 'u2', aadObjectId: 'a2', conversationType: 'channel' }),
+    conversation('c3', { tenantId: 't2', userId: 'u1', aadObjectId: '', conversationType: 'groupChat' }),
+    conversation('c4', { channelId: 'emulator', tenantId: '', userId: 'u3', aadObjectId: 'a1', conversationType: '' }),
+    conversation('c5', { channelId: 'slack', tenantId: "o'brien", userId: 'u4', aadObjectId: 'a4', conversationType: 'personal' }),
+  ];
+  const manyTenants = ['t1', ...Array.from({ length: 19 }, (_, i) => `other-tenant-${i}`)];
+  const filterCases: ReadonlyArray<readonly [string, ConversationFilter, readonly string[]]> = [
+    ['filtering by tenant id lists the conversations of that tenant', { tenantIds: ['t1'] }, ['c1', 'c2']],
+    ['filtering by a tenant id containing a quote lists the conversations of that tenant', { tenantIds: ["o'brien"] }, ['c5']],
+    ['filtering by user id matches the channel user id', { userIds: ['u1'] }, ['c1', 'c3']],
+    ['filtering by user id matches the AAD object id', { userIds: ['a1'] }, ['c1', 'c4']],
+    ['filtering by channel id lists the conversations of those channels', { channelIds: ['emulator', 'slack'] }, ['c4', 'c5']],
+    ['filtering by conversation type lists the conversations of that type', { conversationTypes: ['personal'] }, ['c1', 'c5']],
+    ['filtering by conversation id lists those conversations and ignores unknown ids', { conversationIds: ['c2', 'c5', 'missing'] }, ['c2', 'c5']],
+    ['filters on several fields list only the conversations matching all of them', { tenantIds: ['t1', 't2'], channelIds: ['msteams'], userIds: ['u1'] }, ['c1', 'c3']],
+    ['filtering by an empty tenant id matches nothing, not the conversations without a tenant', { tenantIds: [''] }, []],
+    ['filtering by an empty list of user ids matches nothing', { userIds: [] }, []],
+    ['filtering by 20 tenant ids, more than one Azure query may compare, gives the same result as by the one that exists', { tenantIds: manyTenants }, ['c1', 'c2']],
+    ['filtering by 20 tenant ids and a channel gives the same result as by the one tenant that exists', { tenantIds: manyTenants, channelIds: ['msteams'] }, ['c1', 'c2']],
+    ['filtering by 8 user ids and a conversation type lists the conversations matching both', { userIds: ['u1', 'u2', 'u3', 'u4', 'x1', 'x2', 'x3', 'x4'], conversationTypes: ['personal'] }, ['c1', 'c5']],
+  ];
+  for (const [behaviour, filter, expected] of filterCases) {
+    test(behaviour, async () => {
+      const store = createStore();
+      for (const item of fixture) await store.upsert(item);
+      assert.deepEqual(await listIds(store, filter, 2), expected);
+    });
+  }
+}
