@@ -98,6 +98,10 @@ export function toStoredConversation(reference: Partial<ConversationReference>, 
   if (!conversationId || !serviceUrl || !channelId || missing.length > 0) {
     return { ok: false, reason: `reference lacks ${missing.join(', ')}` };
   }
+  // A lone surrogate would escape to the same key as U+FFFD and overwrite another conversation.
+  if (!conversationId.isWellFormed() || !channelId.isWellFormed()) {
+    return { ok: false, reason: 'conversation.id or channelId is not well-formed Unicode' };
+  }
   return {
     ok: true,
     conversation: {

@@ -87,4 +87,11 @@ describe('NotificationBot', () => {
     assert.equal((await store.list()).items.length, 0);
     assert.match(logger.lines('warn').join('\n'), /lacks serviceUrl/);
   });
+
+  it('does not store a conversation whose id is not well-formed Unicode', async () => {
+    const { store, logger, send } = setup();
+    await send({ type: 'message', text: 'hi', conversation: { ...conversation, id: 'a:1\uD800' } });
+    assert.equal((await store.list()).items.length, 0);
+    assert.match(logger.lines('warn').join('\n'), /not well-formed/);
+  });
 });
