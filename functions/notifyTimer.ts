@@ -1,0 +1,49 @@
+import { app, type InvocationContext, type Timer } from '@azure/functions';
+import { notificationDeps, sendNotification } from '../shared/notificationRun';
+import { outcomeBody, summaryLine } from '../shared/notificationSummary';
+import { getServices } from '../shared/services';
+import { planTimerNotification } from '../shared/timerNotification';
+
+/** Reasons already logged for doing nothing: an idle timer says why once per process, not every tick. */
+const loggedIdleReasons = new Set<string>();
+
+/**
+ * Sends NOTIFY_TIMER_MESSAGE (or NOTIFY_DEFAULT_MESSAGE) to the
+ * NOTIFY_TIMER_TARGET conversations (or everyone) on the NOTIFY_SCHEDULE.
+ * An invalid target or message throws, so the failed invocation shows.
+ */
+export async function notifyTimer(timer: Timer, context: InvocationContext): Promise<void> {
+  const services = getServices();
+  const plan = planTimerNotification(services.settings);
+  if (plan.kind === 'idle') {
+    if (!loggedIdleReasons.has(plan.reason)) {
+      loggedIdleReasons.add(plan.reason);
+      context.log(`notifyTimer: ${plan.reason}`);
+    }
+    return;
+  }
+  if (timer.isPastDue) context.warn('notifyTimer: this run is late (past due)');
+
+  const outcome = await sendNotification(notificationDeps(services), {
+    activity: plan.activity,
+    ...(plan.filter === undefined ? {} : { filter: plan.filter }),
+  });
+  switch (outcome.kind) {
+    case 'completed':
+      context.log(`notifyTimer: ${summaryLine(outcome.summary)}`);
+      return;
+    case 'stoppedEarly':
+      context.error(`notifyTimer: ${summaryLine(outcome.summary)}`);
+      return;
+    default: {
+      const body = outcomeBody(outcome);
+      context.error(`notifyTimer: ${'message' in body ? body.message : outcome.kind}`);
+    }
+  }
+}
+
+app.timer('notifyTimer', {
+  schedule: '%NOTIFY_SCHEDULE%',
+  runOnStartup: false,
+  handler: notifyTimer,
+});

@@ -1,0 +1,175 @@
+import type { Activity, Attachment } from 'botbuilder';
+import type { ConversationFilter } from './conversationStore';
+
+/**
+ * The body of `POST /api/notify`, validated:
+ *
+ *   { "id"?: string, "text"?: string, "card"?: object, "target"?: Target }
+ *
+ * Every problem is reported at once, so a client fixes its request in one go.
+ */
+
+export const adaptiveCardContentType = 'application/vnd.microsoft.card.adaptive';
+
+export const conversationTypes = ['personal', 'groupChat', 'channel'] as const;
+
+/** Letters, digits and `. _ : -`, 1 to 128 characters: fits a uuid, a ULID or "release-2026-11-25". */
+export const notificationIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
+
+const bodyFields = ['id', 'text', 'card', 'target'] as const;
+const targetFields = ['conversationIds', 'userIds', 'tenantIds', 'channelIds', 'conversationTypes'] as const;
+
+export interface NotificationRequest {
+  /** Present only when the client chose it; then a retry with the same id never sends twice. */
+  readonly id?: string;
+  readonly activity: Partial<Activity>;
+  readonly filter?: ConversationFilter;
+}
+
+export type Validated<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly errors: readonly string[] };
+
+export interface MessageLimits {
+  /** Largest serialized activity, counted as UTF-16 bytes (settings.maxMessageBytes). */
+  readonly maxMessageBytes: number;
+}
+
+export function parseNotificationRequest(bodyText: string, limits: MessageLimits): Validated<NotificationRequest> {
+  let body: unknown;
+  try {
+    body = JSON.parse(bodyText);
+  } catch {
+    return invalid(bodyText.trim() === '' ? 'The request body is empty; send a JSON object such as {"text":"Hello"}.' : 'The request body is not valid JSON.');
+  }
+  if (!isPlainObject(body)) return invalid('The request body must be a JSON object such as {"text":"Hello"}.');
+
+  const errors: string[] = [];
+  for (const field of Object.keys(body)) {
+    if (!(bodyFields as readonly string[]).includes(field)) {
+      errors.push(`Unknown field "${field}"; the fields are ${bodyFields.join(', ')}.`);
+    }
+  }
+
+  let id: string | undefined;
+  if (body['id'] !== undefined) {
+    if (typeof body['id'] !== 'string') errors.push('"id" must be a string.');
+    else if (!notificationIdPattern.test(body['id'])) {
+      errors.push('"id" must be 1 to 128 characters, each a letter, a digit or one of . _ : -');
+    } else id = body['id'];
+  }
+
+  const message = validateMessage(body['text'], body['card'], 'text', 'card');
+  errors.push(...(message.ok ? [] : message.errors));
+
+  let filter: ConversationFilter | undefined;
+  if (body['target'] !== undefined) {
+    const target = validateTarget(body['target'], 'target');
+    if (target.ok) filter = target.value;
+    else errors.push(...target.errors);
+  }
+
+  if (message.ok) {
+    const size = activityBytes(message.value);
+    if (size > limits.maxMessageBytes) errors.push(tooLarge(size, limits.maxMessageBytes));
+  }
+
+  if (errors.length > 0 || !message.ok) return { ok: false, errors };
+  return {
+    ok: true,
+    value: { activity: message.value, ...(id === undefined ? {} : { id }), ...(filter === undefined ? {} : { filter }) },
+  };
+}
+
+/**
+ * A message activity from text and/or an Adaptive Card; `textName` and
+ * `cardName` name the inputs in the errors.
+ */
+export function validateMessage(text: unknown, card: unknown, textName: string, cardName: string): Validated<Partial<Activity>> {
+  const errors: string[] = [];
+  if (text !== undefined) {
+    if (typeof text !== 'string') errors.push(`"${textName}" must be a string.`);
+    else if (text.trim() === '') errors.push(`"${textName}" must not be blank.`);
+  }
+  if (card !== undefined) {
+    if (!isPlainObject(card)) errors.push(`"${cardName}" must be an Adaptive Card JSON object.`);
+    else if (card['type'] !== 'AdaptiveCard') errors.push(`"${cardName}" must be an Adaptive Card: its "type" must be "AdaptiveCard".`);
+  }
+  if (text === undefined && card === undefined) errors.push(`The message is empty: send "${textName}", "${cardName}" or both.`);
+  if (errors.length > 0) return { ok: false, errors };
+  return { ok: true, value: messageActivity(text as string | undefined, card as Record<string, unknown> | undefined) };
+}
+
+export function messageActivity(text: string | undefined, card?: Record<string, unknown>): Partial<Activity> {
+  const attachments: Attachment[] = card === undefined ? [] : [{ contentType: adaptiveCardContentType, content: card }];
+  return {
+    type: 'message',
+    ...(text === undefined ? {} : { text }),
+    ...(attachments.length === 0 ? {} : { attachments }),
+  };
+}
+
+/**
+ * A `target` object as a ConversationFilter. Each field is a non-empty array
+ * of non-empty strings; at least one field must be given, since a target that
+ * narrows nothing is more likely a mistake than a wish to reach everyone.
+ */
+export function validateTarget(value: unknown, name: string): Validated<ConversationFilter> {
+  if (!isPlainObject(value)) {
+    return invalid(`"${name}" must be a JSON object with any of ${targetFields.join(', ')}.`);
+  }
+  const errors: string[] = [];
+  const filter: Record<string, readonly string[]> = {};
+  for (const field of Object.keys(value)) {
+    if (!(targetFields as readonly string[]).includes(field)) {
+      errors.push(`Unknown field "${name}.${field}"; the fields are ${targetFields.join(', ')}.`);
+    }
+  }
+  for (const field of targetFields) {
+    const values = value[field];
+    if (values === undefined) continue;
+    const path = `${name}.${field}`;
+    if (!Array.isArray(values) || values.length === 0) {
+      errors.push(`"${path}" must be a non-empty array of strings.`);
+      continue;
+    }
+    const bad = values.filter((item) => typeof item !== 'string' || item.trim() === '');
+    if (bad.length > 0) {
+      errors.push(`"${path}" must contain only non-empty strings.`);
+      continue;
+    }
+    const strings = values as string[];
+    if (field === 'conversationTypes') {
+      const unknown = strings.filter((type) => !(conversationTypes as readonly string[]).includes(type));
+      if (unknown.length > 0) {
+        errors.push(`"${path}" accepts ${conversationTypes.join(', ')}; got ${unknown.map((type) => JSON.stringify(type)).join(', ')}.`);
+        continue;
+      }
+    }
+    filter[field] = strings;
+  }
+  if (errors.length === 0 && Object.keys(filter).length === 0) {
+    errors.push(`"${name}" names no recipients: give at least one of ${targetFields.join(', ')}, or leave it out to notify everyone.`);
+  }
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, value: filter };
+}
+
+/**
+ * The size Teams judges: the serialized activity counted as UTF-16, 2 bytes
+ * per code unit (so "é" is 2 bytes and "😀" is 4). Teams answers 413 above
+ * about 100 KB; the reference fields botbuilder adds before sending (ids,
+ * serviceUrl, ...) are a few hundred bytes, well inside the margin below that.
+ */
+export function activityBytes(activity: Partial<Activity>): number {
+  return JSON.stringify(activity).length * 2;
+}
+
+export function tooLarge(size: number, limit: number): string {
+  return `The message is ${size} bytes as Teams counts them (UTF-16, 2 bytes per character); the limit is ${limit}. Shorten the text or the card.`;
+}
+
+function invalid(error: string): { readonly ok: false; readonly errors: readonly string[] } {
+  return { ok: false, errors: [error] };
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import type { BroadcastRequest, BroadcastSummary } from './broadcastTypes';
+import type { DeliveryLedgers } from './deliveryLedgers';
+import type { NotificationRequest } from './notificationRequest';
+import type { Services } from './services';
+import { LedgerUnavailableError, TableDeliveryLedgers } from './tableDeliveryLedger';
+import { StoreUnavailableError } from './tableConversationStore';
+
+/** The delivery engine, as the notify functions use it. */
+export type Broadcast = (request: BroadcastRequest) => Promise<BroadcastSummary>;
+
+/** Ids of the notifications this process is sending right now. */
+export class RunningNotifications {
+  private readonly ids = new Set<string>();
+
+  /** False when the id is already running. */
+  tryStart(id: string): boolean {
+    if (this.ids.has(id)) return false;
+    this.ids.add(id);
+    return true;
+  }
+
+  finish(id: string): void {
+    this.ids.delete(id);
+  }
+}
+
+export interface NotificationDeps {
+  readonly broadcast: Broadcast;
+  readonly ledgers: DeliveryLedgers;
+  readonly running: RunningNotifications;
+}
+
+export type NotificationOutcome =
+  /** Every matched recipient was tried (some may have failed: the summary says which). */
+  | { readonly kind: 'completed'; readonly summary: BroadcastSummary }
+  /** The run gave up before trying everyone, e.g. the bot's credentials were refused. */
+  | { readonly kind: 'stoppedEarly'; readonly summary: BroadcastSummary }
+  /** The same id is being sent by an earlier request that has not finished. */
+  | { readonly kind: 'alreadyRunning'; readonly id: string }
+  /** The conversation table or the ledger could not be reached; nothing or part was sent. */
+  | { readonly kind: 'storageUnavailable'; readonly id: string; readonly message: string };
+
+/**
+ * Sends one notification. With a client-chosen id the run is idempotent:
+ * recipients the ledger already holds are skipped, and a second request with
+ * the same id while the first is running is refused.
+ */
+export async function sendNotification(deps: NotificationDeps, request: NotificationRequest): Promise<NotificationOutcome> {
+  const id = request.id ?? randomUUID();
+  if (!deps.running.tryStart(id)) return { kind: 'alreadyRunning', id };
+  try {
+    const ledger = request.id === undefined ? undefined : await deps.ledgers.open(id);
+    const summary = await deps.broadcast({
+      id,
+      activity: request.activity,
+      ...(request.filter === undefined ? {} : { filter: request.filter }),
+      ...(ledger === undefined ? {} : { ledger }),
+    });
+    return summary.stoppedEarly === undefined ? { kind: 'completed', summary } : { kind: 'stoppedEarly', summary };
+  } catch (error) {
+    if (isStorageOutage(error)) return { kind: 'storageUnavailable', id, message: error.message };
+    throw error;
+  } finally {
+    deps.running.finish(id);
+  }
+}
+
+function isStorageOutage(error: unknown): error is StoreUnavailableError | LedgerUnavailableError {
+  return error instanceof StoreUnavailableError || error instanceof LedgerUnavailableError;
+}
+
+const depsByServices = new WeakMap<Services, NotificationDeps>();
+
+/** The notify functions' dependencies, built once per set of services (so tests that install new services get fresh ones). */
+export function notificationDeps(services: Services): NotificationDeps {
+  let deps = depsByServices.get(services);
+  if (deps === undefined) {
+    deps = {
+      broadcast: engineOf(services),
+      ledgers: new TableDeliveryLedgers(services.settings.storageConnectionString),
+      running: new RunningNotifications(),
+    };
+    depsByServices.set(services, deps);
+  }
+  return deps;
+}
+
+// TODO: replace with services.broadcast once the delivery engine lands in services.ts.
+function engineOf(_services: Services): Broadcast {
+  return async () => {
+    throw new Error('The delivery engine is not wired into services yet');
+  };
+}
