@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { TableClient } from '@azure/data-tables';
+import { freePort, startAzurite, tableConnectionString, type RunningAzurite } from '../../scripts/azurite';
+import type { DeliveryLedgers } from '../../shared/deliveryLedgers';
+import { MemoryDeliveryLedgers } from '../../shared/memoryDeliveryLedgers';
+import { LedgerUnavailableError, TableDeliveryLedgers, deliveryRowKey } from '../../shared/tableDeliveryLedger';
+import { toKey } from '../../shared/conversationKeys';
+
+let azurite: RunningAzurite | undefined;
+before(async () => {
+  azurite = await startAzurite();
+});
+after(async () => {
+  await azurite?.stop();
+});
+
+function connectionString(): string {
+  if (azurite === undefined) throw new Error('Azurite did not start');
+  return azurite.connectionString;
+}
+
+let tables = 0;
+function freshTableName(): string {
+  tables += 1;
+  return `deliveries${tables}`;
+}
+
+const teamsChat = { channelId: 'msteams', conversationId: 'a:1Xyz-personal_chat;messageid=17' };
+const teamsChannel = { channelId: 'msteams', conversationId: '19:abc@thread.tacv2;messageid=1700000000000' };
+const hostile = { channelId: 'web/chat', conversationId: 'a/b\\c#d?e\u0001 é 😀' };
+
+function ledgerContract(create: () => DeliveryLedgers): void {
+  test('a new notification id has delivered to nobody', async () => {
+    const ledger = await create().open('release-1');
+    assert.equal(await ledger.wasDelivered(teamsChat), false);
+  });
+
+  test('a recorded delivery is remembered by a later open of the same id, and only for that id', async () => {
+    const ledgers = create();
+    const first = await ledgers.open('release-2');
+    await first.recordDelivered(teamsChat);
+    assert.equal(await first.wasDelivered(teamsChat), true);
+    assert.equal(await first.wasDelivered(teamsChannel), false);
+
+    const retry = await ledgers.open('release-2');
+    assert.equal(await retry.wasDelivered(teamsChat), true);
+    assert.equal(await retry.wasDelivered(teamsChannel), false);
+    assert.equal(await (await ledgers.open('release-3')).wasDelivered(teamsChat), false);
+  });
+
+  test('recording the same delivery twice is not an error', async () => {
+    const ledger = await create().open('twice');
+    await ledger.recordDelivered(teamsChannel);
+    await ledger.recordDelivered(teamsChannel);
+    assert.equal(await ledger.wasDelivered(teamsChannel), true);
+  });
+
+  test('ids and conversation ids with characters tables forbid work, and the same conversation id in another channel is another recipient', async () => {
+    const ledgers = create();
+    const ledger = await ledgers.open('id:with.dots_and-dashes');
+    await ledger.recordDelivered(hostile);
+    const again = await ledgers.open('id:with.dots_and-dashes');
+    assert.equal(await again.wasDelivered(hostile), true);
+    assert.equal(await again.wasDelivered({ channelId: 'msteams', conversationId: hostile.conversationId }), false);
+  });
+
+  test('a very long conversation id is remembered under a hashed key', async () => {
+    const long = { channelId: 'msteams', conversationId: `19:${'x'.repeat(2000)}@thread.tacv2` };
+    const ledgers = create();
+    await (await ledgers.open('long')).recordDelivered(long);
+    assert.equal(await (await ledgers.open('long')).wasDelivered(long), true);
+    assert.equal(await (await ledgers.open('long')).wasDelivered({ ...long, conversationId: `${long.conversationId}y` }), false);
+  });
+}
+
+describe('MemoryDeliveryLedgers', () => {
+  ledgerContract(() => new MemoryDeliveryLedgers());
+});
+
+describe('TableDeliveryLedgers', () => {
+  ledgerContract(() => new TableDeliveryLedgers(connectionString(), { tableName: freshTableName() }));
+
+  test('creates its table on first use and keeps one row per delivery, partitioned by notification id', async () => {
+    const tableName = freshTableName();
+    const ledgers = new TableDeliveryLedgers(connectionString(), { tableName });
+    const ledger = await ledgers.open('weekly/digest');
+    await ledger.recordDelivered(teamsChat);
+    await ledger.recordDelivered(teamsChannel);
+
+    const client = TableClient.fromConnectionString(connectionString(), tableName, { allowInsecureConnection: true });
+    const rows = [];
+    for await (const row of client.listEntities<{ channelId: string; conversationId: string; deliveredAt: Date }>()) rows.push(row);
+    assert.equal(rows.length, 2);
+    for (const row of rows) {
+      assert.equal(row.partitionKey, toKey('weekly/digest'));
+      assert.equal(row.rowKey, deliveryRowKey(row));
+      assert.ok(row.deliveredAt instanceof Date);
+    }
+    assert.deepEqual(rows.map((row) => row.conversationId).sort(), [teamsChat.conversationId, teamsChannel.conversationId].sort());
+  });
+
+  test('a ledger whose storage does not answer rejects with LedgerUnavailableError', async () => {
+    const ledgers = new TableDeliveryLedgers(tableConnectionString(await freePort()), { tableName: freshTableName(), maxRetries: 0 });
+    await assert.rejects(ledgers.open('any'), (error: unknown) => {
+      assert.ok(error instanceof LedgerUnavailableError);
+      assert.match(error.message, /ECONNREFUSED/);
+      return true;
+    });
+  });
+
+  test('a ledger that could not create its table tries again on the next open', async () => {
+    const port = await freePort();
+    const ledgers = new TableDeliveryLedgers(tableConnectionString(port), { tableName: freshTableName(), maxRetries: 0 });
+    await assert.rejects(ledgers.open('late'), LedgerUnavailableError);
+    const late = await startAzurite({ tablePort: port });
+    try {
+      const ledger = await ledgers.open('late');
+      await ledger.recordDelivered(teamsChat);
+      assert.equal(await (await ledgers.open('late')).wasDelivered(teamsChat), true);
+    } finally {
+      await late.stop();
+    }
+  });
+});
