@@ -1,0 +1,253 @@
+import { createServer, type Server } from 'node:http';
+import { once } from 'node:events';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { describeApp } from './localHostApp';
+import { FunctionsRegistry, installFunctionsCore, type RegisteredFunction } from './localHostCore';
+import { createRequestListener, httpRoute, type HttpRoute, type ManualRunOutcome } from './localHostHttp';
+import { invokeFunction, triggerBinding } from './localHostInvoke';
+import { consoleHostLog, describeError, type HostLog } from './localHostLog';
+import { startTimers, timerTriggerData, type TimerDefinition } from './localHostTimers';
+
+/**
+ * A small stand-in for `func start` where Core Tools cannot be installed: it
+ * provides `@azure/functions-core` to the `@azure/functions` package, loads the
+ * compiled functions named by package.json `main`, and serves them over HTTP
+ * and on their timer schedules, invoking them through the package's own
+ * invocation model.
+ */
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export const defaultPort = 7071;
+
+export interface LocalHostOptions {
+  /** Folder with package.json and host.json; default the current folder (like func). */
+  readonly appRoot?: string;
+  /** Default 7071; 0 picks a free port. */
+  readonly port?: number;
+  /** Default 127.0.0.1 and ::1 (what `localhost` resolves to). */
+  readonly hostnames?: readonly string[];
+  /** App settings; default process.env. */
+  readonly env?: Env;
+  readonly log?: HostLog;
+}
+
+export interface LocalHost {
+  readonly port: number;
+  /** `http://localhost:<port>` */
+  readonly url: string;
+  readonly functionNames: readonly string[];
+  /** Stops timers, runs appTerminate hooks, closes the servers. */
+  close(): Promise<void>;
+}
+
+let registry: FunctionsRegistry | undefined;
+
+export async function startLocalHost(options: LocalHostOptions = {}): Promise<LocalHost> {
+  const appRoot = path.resolve(options.appRoot ?? process.cwd());
+  const env = options.env ?? process.env;
+  const log = options.log ?? consoleHostLog();
+  if (registry !== undefined) throw new Error('the local host runs one app per process');
+  registry = new FunctionsRegistry();
+  const functions = registry;
+  installFunctionsCore(functions, (level, message) => log.write(level, message));
+
+  const app = describeApp(appRoot);
+  for (const file of app.functionFiles) require(file);
+
+  const httpRoutes: HttpRoute[] = [];
+  const timers: TimerDefinition[] = [];
+  const listing = new Map<string, string>();
+  for (const registered of functions.functions.values()) {
+    const name = registered.metadata.name;
+    if (isDisabled(name, env)) {
+      listing.set(name, 'disabled');
+      continue;
+    }
+    const { name: bindingName, type } = triggerBinding(registered);
+    const binding = registered.metadata.bindings[bindingName];
+    if (type.toLowerCase() === 'httptrigger') {
+      httpRoutes.push(httpRoute(registered, app.routePrefix, binding?.route, binding?.methods));
+    } else if (type.toLowerCase() === 'timertrigger') {
+      timers.push({ registered, schedule: binding?.schedule ?? '', runOnStartup: binding?.runOnStartup === true });
+    } else {
+      listing.set(name, `${type} (not triggered by the local host; run it with POST /admin/functions/${name})`);
+    }
+  }
+
+  const inFlight = new Set<Promise<unknown>>();
+  const track = (work: Promise<unknown>): void => {
+    inFlight.add(work);
+    void work.finally(() => inFlight.delete(work));
+  };
+  const runInBackground = (registered: RegisteredFunction, input: string): void => {
+    const isTimer = triggerBinding(registered).type.toLowerCase() === 'timertrigger';
+    track(invokeFunction(functions, log, registered, isTimer ? timerTriggerData() : { string: input }));
+  };
+  const runByHand = (functionName: string, input: string): ManualRunOutcome => {
+    const registered = [...functions.functions.values()].find(
+      (candidate) => candidate.metadata.name.toLowerCase() === functionName.toLowerCase(),
+    );
+    if (registered === undefined || isDisabled(registered.metadata.name, env)) return 'notFound';
+    if (triggerBinding(registered).type.toLowerCase() === 'httptrigger') return 'notRunnableByHand';
+    runInBackground(registered, input);
+    return 'accepted';
+  };
+
+  for (const hook of functions.hooksNamed('appStart')) {
+    await hook({ hookData: functions.appHookData, appHookData: functions.appHookData, functionAppDirectory: appRoot });
+  }
+
+  const listener = createRequestListener({ registry: functions, log, routes: httpRoutes, runByHand });
+  const servers = await listen(listener, options.hostnames ?? ['127.0.0.1', '::1'], options.port ?? defaultPort);
+  const port = servers.port;
+  const url = `http://localhost:${port}`;
+
+  for (const route of httpRoutes) {
+    const methods = route.methods === undefined ? 'GET,POST,PUT,PATCH,DELETE,HEAD,OPTIONS' : [...route.methods].join(',');
+    listing.set(route.registered.metadata.name, `[${methods}] ${url}/${route.template}`);
+  }
+  const runningTimers = startTimers(timers, env, log, async (registered) => {
+    const work = invokeFunction(functions, log, registered, timerTriggerData());
+    track(work);
+    await work;
+  });
+  for (const [name, description] of runningTimers.descriptions) listing.set(name, description);
+
+  log.info(`Local Functions host (no Core Tools) serving ${appRoot}`);
+  console.log(`\nFunctions:\n\n${[...listing].sort(([left], [right]) => left.localeCompare(right)).map(([name, description]) => `\t${name}: ${description}`).join('\n\n')}\n`);
+  log.info(`Host started, listening on ${url} (127.0.0.1 and ::1)`);
+
+  let closing: Promise<void> | undefined;
+  return {
+    port,
+    url,
+    functionNames: [...functions.functions.keys()],
+    close: () => {
+      closing ??= (async () => {
+        runningTimers.stop();
+        await servers.close();
+        // Let running invocations finish, but never wait long for a stuck one.
+        await Promise.race([Promise.allSettled([...inFlight]), delay(5_000, undefined, { ref: false })]);
+        for (const hook of functions.hooksNamed('appTerminate')) {
+          try {
+            await hook({ hookData: functions.appHookData, appHookData: functions.appHookData });
+          } catch (error) {
+            log.error(`appTerminate hook failed: ${describeError(error)}`);
+          }
+        }
+      })();
+      return closing;
+    },
+  };
+}
+
+/** `AzureWebJobs.<name>.Disabled` (or `AzureWebJobs__<name>__Disabled`) set to true or 1. */
+export function isDisabled(functionName: string, env: Env): boolean {
+  const value = env[`AzureWebJobs.${functionName}.Disabled`] ?? env[`AzureWebJobs__${functionName}__Disabled`];
+  return value !== undefined && /^(true|1)$/i.test(value.trim());
+}
+
+/** FUNCTIONS_HTTP_PORT, else PORT, else 7071. */
+export function portFromEnv(env: Env): number {
+  const text = env.FUNCTIONS_HTTP_PORT?.trim() || env.PORT?.trim();
+  if (!text) return defaultPort;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`FUNCTIONS_HTTP_PORT/PORT must be a port number, got "${text}"`);
+  return port;
+}
+
+interface Listening {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+async function listen(listener: ReturnType<typeof createRequestListener>, hostnames: readonly string[], port: number): Promise<Listening> {
+  const servers: Server[] = [];
+  let boundPort = port;
+  for (const [index, hostname] of hostnames.entries()) {
+    const server = createServer(listener);
+    server.keepAliveTimeout = 5_000;
+    try {
+      server.listen(boundPort, hostname);
+      await Promise.race([once(server, 'listening'), once(server, 'error').then(([error]) => Promise.reject(error))]);
+    } catch (error) {
+      // The first address is required; the others (IPv6 localhost) only when the machine has them.
+      if (index === 0) throw error;
+      continue;
+    }
+    const address = server.address();
+    if (address !== null && typeof address !== 'string') boundPort = address.port;
+    servers.push(server);
+  }
+  return {
+    port: boundPort,
+    close: async () => {
+      await Promise.all(
+        servers.map(async (server) => {
+          const closed = once(server, 'close');
+          server.close();
+          server.closeIdleConnections();
+          const forced = setTimeout(() => server.closeAllConnections(), 2_000);
+          await closed;
+          clearTimeout(forced);
+        }),
+      );
+    },
+  };
+}
+
+function parseArguments(argv: readonly string[]): { appRoot?: string; port?: number } {
+  const result: { appRoot?: string; port?: number } = {};
+  for (let index = 0; index < argv.length; index++) {
+    const flag = argv[index];
+    const value = argv[index + 1];
+    if (flag === '--app-root' && value !== undefined) {
+      result.appRoot = value;
+      index++;
+    } else if (flag === '--port' && value !== undefined) {
+      result.port = portFromEnv({ PORT: value });
+      index++;
+    } else {
+      throw new Error(`unknown argument "${flag}" (usage: localHost.js [--app-root <folder>] [--port <port>])`);
+    }
+  }
+  return result;
+}
+
+/** Runs the host until SIGINT/SIGTERM; exits with 1 when it cannot start. */
+export async function runLocalHostUntilStopped(options: LocalHostOptions, onStopped: () => Promise<void> = async () => {}): Promise<void> {
+  const log = options.log ?? consoleHostLog();
+  process.on('unhandledRejection', (reason) => log.error(`Unhandled promise rejection in the app: ${describeError(reason)}`));
+  let host: LocalHost | undefined;
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) {
+      log.warn(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    log.info(`${signal}: stopping the host`);
+    try {
+      await host?.close();
+      await onStopped();
+    } finally {
+      process.exit(0);
+    }
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  try {
+    host = await startLocalHost({ ...options, log });
+  } catch (error) {
+    log.error(`The local host could not start: ${describeError(error)}`);
+    await onStopped();
+    process.exit(1);
+  }
+}
+
+if (require.main === module) {
+  const cli = parseArguments(process.argv.slice(2));
+  void runLocalHostUntilStopped({ appRoot: cli.appRoot, port: cli.port ?? portFromEnv(process.env) });
+}

@@ -1,0 +1,182 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { FunctionsRegistry, HttpCookie, HttpData, RegisteredFunction } from './localHostCore';
+import { invokeFunction } from './localHostInvoke';
+import { describeError, type HostLog } from './localHostLog';
+import { CompiledRoute, compareRoutePrecedence, type RouteParams } from './localHostRoutes';
+
+/** Like the Functions host's default `maxRequestBodySize`. */
+const maxBodyBytes = 100 * 1024 * 1024;
+
+export interface HttpRoute {
+  readonly registered: RegisteredFunction;
+  readonly route: CompiledRoute;
+  /** Upper-case; undefined means every method, as when `methods` is not set. */
+  readonly methods: ReadonlySet<string> | undefined;
+  /** For the start-up listing, e.g. `api/items/{id:int}`. */
+  readonly template: string;
+}
+
+export function httpRoute(registered: RegisteredFunction, routePrefix: string, route: string | null | undefined, methods: readonly string[] | null | undefined): HttpRoute {
+  const routePart = (route ?? registered.metadata.name).replace(/^\/+|\/+$/g, '');
+  const template = [routePrefix, routePart].filter((part) => part !== '').join('/');
+  return {
+    registered,
+    route: new CompiledRoute(template),
+    methods: methods && methods.length > 0 ? new Set(methods.map((method) => method.toUpperCase())) : undefined,
+    template,
+  };
+}
+
+export type ManualRunOutcome = 'accepted' | 'notFound' | 'notRunnableByHand';
+
+export interface HttpHostDependencies {
+  readonly registry: FunctionsRegistry;
+  readonly log: HostLog;
+  readonly routes: readonly HttpRoute[];
+  /** `POST /admin/functions/{name}`: starts a non-HTTP function with `input`. */
+  runByHand(functionName: string, input: string): ManualRunOutcome;
+}
+
+type Routing =
+  | { readonly kind: 'found'; readonly route: HttpRoute; readonly params: RouteParams }
+  | { readonly kind: 'methodNotAllowed'; readonly allowed: readonly string[] }
+  | { readonly kind: 'notFound' };
+
+export function createRequestListener(dependencies: HttpHostDependencies): RequestListener {
+  const routes = [...dependencies.routes].sort((left, right) => compareRoutePrecedence(left.route, right.route));
+  return (request, response) => {
+    handleRequest(dependencies, routes, request, response).catch((error: unknown) => {
+      dependencies.log.error(`Local host failed on ${request.method} ${request.url}: ${describeError(error)}`);
+      if (!response.headersSent) response.writeHead(500);
+      response.end();
+    });
+  };
+}
+
+async function handleRequest(
+  dependencies: HttpHostDependencies,
+  routes: readonly HttpRoute[],
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
+  const method = (request.method ?? 'GET').toUpperCase();
+  const url = new URL(request.url ?? '/', `http://${request.headers.host ?? '127.0.0.1'}`);
+  const body = await readBody(request);
+  if (body === undefined) return answer(response, 413, 'Request body too large');
+
+  const adminRun = /^\/admin\/functions\/([^/]+)\/?$/i.exec(url.pathname);
+  if (adminRun?.[1] !== undefined && method === 'POST') {
+    return runByHand(dependencies, decodeURIComponent(adminRun[1]), body, response);
+  }
+  if (/^\/admin\/host\/status\/?$/i.test(url.pathname) && method === 'GET') {
+    return answer(response, 200, JSON.stringify({ state: 'Running' }), 'application/json; charset=utf-8');
+  }
+
+  const routing = findRoute(routes, method, url.pathname);
+  if (routing.kind === 'notFound') return answer(response, 404);
+  if (routing.kind === 'methodNotAllowed') {
+    response.setHeader('Allow', routing.allowed.join(', '));
+    return answer(response, 405);
+  }
+
+  const http: HttpData = {
+    method,
+    url: url.toString(),
+    headers: flattenHeaders(request),
+    params: routing.params,
+    body: body.length > 0 ? { bytes: body } : null,
+  };
+  const { registered } = routing.route;
+  const result = await invokeFunction(dependencies.registry, dependencies.log, registered, { http }, `${method} ${url.pathname}`);
+  if (!result.succeeded) return answer(response, 500);
+  writeFunctionResponse(response, method, result.response.returnValue?.http ?? undefined);
+}
+
+function findRoute(routes: readonly HttpRoute[], method: string, pathname: string): Routing {
+  const allowed = new Set<string>();
+  for (const route of routes) {
+    const params = route.route.match(pathname);
+    if (params === undefined) continue;
+    if (route.methods === undefined || route.methods.has(method)) return { kind: 'found', route, params };
+    for (const allowedMethod of route.methods) allowed.add(allowedMethod);
+  }
+  return allowed.size > 0 ? { kind: 'methodNotAllowed', allowed: [...allowed] } : { kind: 'notFound' };
+}
+
+function runByHand(dependencies: HttpHostDependencies, functionName: string, body: Buffer, response: ServerResponse): void {
+  let input = '';
+  if (body.length > 0) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch {
+      return answer(response, 400, 'The body must be JSON like {"input": ""}');
+    }
+    if (typeof parsed === 'object' && parsed !== null && 'input' in parsed) {
+      const value: unknown = parsed.input;
+      input = typeof value === 'string' ? value : JSON.stringify(value ?? '');
+    }
+  }
+  const outcome = dependencies.runByHand(functionName, input);
+  if (outcome === 'notFound') return answer(response, 404);
+  if (outcome === 'notRunnableByHand') return answer(response, 400, 'HTTP functions are run by calling their route');
+  answer(response, 202);
+}
+
+function writeFunctionResponse(response: ServerResponse, method: string, http: HttpData | undefined): void {
+  const status = Number(http?.statusCode ?? 200) || 200;
+  for (const [name, value] of Object.entries(http?.headers ?? {})) response.setHeader(name, value);
+  const cookies = (http?.cookies ?? []).map(formatCookie);
+  if (cookies.length > 0) response.appendHeader('Set-Cookie', cookies);
+  const bytes = http?.body?.bytes;
+  const body = bytes ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) : Buffer.alloc(0);
+  response.setHeader('Content-Length', body.length);
+  response.writeHead(status);
+  response.end(method === 'HEAD' ? undefined : body);
+}
+
+const sameSiteNames: Readonly<Record<string, string>> = { lax: 'Lax', strict: 'Strict', explicitNone: 'None' };
+
+function formatCookie(cookie: HttpCookie): string {
+  const parts = [`${cookie.name ?? ''}=${cookie.value ?? ''}`];
+  if (cookie.domain?.value) parts.push(`Domain=${cookie.domain.value}`);
+  if (cookie.path?.value) parts.push(`Path=${cookie.path.value}`);
+  const expiresSeconds = cookie.expires?.value?.seconds;
+  if (expiresSeconds !== undefined && expiresSeconds !== null) {
+    parts.push(`Expires=${new Date(Number(expiresSeconds) * 1000).toUTCString()}`);
+  }
+  if (cookie.maxAge?.value !== undefined && cookie.maxAge.value !== null) parts.push(`Max-Age=${cookie.maxAge.value}`);
+  if (cookie.secure?.value) parts.push('Secure');
+  if (cookie.httpOnly?.value) parts.push('HttpOnly');
+  const sameSite = sameSiteNames[String(cookie.sameSite)];
+  if (sameSite) parts.push(`SameSite=${sameSite}`);
+  return parts.join('; ');
+}
+
+function flattenHeaders(request: IncomingMessage): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return headers;
+}
+
+async function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of request) {
+    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
+    length += buffer.length;
+    if (length > maxBodyBytes) return undefined;
+    chunks.push(buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function answer(response: ServerResponse, status: number, text = '', contentType = 'text/plain; charset=utf-8'): void {
+  const body = Buffer.from(text);
+  if (body.length > 0) response.setHeader('Content-Type', contentType);
+  response.setHeader('Content-Length', body.length);
+  response.writeHead(status);
+  response.end(body);
+}

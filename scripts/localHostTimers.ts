@@ -1,0 +1,84 @@
+import { Cron } from 'croner';
+import type { RegisteredFunction, TypedData } from './localHostCore';
+import { describeError, type HostLog } from './localHostLog';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+export class SettingReferenceError extends Error {
+  constructor(readonly setting: string, text: string) {
+    super(`"${text}" refers to app setting ${setting}, which is not set`);
+    this.name = 'SettingReferenceError';
+  }
+}
+
+/** Replaces `%NAME%` with the app setting NAME, as the host does for binding properties. */
+export function resolveSettingReferences(text: string, env: Env): string {
+  return text.replace(/%([^%]+)%/g, (_reference, name: string) => {
+    const value = env[name];
+    if (value === undefined) throw new SettingReferenceError(name, text);
+    return value;
+  });
+}
+
+/** What a timer handler receives (camel-cased by the package into `{ schedule, scheduleStatus, isPastDue }`). */
+export function timerTriggerData(isPastDue = false): TypedData {
+  return { json: JSON.stringify({ Schedule: { AdjustForDST: true }, ScheduleStatus: null, IsPastDue: isPastDue }) };
+}
+
+export interface TimerDefinition {
+  readonly registered: RegisteredFunction;
+  readonly schedule: string;
+  readonly runOnStartup: boolean;
+}
+
+export interface RunningTimers {
+  /** Human-readable schedule per function, for the start-up listing. */
+  readonly descriptions: ReadonlyMap<string, string>;
+  stop(): void;
+}
+
+/**
+ * Schedules timer functions with 6-field NCRONTAB expressions
+ * (`{second} {minute} {hour} {day} {month} {day-of-week}`), in the time zone
+ * of WEBSITE_TIME_ZONE when set, else the machine's. A timer whose schedule
+ * cannot be used is reported and left out; the other functions keep running.
+ */
+export function startTimers(
+  timers: readonly TimerDefinition[],
+  env: Env,
+  log: HostLog,
+  run: (registered: RegisteredFunction) => Promise<void>,
+): RunningTimers {
+  const jobs: Cron[] = [];
+  const descriptions = new Map<string, string>();
+  for (const timer of timers) {
+    const name = timer.registered.metadata.name;
+    let job: Cron;
+    try {
+      const schedule = resolveSettingReferences(timer.schedule, env).trim();
+      const fields = schedule === '' ? 0 : schedule.split(/\s+/).length;
+      if (fields !== 6) {
+        throw new Error(`schedule "${schedule}" (from "${timer.schedule}") is not a 6-field NCRONTAB expression`);
+      }
+      job = new Cron(schedule, {
+        name: `localhost:${name}`,
+        timezone: env.WEBSITE_TIME_ZONE || undefined,
+        // Functions never overlaps two runs of one timer.
+        protect: true,
+      }, () => run(timer.registered));
+      descriptions.set(name, `timerTrigger (${schedule}, next ${job.nextRun()?.toISOString() ?? 'never'})`);
+    } catch (error) {
+      log.error(`Timer function '${name}' is not scheduled: ${error instanceof Error ? error.message : describeError(error)}`);
+      descriptions.set(name, 'timerTrigger (not scheduled, see the error above)');
+      continue;
+    }
+    jobs.push(job);
+    if (timer.runOnStartup) void run(timer.registered);
+  }
+  return {
+    descriptions,
+    stop: () => {
+      for (const job of jobs) job.stop();
+    },
+  };
+}
