@@ -1,0 +1,131 @@
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import type { BroadcastRequest, BroadcastSummary } from '../../shared/broadcastTypes';
+import { MemoryDeliveryLedgers } from '../../shared/memoryDeliveryLedgers';
+import { RunningNotifications, sendNotification, type Broadcast } from '../../shared/notificationRun';
+import { escapeHtml, outcomeBody, renderNotificationPage } from '../../shared/notificationSummary';
+import { LedgerUnavailableError } from '../../shared/tableDeliveryLedger';
+import { StoreUnavailableError } from '../../shared/tableConversationStore';
+
+const activity = { type: 'message', text: 'hi' };
+
+function summary(id: string, extra: Partial<BroadcastSummary> = {}): BroadcastSummary {
+  return { id, matched: 2, sent: 2, failed: 0, pruned: 0, retried: 0, alreadySent: 0, notAttempted: 0, durationMs: 12, failures: [], ...extra };
+}
+
+function deps(broadcast: Broadcast) {
+  return { broadcast, ledgers: new MemoryDeliveryLedgers(), running: new RunningNotifications() };
+}
+
+describe('sendNotification', () => {
+  it('generates a uuid and passes no ledger when the client chose no id', async () => {
+    const seen: BroadcastRequest[] = [];
+    const outcome = await sendNotification(deps(async (request) => (seen.push(request), summary(request.id))), { activity });
+    assert.equal(outcome.kind, 'completed');
+    assert.match(seen[0]?.id ?? '', /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.equal(seen[0]?.ledger, undefined);
+    assert.equal(seen[0]?.filter, undefined);
+  });
+
+  it('passes the client id, the filter and the ledger of that id to the engine', async () => {
+    const seen: BroadcastRequest[] = [];
+    const filter = { tenantIds: ['t1'] };
+    await sendNotification(deps(async (request) => (seen.push(request), summary(request.id))), { id: 'n-1', activity, filter });
+    assert.equal(seen[0]?.id, 'n-1');
+    assert.deepEqual(seen[0]?.filter, filter);
+    assert.ok(seen[0]?.ledger !== undefined);
+  });
+
+  it('refuses a second run of an id while the first is still running, and allows it afterwards', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const d = deps(async (request) => {
+      await gate;
+      return summary(request.id);
+    });
+    const first = sendNotification(d, { id: 'same', activity });
+    const second = await sendNotification(d, { id: 'same', activity });
+    assert.deepEqual(second, { kind: 'alreadyRunning', id: 'same' });
+    const other = sendNotification(d, { id: 'other', activity });
+    release();
+    assert.equal((await first).kind, 'completed');
+    assert.equal((await other).kind, 'completed', 'another id runs meanwhile');
+    assert.equal((await sendNotification(d, { id: 'same', activity })).kind, 'completed');
+  });
+
+  it('frees the id when the engine throws', async () => {
+    const d = deps(async () => {
+      throw new Error('bug');
+    });
+    await assert.rejects(sendNotification(d, { id: 'x', activity }), /bug/);
+    assert.equal(d.running.tryStart('x'), true);
+  });
+
+  it('reports a run the engine stopped early as stoppedEarly', async () => {
+    const outcome = await sendNotification(deps(async (r) => summary(r.id, { stoppedEarly: 'credentials refused', notAttempted: 5 })), { activity });
+    assert.equal(outcome.kind, 'stoppedEarly');
+  });
+
+  it('reports an unreachable conversation table or ledger as storageUnavailable', async () => {
+    const store = await sendNotification(
+      deps(async () => {
+        throw new StoreUnavailableError('list', new Error('ECONNREFUSED'));
+      }),
+      { activity },
+    );
+    assert.equal(store.kind, 'storageUnavailable');
+
+    const d = deps(async (r) => summary(r.id));
+    const ledger = await sendNotification(
+      {
+        ...d,
+        ledgers: {
+          open: async () => {
+            throw new LedgerUnavailableError('open', new Error('ECONNREFUSED'));
+          },
+        },
+      },
+      { id: 'y', activity },
+    );
+    assert.equal(ledger.kind, 'storageUnavailable');
+    assert.match(JSON.stringify(outcomeBody(ledger)), /StorageUnavailable/);
+  });
+});
+
+describe('renderNotificationPage', () => {
+  it('shows the counts, the message and the failures, escaping everything it interpolates', () => {
+    const html = renderNotificationPage(
+      {
+        kind: 'completed',
+        summary: summary('<id>', {
+          matched: 3,
+          sent: 2,
+          failed: 1,
+          failures: [
+            { channelId: 'msteams', conversationId: 'a:<script>', status: 403, code: 'Forbidden&Co', message: '"quoted"', attempts: 1, pruned: false },
+          ],
+        }),
+      },
+      '<b>hello</b> & bye',
+    );
+    assert.match(html, /^<!DOCTYPE html>/);
+    assert.match(html, /<th>Sent<\/th><td>2<\/td>/);
+    assert.match(html, /<th>Conversations matched<\/th><td>3<\/td>/);
+    assert.match(html, /<th>Failed<\/th><td>1<\/td>/);
+    assert.ok(html.includes(escapeHtml('<b>hello</b> & bye')));
+    assert.ok(!html.includes('<script>') && !html.includes('<b>hello') && !html.includes('<id>'));
+    assert.ok(html.includes('a:&#60;script&#62;') && html.includes('Forbidden&#38;Co') && html.includes('&#34;quoted&#34;'));
+  });
+
+  it('says when a run stopped early and why', () => {
+    const html = renderNotificationPage({ kind: 'stoppedEarly', summary: summary('n', { stoppedEarly: 'bad <credentials>' }) }, 'hi');
+    assert.match(html, /Stopped early/);
+    assert.ok(html.includes('bad &#60;credentials&#62;'));
+  });
+
+  it('explains an outage instead of showing counts', () => {
+    const html = renderNotificationPage({ kind: 'storageUnavailable', id: 'n', message: 'down' }, 'hi');
+    assert.match(html, /Notification not sent/);
+    assert.match(html, /Storage is unavailable/);
+  });
+});
