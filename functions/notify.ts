@@ -12,7 +12,9 @@ import { getServices } from '../shared/services';
  * Status: 200 the run completed (the body lists failed recipients, if any);
  * 400 the body is invalid ({"errors": [...]}); 409 a request with the same id
  * is still running; 502 the run stopped early (e.g. the channel refused the
- * bot's credentials; the summary says why); 503 storage is unreachable.
+ * bot's credentials; the summary says why); 503 storage is unreachable
+ * (nothing was sent); 504 the deadline (NOTIFY_DEADLINE_SECONDS) came before
+ * every recipient was tried: retry with the same id to reach the rest.
  */
 export async function notify(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const services = getServices();
@@ -45,6 +47,8 @@ function statusOf(outcome: NotificationOutcome): number {
       return 200;
     case 'stoppedEarly':
       return 502;
+    case 'deadlineReached':
+      return 504;
     case 'alreadyRunning':
       return 409;
     case 'storageUnavailable':
@@ -58,6 +62,7 @@ function logOutcome(context: InvocationContext, outcome: NotificationOutcome): v
       context.log(summaryLine(outcome.summary));
       return;
     case 'stoppedEarly':
+    case 'deadlineReached':
       context.error(summaryLine(outcome.summary));
       return;
     case 'alreadyRunning':

@@ -33,6 +33,7 @@ export async function notifyTimer(timer: Timer, context: InvocationContext): Pro
       context.log(`notifyTimer: ${summaryLine(outcome.summary)}`);
       return;
     case 'stoppedEarly':
+    case 'deadlineReached':
       context.error(`notifyTimer: ${summaryLine(outcome.summary)}`);
       return;
     default: {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { BroadcastRequest, BroadcastSummary } from './broadcastTypes';
+import type { ConversationStore } from './conversationStore';
 import type { DeliveryLedgers } from './deliveryLedgers';
 import type { NotificationRequest } from './notificationRequest';
 import type { Services } from './services';
@@ -27,6 +28,8 @@ export class RunningNotifications {
 
 export interface NotificationDeps {
   readonly broadcast: Broadcast;
+  /** Probed before a run, so an outage is told apart from a refused bot (the engine reports both as stoppedEarly). */
+  readonly store: Pick<ConversationStore, 'list'>;
   readonly ledgers: DeliveryLedgers;
   readonly running: RunningNotifications;
 }
@@ -36,6 +39,8 @@ export type NotificationOutcome =
   | { readonly kind: 'completed'; readonly summary: BroadcastSummary }
   /** The run gave up before trying everyone, e.g. the bot's credentials were refused. */
   | { readonly kind: 'stoppedEarly'; readonly summary: BroadcastSummary }
+  /** The deadline came before everyone was tried; a retry with the same id sends to the rest. */
+  | { readonly kind: 'deadlineReached'; readonly summary: BroadcastSummary }
   /** The same id is being sent by an earlier request that has not finished. */
   | { readonly kind: 'alreadyRunning'; readonly id: string }
   /** The conversation table or the ledger could not be reached; nothing or part was sent. */
@@ -50,6 +55,7 @@ export async function sendNotification(deps: NotificationDeps, request: Notifica
   const id = request.id ?? randomUUID();
   if (!deps.running.tryStart(id)) return { kind: 'alreadyRunning', id };
   try {
+    await deps.store.list({ pageSize: 1 });
     const ledger = request.id === undefined ? undefined : await deps.ledgers.open(id);
     const summary = await deps.broadcast({
       id,
@@ -57,7 +63,8 @@ export async function sendNotification(deps: NotificationDeps, request: Notifica
       ...(request.filter === undefined ? {} : { filter: request.filter }),
       ...(ledger === undefined ? {} : { ledger }),
     });
-    return summary.stoppedEarly === undefined ? { kind: 'completed', summary } : { kind: 'stoppedEarly', summary };
+    if (summary.stoppedEarly !== undefined) return { kind: 'stoppedEarly', summary };
+    return summary.notAttempted > 0 ? { kind: 'deadlineReached', summary } : { kind: 'completed', summary };
   } catch (error) {
     if (isStorageOutage(error)) return { kind: 'storageUnavailable', id, message: error.message };
     throw error;
@@ -78,6 +85,7 @@ export function notificationDeps(services: Services): NotificationDeps {
   if (deps === undefined) {
     deps = {
       broadcast: engineOf(services),
+      store: services.store,
       ledgers: new TableDeliveryLedgers(services.settings.storageConnectionString),
       running: new RunningNotifications(),
     };

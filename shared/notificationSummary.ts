@@ -16,6 +16,7 @@ export function outcomeBody(outcome: NotificationOutcome): BroadcastSummary | No
   switch (outcome.kind) {
     case 'completed':
     case 'stoppedEarly':
+    case 'deadlineReached':
       return outcome.summary;
     case 'alreadyRunning':
       return {
@@ -67,7 +68,8 @@ ${stopped}
 ${rows.map(([label, value]) => `<tr><th>${escapeHtml(label)}</th><td>${escapeHtml(String(value))}</td></tr>`).join('\n')}
 </table>
 ${failures}`;
-  return page(outcome.kind === 'completed' ? 'Notification sent' : 'Notification stopped early', content);
+  const titles = { completed: 'Notification sent', stoppedEarly: 'Notification stopped early', deadlineReached: 'Notification cut short by the deadline' };
+  return page(titles[outcome.kind], content);
 }
 
 function page(title: string, content: string): string {

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import type { BroadcastRequest, BroadcastSummary } from '../../shared/broadcastTypes';
+import { MemoryConversationStore } from '../../shared/memoryConversationStore';
 import { MemoryDeliveryLedgers } from '../../shared/memoryDeliveryLedgers';
 import { RunningNotifications, sendNotification, type Broadcast } from '../../shared/notificationRun';
 import { escapeHtml, outcomeBody, renderNotificationPage } from '../../shared/notificationSummary';
@@ -14,7 +15,7 @@ function summary(id: string, extra: Partial<BroadcastSummary> = {}): BroadcastSu
 }
 
 function deps(broadcast: Broadcast) {
-  return { broadcast, ledgers: new MemoryDeliveryLedgers(), running: new RunningNotifications() };
+  return { broadcast, store: new MemoryConversationStore(), ledgers: new MemoryDeliveryLedgers(), running: new RunningNotifications() };
 }
 
 describe('sendNotification', () => {
@@ -64,6 +65,30 @@ describe('sendNotification', () => {
   it('reports a run the engine stopped early as stoppedEarly', async () => {
     const outcome = await sendNotification(deps(async (r) => summary(r.id, { stoppedEarly: 'credentials refused', notAttempted: 5 })), { activity });
     assert.equal(outcome.kind, 'stoppedEarly');
+  });
+
+  it('reports a run the deadline cut short as deadlineReached', async () => {
+    const outcome = await sendNotification(deps(async (r) => summary(r.id, { sent: 1, notAttempted: 1 })), { activity });
+    assert.equal(outcome.kind, 'deadlineReached');
+  });
+
+  it('checks the conversation table before sending, and sends nothing when it is down', async () => {
+    let called = false;
+    const d = deps(async (r) => ((called = true), summary(r.id)));
+    const outcome = await sendNotification(
+      {
+        ...d,
+        store: {
+          list: async () => {
+            throw new StoreUnavailableError('list', new Error('ECONNREFUSED'));
+          },
+        },
+      },
+      { id: 'z', activity },
+    );
+    assert.equal(outcome.kind, 'storageUnavailable');
+    assert.equal(called, false);
+    assert.equal(d.running.tryStart('z'), true, 'the id is free again');
   });
 
   it('reports an unreachable conversation table or ledger as storageUnavailable', async () => {
