@@ -59,7 +59,8 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
   return {
     tablePort,
     connectionString: tableConnectionString(tablePort),
-    stop: () => stopChild(child),
+    // The table-only launcher saves its data only on SIGINT: SIGTERM loses the writes since its last autosave.
+    stop: () => stopChild(child, 5_000, 'SIGINT'),
   };
 }
 
@@ -96,10 +97,10 @@ async function waitForTableService(child: ChildProcess, port: number, timeoutMs:
   child.stderr?.resume();
 }
 
-export async function stopChild(child: ChildProcess, graceMs = 5_000): Promise<void> {
+export async function stopChild(child: ChildProcess, graceMs = 5_000, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
-  child.kill('SIGTERM');
+  child.kill(signal);
   const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
   await exited;
   clearTimeout(timer);
