@@ -216,34 +216,44 @@ function parseArguments(argv: readonly string[]): { appRoot?: string; port?: num
   return result;
 }
 
-/** Runs the host until SIGINT/SIGTERM; exits with 1 when it cannot start. */
+/**
+ * Runs the host until SIGINT/SIGTERM, then closes it and calls `onStopped`.
+ * Exits with 1 when it cannot start or the app throws outside an invocation.
+ */
 export async function runLocalHostUntilStopped(options: LocalHostOptions, onStopped: () => Promise<void> = async () => {}): Promise<void> {
   const log = options.log ?? consoleHostLog();
-  process.on('unhandledRejection', (reason) => log.error(`Unhandled promise rejection in the app: ${describeError(reason)}`));
   let host: LocalHost | undefined;
   let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
+  const stop = async (reason: string, exitCode: number): Promise<void> => {
     if (stopping) {
-      log.warn(`${signal} again: exiting now`);
+      log.warn(`${reason} again: exiting now`);
       process.exit(1);
     }
     stopping = true;
-    log.info(`${signal}: stopping the host`);
+    log.info(`${reason}: stopping the host`);
     try {
       await host?.close();
+    } catch (error) {
+      log.error(`Closing the host failed: ${describeError(error)}`);
+    }
+    try {
       await onStopped();
     } finally {
-      process.exit(0);
+      process.exit(exitCode);
     }
   };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT', 0));
+  process.on('SIGTERM', () => void stop('SIGTERM', 0));
+  process.on('unhandledRejection', (reason) => log.error(`Unhandled promise rejection in the app: ${describeError(reason)}`));
+  process.on('uncaughtException', (error) => {
+    log.error(`Uncaught exception in the app: ${describeError(error)}`);
+    void stop('Uncaught exception', 1);
+  });
   try {
     host = await startLocalHost({ ...options, log });
   } catch (error) {
     log.error(`The local host could not start: ${describeError(error)}`);
-    await onStopped();
-    process.exit(1);
+    await stop('Start-up failure', 1);
   }
 }
 

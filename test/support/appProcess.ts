@@ -110,9 +110,14 @@ export function appSettings(storageConnectionString: string, extra: Readonly<Rec
   };
 }
 
-export interface TestStorage extends RunningAzurite {
+export interface TestStorage {
+  readonly tablePort: number;
+  /** Table connection string; stays valid across `restart()`. */
+  readonly connectionString: string;
   /** The Azurite data folder: a restarted Azurite on it sees the same tables. */
   readonly location: string;
+  /** Stops Azurite and starts it again on the same port and data folder. */
+  restart(): Promise<void>;
   /** Stops Azurite and deletes its data folder. */
   dispose(): Promise<void>;
 }
@@ -120,19 +125,26 @@ export interface TestStorage extends RunningAzurite {
 /** Azurite (table service only, free port) with its data in a fresh temporary folder. */
 export async function startTestStorage(): Promise<TestStorage> {
   const location = await mkdtemp(path.join(tmpdir(), 'azurite-e2e-'));
-  let azurite: RunningAzurite;
+  let azurite: RunningAzurite | undefined;
   try {
     azurite = await startAzurite({ location });
   } catch (error) {
     await rm(location, { recursive: true, force: true });
     throw error;
   }
+  const { tablePort, connectionString } = azurite;
   return {
-    ...azurite,
+    tablePort,
+    connectionString,
     location,
-    stop: () => azurite.stop(),
+    restart: async () => {
+      await azurite?.stop();
+      azurite = undefined;
+      azurite = await startAzurite({ location, tablePort });
+    },
     dispose: async () => {
-      await azurite.stop();
+      await azurite?.stop();
+      azurite = undefined;
       await rm(location, { recursive: true, force: true });
     },
   };
