@@ -1,24 +1,233 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
 import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { repoRoot, startApp, type AppProcess } from '../support/appProcess';
 
 const fixtureApp = path.join(repoRoot, 'test', 'fixtures', 'hostApp');
+const fixtureAppWithoutPrefix = path.join(repoRoot, 'test', 'fixtures', 'hostAppNoPrefix');
+const neverInTests = '0 0 0 1 1 *';
 
-describe('local host serving the fixture app', () => {
+interface TimerReport {
+  readonly functionName: string;
+  readonly isPastDue: boolean;
+}
+
+/** Where the fixture's timer functions report that they ran. */
+interface CallbackServer {
+  readonly url: string;
+  readonly reports: TimerReport[];
+  /** Resolves with the first report from `functionName`; rejects after 15 s so a broken timer fails instead of hanging. */
+  waitFor(functionName: string): Promise<TimerReport>;
+  close(): Promise<void>;
+}
+
+async function startCallbackServer(): Promise<CallbackServer> {
+  const reports: TimerReport[] = [];
+  const server: Server = createServer((request, response) => {
+    let text = '';
+    request.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    request.on('end', () => {
+      reports.push(JSON.parse(text) as TimerReport);
+      response.writeHead(204).end();
+    });
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return {
+    url: `http://127.0.0.1:${address.port}/ran`,
+    reports,
+    waitFor: async (functionName) => {
+      for (let waited = 0; waited < 15_000; waited += 25) {
+        const report = reports.find((candidate) => candidate.functionName === functionName);
+        if (report !== undefined) return report;
+        await delay(25);
+      }
+      throw new Error(`${functionName} did not run; reports: ${JSON.stringify(reports)}`);
+    },
+    close: async () => {
+      server.closeAllConnections();
+      server.close();
+      await once(server, 'close');
+    },
+  };
+}
+
+async function json(response: Response): Promise<Record<string, unknown>> {
+  return (await response.json()) as Record<string, unknown>;
+}
+
+describe('the local host serving the fixture app', () => {
+  let callbacks: CallbackServer;
   let app: AppProcess;
 
   before(async () => {
-    app = await startApp({ appRoot: fixtureApp, settings: { FIXTURE_TICK_SCHEDULE: '0 0 0 1 1 *' } });
+    callbacks = await startCallbackServer();
+    app = await startApp({
+      appRoot: fixtureApp,
+      settings: {
+        FIXTURE_CALLBACK_URL: callbacks.url,
+        FIXTURE_TICK_SCHEDULE: neverInTests,
+        'AzureWebJobs.disabledRoute.Disabled': 'true',
+        'AzureWebJobs.disabledTick.Disabled': 'True',
+      },
+    });
+  });
+  after(async () => {
+    await app?.stop();
+    await callbacks?.close();
+  });
+
+  test('an HTTP function answers at /api/<function name> with its status, headers, cookies and body', async () => {
+    const response = await fetch(`${app.baseUrl}/api/created`, { method: 'POST', body: 'thing' });
+    assert.equal(response.status, 201);
+    assert.equal(response.headers.get('x-custom'), 'yes');
+    assert.equal(response.headers.get('content-type'), 'text/plain');
+    assert.equal(response.headers.get('set-cookie'), 'session=abc; Path=/; HttpOnly');
+    assert.equal(await response.text(), 'created thing');
+  });
+
+  test('route parameters, optional parameters and repeated query values reach the handler', async () => {
+    const withId = await json(await fetch(`${app.baseUrl}/api/echo/42?tag=a&tag=b&q=x%20y`));
+    assert.deepEqual(withId.params, { id: '42' });
+    assert.deepEqual(withId.repeatedQuery, ['a', 'b']);
+    assert.equal((withId.query as Record<string, string>).q, 'x y');
+
+    const withoutId = await json(await fetch(`${app.baseUrl}/api/echo`));
+    assert.deepEqual(withoutId.params, {});
+    assert.equal((await fetch(`${app.baseUrl}/api/echo/1/2`)).status, 404);
+  });
+
+  test('route constraints decide which function answers, a literal route wins over a parameter and a mismatch is 404', async () => {
+    assert.deepEqual(await json(await fetch(`${app.baseUrl}/api/items/12`)), { route: 'itemById', id: '12' });
+    assert.deepEqual(await json(await fetch(`${app.baseUrl}/api/items/special`)), { route: 'itemSpecial' });
+    assert.equal((await fetch(`${app.baseUrl}/api/items/twelve`)).status, 404);
+    assert.deepEqual(await json(await fetch(`${app.baseUrl}/api/files/report.pdf`)), { name: 'report', extension: 'pdf' });
+    assert.equal((await fetch(`${app.baseUrl}/api/files/report.123`)).status, 404);
+  });
+
+  test('routes match case-insensitively and the route prefix is required', async () => {
+    assert.equal((await fetch(`${app.baseUrl}/API/Items/Special`)).status, 200);
+    assert.equal((await fetch(`${app.baseUrl}/items/special`)).status, 404);
+  });
+
+  test('a method the function does not accept gets 405 with the allowed methods', async () => {
+    const response = await fetch(`${app.baseUrl}/api/items/12`, { method: 'DELETE' });
+    assert.equal(response.status, 405);
+    assert.equal(response.headers.get('allow'), 'GET');
+  });
+
+  test('method, URL, headers and a JSON body round-trip through the package HttpRequest', async () => {
+    const body = JSON.stringify({ hello: 'wörld', list: [1, 2] });
+    const echoed = await json(
+      await fetch(`${app.baseUrl}/api/echo/7?x=1`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-test': 'header value' },
+        body,
+      }),
+    );
+    assert.equal(echoed.method, 'POST');
+    assert.equal(echoed.url, `${app.baseUrl}/api/echo/7?x=1`);
+    assert.equal(echoed.testHeader, 'header value');
+    assert.equal(echoed.contentType, 'application/json');
+    assert.equal(echoed.body, body);
+  });
+
+  test('an unknown route is 404', async () => {
+    assert.equal((await fetch(`${app.baseUrl}/api/nothing-here`)).status, 404);
+    assert.equal((await fetch(`${app.baseUrl}/`)).status, 404);
+  });
+
+  test('a handler that throws gets 500, the error is logged and the host keeps serving', async () => {
+    const response = await fetch(`${app.baseUrl}/api/boom`);
+    assert.equal(response.status, 500);
+    assert.equal((await fetch(`${app.baseUrl}/api/ping`)).status, 200);
+    await app.waitForOutput('boom on purpose');
+    assert.match(app.output(), /Executed 'Functions\.boom' \(Failed, Id=[\w-]+, Duration=\d+ms\)/);
+  });
+
+  test('every invocation is logged with function name, outcome and duration', async () => {
+    await fetch(`${app.baseUrl}/api/ping`);
+    await app.waitForOutput(/Executed 'Functions\.ping' \(Succeeded, Id=[\w-]+, Duration=\d+ms\) GET \/api\/ping -> 200/);
+  });
+
+  test('a timer with runOnStartup runs once when the host starts', async () => {
+    const report = await callbacks.waitFor('startupTick');
+    assert.equal(report.isPastDue, false);
+  });
+
+  test('POST /admin/functions/<name> runs a timer function by hand and answers 202', async () => {
+    const response = await fetch(`${app.baseUrl}/admin/functions/manualTick`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ input: '' }),
+    });
+    assert.equal(response.status, 202);
+    assert.deepEqual(await callbacks.waitFor('manualTick'), { functionName: 'manualTick', isPastDue: false });
+  });
+
+  test('POST /admin/functions/<name> answers 404 for an unknown function and 400 for an HTTP function', async () => {
+    const run = (name: string): Promise<Response> =>
+      fetch(`${app.baseUrl}/admin/functions/${name}`, { method: 'POST', body: JSON.stringify({ input: '' }) });
+    assert.equal((await run('noSuchFunction')).status, 404);
+    assert.equal((await run('ping')).status, 400);
+  });
+
+  test('a function disabled with AzureWebJobs.<name>.Disabled is not served, scheduled or runnable by hand', async () => {
+    assert.equal((await fetch(`${app.baseUrl}/api/disabledRoute`)).status, 404);
+    const manualRun = await fetch(`${app.baseUrl}/admin/functions/disabledTick`, { method: 'POST', body: '{"input":""}' });
+    assert.equal(manualRun.status, 404);
+    await app.waitForOutput(/disabledTick: disabled/);
+    // startupTick (runOnStartup too) has reported by now; the disabled one never ran.
+    await callbacks.waitFor('startupTick');
+    assert.ok(!callbacks.reports.some((report) => report.functionName === 'disabledTick'));
+  });
+});
+
+describe('the local host scheduling timers from app settings', () => {
+  let callbacks: CallbackServer;
+  let app: AppProcess | undefined;
+
+  before(async () => {
+    callbacks = await startCallbackServer();
+  });
+  after(async () => {
+    await app?.stop();
+    await callbacks?.close();
+  });
+
+  test('a %SETTING% schedule is resolved from the app settings and the timer runs on it', async () => {
+    app = await startApp({
+      appRoot: fixtureApp,
+      settings: { FIXTURE_CALLBACK_URL: callbacks.url, FIXTURE_TICK_SCHEDULE: '* * * * * *' },
+    });
+    await app.waitForOutput(/scheduledTick: timerTrigger \(\* \* \* \* \* \*, next /);
+    const report = await callbacks.waitFor('scheduledTick');
+    assert.equal(report.isPastDue, false);
+  });
+});
+
+describe('the local host with an empty route prefix and a missing schedule setting', () => {
+  let app: AppProcess;
+
+  before(async () => {
+    app = await startApp({ appRoot: fixtureAppWithoutPrefix, settings: {} });
   });
   after(async () => {
     await app?.stop();
   });
 
-  test('an HTTP function answers at /api/<route> with its status, headers and body', async () => {
-    const response = await fetch(`${app.baseUrl}/api/created`, { method: 'POST', body: 'thing' });
-    assert.equal(response.status, 201);
-    assert.equal(response.headers.get('x-custom'), 'yes');
-    assert.equal(await response.text(), 'created thing');
+  test('routes are served without a prefix when host.json sets routePrefix to ""', async () => {
+    assert.equal(await (await fetch(`${app.baseUrl}/ping`)).text(), 'pong');
+    assert.equal((await fetch(`${app.baseUrl}/api/ping`)).status, 404);
+  });
+
+  test('a timer whose schedule setting is missing is reported and the other functions still run', async () => {
+    await app.waitForOutput(/Timer function 'scheduledTick' is not scheduled: .*FIXTURE_TICK_SCHEDULE/);
+    assert.equal((await fetch(`${app.baseUrl}/items/special`)).status, 200);
   });
 });
