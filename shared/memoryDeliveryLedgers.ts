@@ -1,13 +1,35 @@
 import type { DeliveryLedger } from './broadcastTypes';
 import type { ConversationKey } from './conversationStore';
+import type { DeliveryLedgers, LedgerClaim } from './deliveryLedgers';
 import { deliveryRowKey } from './tableDeliveryLedger';
-import type { DeliveryLedgers } from './deliveryLedgers';
 
-/** The in-memory twin of TableDeliveryLedgers, for unit tests: same keys, lost with the process. */
+/** The in-memory twin of TableDeliveryLedgers, for unit tests: same keys and claims, lost with the process. */
 export class MemoryDeliveryLedgers implements DeliveryLedgers {
   private readonly delivered = new Map<string, Set<string>>();
+  private readonly leases = new Map<string, { readonly token: object; readonly expiresAt: number }>();
 
-  async open(notificationId: string): Promise<DeliveryLedger> {
+  constructor(private readonly now: () => number = Date.now) {}
+
+  async claim(notificationId: string, leaseMs: number): Promise<LedgerClaim> {
+    const lease = this.leases.get(notificationId);
+    if (lease !== undefined && lease.expiresAt > this.now()) return { claimed: false };
+    const token = {};
+    this.leases.set(notificationId, { token, expiresAt: this.now() + leaseMs });
+    return {
+      claimed: true,
+      ledger: this.ledger(notificationId),
+      release: async () => {
+        if (this.leases.get(notificationId)?.token === token) this.leases.delete(notificationId);
+      },
+    };
+  }
+
+  /** How many deliveries are recorded for an id. */
+  count(notificationId: string): number {
+    return this.delivered.get(notificationId)?.size ?? 0;
+  }
+
+  private ledger(notificationId: string): DeliveryLedger {
     let rows = this.delivered.get(notificationId);
     if (rows === undefined) {
       rows = new Set();
@@ -20,10 +42,5 @@ export class MemoryDeliveryLedgers implements DeliveryLedgers {
         ledger.add(deliveryRowKey(key));
       },
     };
-  }
-
-  /** How many deliveries are recorded for an id. */
-  count(notificationId: string): number {
-    return this.delivered.get(notificationId)?.size ?? 0;
   }
 }

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { BroadcastRequest, BroadcastSummary } from './broadcastTypes';
+import type { BroadcastRequest, BroadcastSummary, DeliveryLedger } from './broadcastTypes';
 import type { ConversationStore } from './conversationStore';
 import type { DeliveryLedgers } from './deliveryLedgers';
 import type { NotificationRequest } from './notificationRequest';
 import type { Services } from './services';
+import type { Settings } from './settings';
 import { LedgerUnavailableError, TableDeliveryLedgers } from './tableDeliveryLedger';
 import { StoreUnavailableError } from './tableConversationStore';
 
@@ -31,7 +32,14 @@ export interface NotificationDeps {
   /** Probed before a run, so an outage is told apart from a refused bot (the engine reports both as stoppedEarly). */
   readonly store: Pick<ConversationStore, 'list'>;
   readonly ledgers: DeliveryLedgers;
+  /** How long a claim on an id lasts if its run dies without releasing it: longer than any run. */
+  readonly leaseMs: number;
   readonly running: RunningNotifications;
+}
+
+/** A run ends at its deadline, plus the send attempts still in flight then; a minute covers those. */
+export function leaseMsFor(settings: Pick<Settings, 'deadlineSeconds'>): number {
+  return settings.deadlineSeconds * 1_000 + 60_000;
 }
 
 export type NotificationOutcome =
@@ -49,14 +57,21 @@ export type NotificationOutcome =
 /**
  * Sends one notification. With a client-chosen id the run is idempotent:
  * recipients the ledger already holds are skipped, and a second request with
- * the same id while the first is running is refused.
+ * the same id while the first is running is refused (in this process, and on
+ * other instances through the ledger's claim).
  */
 export async function sendNotification(deps: NotificationDeps, request: NotificationRequest): Promise<NotificationOutcome> {
   const id = request.id ?? randomUUID();
   if (!deps.running.tryStart(id)) return { kind: 'alreadyRunning', id };
+  let release: (() => Promise<void>) | undefined;
   try {
     await deps.store.list({ pageSize: 1 });
-    const ledger = request.id === undefined ? undefined : await deps.ledgers.open(id);
+    let ledger: DeliveryLedger | undefined;
+    if (request.id !== undefined) {
+      const claim = await deps.ledgers.claim(id, deps.leaseMs);
+      if (!claim.claimed) return { kind: 'alreadyRunning', id };
+      ({ ledger, release } = claim);
+    }
     const summary = await deps.broadcast({
       id,
       activity: request.activity,
@@ -69,6 +84,7 @@ export async function sendNotification(deps: NotificationDeps, request: Notifica
     if (isStorageOutage(error)) return { kind: 'storageUnavailable', id, message: error.message };
     throw error;
   } finally {
+    await release?.();
     deps.running.finish(id);
   }
 }
@@ -87,6 +103,7 @@ export function notificationDeps(services: Services): NotificationDeps {
       broadcast: engineOf(services),
       store: services.store,
       ledgers: new TableDeliveryLedgers(services.settings.storageConnectionString),
+      leaseMs: leaseMsFor(services.settings),
       running: new RunningNotifications(),
     };
     depsByServices.set(services, deps);

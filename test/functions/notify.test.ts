@@ -15,6 +15,7 @@ import { adaptiveCardContentType } from '../../shared/notificationRequest';
 import { createServices, setServices, type Services } from '../../shared/services';
 import { loadSettings } from '../../shared/settings';
 import { TableConversationStore } from '../../shared/tableConversationStore';
+import { TableDeliveryLedgers } from '../../shared/tableDeliveryLedger';
 import { recordingLogger } from '../support/recordingLogger';
 
 let azurite: RunningAzurite;
@@ -204,6 +205,21 @@ describe('notify function: POST', () => {
     const refused = first.status === 409 ? first : second;
     assert.deepEqual(refused.jsonBody && (refused.jsonBody as { error: string }).error, 'NotificationInProgress');
     assert.equal(connector.received.length, 3);
+  });
+
+  it('answers 409 while another instance holds the id, and sends once it has released it', async () => {
+    const id = `other-instance-${randomUUID()}`;
+    const otherInstance = await new TableDeliveryLedgers(azurite.connectionString).claim(id, 60_000);
+    assert.ok(otherInstance.claimed);
+
+    const refused = await post({ id, text: 'from two instances' });
+    assert.equal(refused.status, 409);
+    assert.deepEqual(connector.received, []);
+
+    await otherInstance.release();
+    const accepted = await post({ id, text: 'from two instances' });
+    assert.equal(accepted.status, 200);
+    assert.equal(summaryOf(accepted).sent, 3);
   });
 
   it('answers 400 with every problem and sends nothing, losing no stored conversation', async () => {

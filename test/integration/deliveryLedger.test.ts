@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { TableClient } from '@azure/data-tables';
 import { freePort, startAzurite, tableConnectionString, type RunningAzurite } from '../../scripts/azurite';
+import type { DeliveryLedger } from '../../shared/broadcastTypes';
 import type { DeliveryLedgers } from '../../shared/deliveryLedgers';
 import { MemoryDeliveryLedgers } from '../../shared/memoryDeliveryLedgers';
 import { LedgerUnavailableError, TableDeliveryLedgers, deliveryRowKey } from '../../shared/tableDeliveryLedger';
@@ -30,27 +32,35 @@ const teamsChat = { channelId: 'msteams', conversationId: 'a:1Xyz-personal_chat;
 const teamsChannel = { channelId: 'msteams', conversationId: '19:abc@thread.tacv2;messageid=1700000000000' };
 const hostile = { channelId: 'web/chat', conversationId: 'a/b\\c#d?e\u0001 é 😀' };
 
+/** Claims an id and releases the claim at once: enough to read and record. */
+async function open(ledgers: DeliveryLedgers, id: string): Promise<DeliveryLedger> {
+  const claim = await ledgers.claim(id, 60_000);
+  assert.ok(claim.claimed, `expected to claim ${id}`);
+  await claim.release();
+  return claim.ledger;
+}
+
 function ledgerContract(create: () => DeliveryLedgers): void {
   test('a new notification id has delivered to nobody', async () => {
-    const ledger = await create().open('release-1');
+    const ledger = await open(create(), 'release-1');
     assert.equal(await ledger.wasDelivered(teamsChat), false);
   });
 
   test('a recorded delivery is remembered by a later open of the same id, and only for that id', async () => {
     const ledgers = create();
-    const first = await ledgers.open('release-2');
+    const first = await open(ledgers, 'release-2');
     await first.recordDelivered(teamsChat);
     assert.equal(await first.wasDelivered(teamsChat), true);
     assert.equal(await first.wasDelivered(teamsChannel), false);
 
-    const retry = await ledgers.open('release-2');
+    const retry = await open(ledgers, 'release-2');
     assert.equal(await retry.wasDelivered(teamsChat), true);
     assert.equal(await retry.wasDelivered(teamsChannel), false);
-    assert.equal(await (await ledgers.open('release-3')).wasDelivered(teamsChat), false);
+    assert.equal(await (await open(ledgers, 'release-3')).wasDelivered(teamsChat), false);
   });
 
   test('recording the same delivery twice is not an error', async () => {
-    const ledger = await create().open('twice');
+    const ledger = await open(create(), 'twice');
     await ledger.recordDelivered(teamsChannel);
     await ledger.recordDelivered(teamsChannel);
     assert.equal(await ledger.wasDelivered(teamsChannel), true);
@@ -58,19 +68,55 @@ function ledgerContract(create: () => DeliveryLedgers): void {
 
   test('ids and conversation ids with characters tables forbid work, and the same conversation id in another channel is another recipient', async () => {
     const ledgers = create();
-    const ledger = await ledgers.open('id:with.dots_and-dashes');
+    const ledger = await open(ledgers, 'id:with.dots_and-dashes');
     await ledger.recordDelivered(hostile);
-    const again = await ledgers.open('id:with.dots_and-dashes');
+    const again = await open(ledgers, 'id:with.dots_and-dashes');
     assert.equal(await again.wasDelivered(hostile), true);
     assert.equal(await again.wasDelivered({ channelId: 'msteams', conversationId: hostile.conversationId }), false);
+  });
+
+  test('a claimed id cannot be claimed again until its claim is released', async () => {
+    const ledgers = create();
+    const first = await ledgers.claim('busy', 60_000);
+    assert.equal(first.claimed, true);
+    assert.equal((await ledgers.claim('busy', 60_000)).claimed, false);
+    assert.equal((await ledgers.claim('other', 60_000)).claimed, true, 'other ids are not affected');
+    if (first.claimed) await first.release();
+    const again = await ledgers.claim('busy', 60_000);
+    assert.equal(again.claimed, true);
+  });
+
+  test('a claim whose lease lapsed can be taken over, and the old holder releasing it does not free the new claim', async () => {
+    const ledgers = create();
+    const crashed = await ledgers.claim('lapsed', 1);
+    assert.ok(crashed.claimed);
+    await delay(20);
+    const takeover = await ledgers.claim('lapsed', 60_000);
+    assert.equal(takeover.claimed, true);
+    await crashed.release();
+    assert.equal((await ledgers.claim('lapsed', 60_000)).claimed, false);
+  });
+
+  test('of claims racing for the same id, exactly one wins', async () => {
+    const ledgers = create();
+    const claims = await Promise.all(Array.from({ length: 8 }, () => ledgers.claim('race', 60_000)));
+    assert.equal(claims.filter((claim) => claim.claimed).length, 1);
+  });
+
+  test('of claims racing for a lapsed id, exactly one wins', async () => {
+    const ledgers = create();
+    assert.ok((await ledgers.claim('race-lapsed', 1)).claimed);
+    await delay(20);
+    const claims = await Promise.all(Array.from({ length: 8 }, () => ledgers.claim('race-lapsed', 60_000)));
+    assert.equal(claims.filter((claim) => claim.claimed).length, 1);
   });
 
   test('a very long conversation id is remembered under a hashed key', async () => {
     const long = { channelId: 'msteams', conversationId: `19:${'x'.repeat(2000)}@thread.tacv2` };
     const ledgers = create();
-    await (await ledgers.open('long')).recordDelivered(long);
-    assert.equal(await (await ledgers.open('long')).wasDelivered(long), true);
-    assert.equal(await (await ledgers.open('long')).wasDelivered({ ...long, conversationId: `${long.conversationId}y` }), false);
+    await (await open(ledgers, 'long')).recordDelivered(long);
+    assert.equal(await (await open(ledgers, 'long')).wasDelivered(long), true);
+    assert.equal(await (await open(ledgers, 'long')).wasDelivered({ ...long, conversationId: `${long.conversationId}y` }), false);
   });
 }
 
@@ -84,7 +130,7 @@ describe('TableDeliveryLedgers', () => {
   test('creates its table on first use and keeps one row per delivery, partitioned by notification id', async () => {
     const tableName = freshTableName();
     const ledgers = new TableDeliveryLedgers(connectionString(), { tableName });
-    const ledger = await ledgers.open('weekly/digest');
+    const ledger = await open(ledgers, 'weekly/digest');
     await ledger.recordDelivered(teamsChat);
     await ledger.recordDelivered(teamsChannel);
 
@@ -102,7 +148,7 @@ describe('TableDeliveryLedgers', () => {
 
   test('a ledger whose storage does not answer rejects with LedgerUnavailableError', async () => {
     const ledgers = new TableDeliveryLedgers(tableConnectionString(await freePort()), { tableName: freshTableName(), maxRetries: 0 });
-    await assert.rejects(ledgers.open('any'), (error: unknown) => {
+    await assert.rejects(ledgers.claim('any', 60_000), (error: unknown) => {
       assert.ok(error instanceof LedgerUnavailableError);
       assert.match(error.message, /ECONNREFUSED/);
       return true;
@@ -112,12 +158,12 @@ describe('TableDeliveryLedgers', () => {
   test('a ledger that could not create its table tries again on the next open', async () => {
     const port = await freePort();
     const ledgers = new TableDeliveryLedgers(tableConnectionString(port), { tableName: freshTableName(), maxRetries: 0 });
-    await assert.rejects(ledgers.open('late'), LedgerUnavailableError);
+    await assert.rejects(ledgers.claim('late', 60_000), LedgerUnavailableError);
     const late = await startAzurite({ tablePort: port });
     try {
-      const ledger = await ledgers.open('late');
+      const ledger = await open(ledgers, 'late');
       await ledger.recordDelivered(teamsChat);
-      assert.equal(await (await ledgers.open('late')).wasDelivered(teamsChat), true);
+      assert.equal(await (await open(ledgers, 'late')).wasDelivered(teamsChat), true);
     } finally {
       await late.stop();
     }

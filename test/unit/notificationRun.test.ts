@@ -15,7 +15,7 @@ function summary(id: string, extra: Partial<BroadcastSummary> = {}): BroadcastSu
 }
 
 function deps(broadcast: Broadcast) {
-  return { broadcast, store: new MemoryConversationStore(), ledgers: new MemoryDeliveryLedgers(), running: new RunningNotifications() };
+  return { broadcast, store: new MemoryConversationStore(), ledgers: new MemoryDeliveryLedgers(), leaseMs: 60_000, running: new RunningNotifications() };
 }
 
 describe('sendNotification', () => {
@@ -52,6 +52,25 @@ describe('sendNotification', () => {
     assert.equal((await first).kind, 'completed');
     assert.equal((await other).kind, 'completed', 'another id runs meanwhile');
     assert.equal((await sendNotification(d, { id: 'same', activity })).kind, 'completed');
+  });
+
+  it('refuses an id another instance holds a claim on, without calling the engine', async () => {
+    let called = false;
+    const d = deps(async (r) => ((called = true), summary(r.id)));
+    const elsewhere = await d.ledgers.claim('shared-id', 60_000);
+    assert.ok(elsewhere.claimed);
+
+    assert.deepEqual(await sendNotification(d, { id: 'shared-id', activity }), { kind: 'alreadyRunning', id: 'shared-id' });
+    assert.equal(called, false);
+    await elsewhere.release();
+    assert.equal((await sendNotification(d, { id: 'shared-id', activity })).kind, 'completed');
+  });
+
+  it('releases its claim when the run ends, so a later retry of the id can run', async () => {
+    const d = deps(async (r) => summary(r.id));
+    await sendNotification(d, { id: 'again', activity });
+    const claim = await d.ledgers.claim('again', 60_000);
+    assert.equal(claim.claimed, true);
   });
 
   it('frees the id when the engine throws', async () => {
@@ -105,7 +124,7 @@ describe('sendNotification', () => {
       {
         ...d,
         ledgers: {
-          open: async () => {
+          claim: async () => {
             throw new LedgerUnavailableError('open', new Error('ECONNREFUSED'));
           },
         },
