@@ -21,6 +21,11 @@ export interface AzuriteOptions {
   /** Start blob and queue too, on their default ports (what `func start` needs for timers). */
   readonly allServices?: boolean;
   readonly startTimeoutMs?: number;
+  /**
+   * Own process group, so a terminal's Ctrl-C reaches only the launcher, which
+   * stops Azurite once: a second SIGINT kills Azurite before it saves its data.
+   */
+  readonly detached?: boolean;
 }
 
 export function tableConnectionString(port: number): string {
@@ -54,7 +59,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
     ...(options.allServices ? ['--blobHost', '127.0.0.1', '--queueHost', '127.0.0.1'] : []),
     ...(options.location ? ['--location', options.location] : ['--inMemoryPersistence']),
   ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached ?? false });
   await waitForTableService(child, tablePort, options.startTimeoutMs ?? 30_000);
   return {
     tablePort,
