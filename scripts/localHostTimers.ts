@@ -56,8 +56,13 @@ export function startTimers(
     let job: Cron;
     try {
       const schedule = resolveSettingReferences(timer.schedule, env).trim();
-      const fields = schedule === '' ? 0 : schedule.split(/\s+/).length;
-      if (fields !== 6) {
+      if (schedule === '') {
+        // func refuses to load such a function; here it is only left unscheduled.
+        log.warn(`Timer function '${name}' is not scheduled: its schedule "${timer.schedule}" is empty (set a 6-field NCRONTAB expression such as "0 0 9 * * 1-5")`);
+        descriptions.set(name, 'timerTrigger (not scheduled: empty schedule)');
+        continue;
+      }
+      if (schedule.split(/\s+/).length !== 6) {
         throw new Error(`schedule "${schedule}" (from "${timer.schedule}") is not a 6-field NCRONTAB expression`);
       }
       job = new Cron(schedule, {

@@ -91,7 +91,7 @@ async function ensureAzurite(): Promise<RunningAzurite | undefined> {
   }
   const location = path.join(appRoot, '.azurite');
   mkdirSync(location, { recursive: true });
-  const azurite = await startAzurite({ location, tablePort: azuriteTablePort, allServices: true });
+  const azurite = await startAzurite({ location, tablePort: azuriteTablePort, allServices: true, detached: true });
   log(`Azurite started (blob 10000, queue 10001, table ${azuriteTablePort}), data in ${location}`);
   return azurite;
 }
@@ -123,7 +123,19 @@ async function runFuncStart(func: string, port: number, stopAzurite: () => Promi
   process.exit(code ?? 0);
 }
 
+/**
+ * `npm start` runs us under `sh -c "npm run build && node ..."`; a SIGTERM to
+ * npm ends the shell but not us, so notice being orphaned and stop as if signalled.
+ */
+function stopWhenOrphaned(): void {
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) process.kill(process.pid, 'SIGTERM');
+  }, 500).unref();
+}
+
 async function main(): Promise<void> {
+  stopWhenOrphaned();
   const settings = readLocalSettings(ensureLocalSettings());
   applySettings(settings.values);
   const hasPortOverride = Boolean(process.env.FUNCTIONS_HTTP_PORT?.trim() || process.env.PORT?.trim());
