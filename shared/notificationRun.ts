@@ -51,7 +51,7 @@ export type NotificationOutcome =
   | { readonly kind: 'deadlineReached'; readonly summary: BroadcastSummary }
   /** The same id is being sent by an earlier request that has not finished. */
   | { readonly kind: 'alreadyRunning'; readonly id: string }
-  /** The conversation table or the ledger could not be reached; nothing or part was sent. */
+  /** The conversation table or the ledger could not be reached before the run began: nothing was sent. */
   | { readonly kind: 'storageUnavailable'; readonly id: string; readonly message: string };
 
 /**
