@@ -155,6 +155,11 @@ describe('the local host serving the fixture app', () => {
     await app.waitForOutput(/Executed 'Functions\.ping' \(Succeeded, Id=[\w-]+, Duration=\d+ms\) GET \/api\/ping -> 200/);
   });
 
+  test('preInvocation and postInvocation hooks registered with app.hook run around the handler', async () => {
+    const response = await fetch(`${app.baseUrl}/api/hooked`);
+    assert.equal(await response.text(), 'pre-invocation hook ran: true; handler said: {"body":"from the handler"}');
+  });
+
   test('a timer with runOnStartup runs once when the host starts', async () => {
     const report = await callbacks.waitFor('startupTick');
     assert.equal(report.isPastDue, false);
