@@ -1,0 +1,377 @@
+import type { BroadcastRequest, BroadcastSummary, RecipientFailure } from './broadcastTypes';
+import type { Clock } from './clock';
+import { defaultPageSize, listAll, type ConversationStore, type StoredConversation } from './conversationStore';
+import { classifyDeliveryError, credentialsHint, type DeliveryFailure } from './deliveryError';
+import type { Logger } from './logger';
+import type { SendActivity } from './proactiveSender';
+import type { RateLimiter } from './rateLimiter';
+import { defaultBackoff, retryDelay, type BackoffOptions } from './retryPolicy';
+import type { Settings } from './settings';
+import { TenantQueues, type PendingDelivery } from './tenantQueues';
+
+export interface BroadcastDependencies {
+  readonly store: ConversationStore;
+  readonly send: SendActivity;
+  /** Shared by every broadcast of the process, so together they stay within Teams' limits. */
+  readonly rateLimiter: RateLimiter;
+  readonly clock: Clock;
+  readonly settings: Pick<Settings, 'concurrency' | 'maxAttempts' | 'deadlineSeconds'>;
+  readonly logger: Logger;
+  readonly tuning?: BroadcastTuning;
+}
+
+export interface BroadcastTuning {
+  /** References read from the store per page. */
+  readonly pageSize?: number;
+  /** Most recipients held in memory at once (queued, waiting to retry or being sent). */
+  readonly maxBuffered?: number;
+  /** Most entries kept in `BroadcastSummary.failures`. */
+  readonly maxReportedFailures?: number;
+  readonly backoff?: BackoffOptions;
+  /** After the deadline, how long to keep paging through the store to count who was not attempted. */
+  readonly countingBudgetMs?: number;
+}
+
+/** Sends one notification to every stored conversation that matches, within Teams' rate limits. */
+export class BroadcastEngine {
+  constructor(private readonly dependencies: BroadcastDependencies) {}
+
+  broadcast(request: BroadcastRequest): Promise<BroadcastSummary> {
+    return new BroadcastRun(this.dependencies, request).run();
+  }
+}
+
+interface Counts {
+  matched: number;
+  sent: number;
+  failed: number;
+  pruned: number;
+  retried: number;
+  alreadySent: number;
+  notAttempted: number;
+}
+
+interface Halt {
+  readonly reason: 'deadline' | 'stopped';
+  readonly message: string;
+}
+
+/** Wakes whoever waits on it; used to react to "something changed" without polling. */
+class Signal {
+  private waiters: Array<() => void> = [];
+
+  wait(): Promise<void> {
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  notify(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+/**
+ * One broadcast: a reader pulls references page by page into per-tenant
+ * queues (never more than `maxBuffered` at once), and a dispatcher starts a
+ * send whenever a slot is free and some tenant's rate allows one.
+ */
+class BroadcastRun {
+  private readonly counts: Counts = { matched: 0, sent: 0, failed: 0, pruned: 0, retried: 0, alreadySent: 0, notAttempted: 0 };
+  private readonly failures: RecipientFailure[] = [];
+  private readonly queues = new TenantQueues();
+  private readonly changed = new Signal();
+  private readonly spaceFreed = new Signal();
+  private readonly startedAt: number;
+  private readonly deadlineAt: number;
+  private readonly pageSize: number;
+  private readonly maxBuffered: number;
+  private readonly maxReportedFailures: number;
+  private readonly backoff: BackoffOptions;
+  private readonly countingBudgetMs: number;
+  /** Recipients read and not yet finished: queued, being checked against the ledger, or in flight. */
+  private buffered = 0;
+  private inFlight = 0;
+  private ledgerChecksInFlight = 0;
+  private readerDone = false;
+  private countsAreLowerBounds = false;
+  private halt: Halt | undefined;
+
+  constructor(
+    private readonly deps: BroadcastDependencies,
+    private readonly request: BroadcastRequest,
+  ) {
+    const tuning = deps.tuning ?? {};
+    this.startedAt = deps.clock.now();
+    this.deadlineAt = this.startedAt + deps.settings.deadlineSeconds * 1_000;
+    this.pageSize = tuning.pageSize ?? defaultPageSize;
+    this.maxBuffered = tuning.maxBuffered ?? Math.max(2_000, 2 * this.pageSize);
+    this.maxReportedFailures = tuning.maxReportedFailures ?? 100;
+    this.backoff = tuning.backoff ?? defaultBackoff;
+    this.countingBudgetMs = tuning.countingBudgetMs ?? 10_000;
+  }
+
+  async run(): Promise<BroadcastSummary> {
+    const reading = this.readReferences();
+    while (!this.isFinished()) {
+      this.dispatchReady();
+      if (this.isFinished()) break;
+      await this.waitForChange();
+    }
+    await reading;
+    return this.summarize();
+  }
+
+  private isFinished(): boolean {
+    return this.readerDone && this.buffered === 0 && this.inFlight === 0;
+  }
+
+  // ---- reading --------------------------------------------------------------------------------
+
+  private async readReferences(): Promise<void> {
+    try {
+      for await (const conversation of listAll(this.deps.store, this.request.filter, this.pageSize)) {
+        this.counts.matched += 1;
+        while (this.buffered >= this.maxBuffered && this.halt === undefined) await this.spaceFreed.wait();
+        if (this.halt !== undefined) {
+          this.counts.notAttempted += 1;
+          if (this.deps.clock.now() > this.deadlineAt + this.countingBudgetMs) return this.giveUpCounting();
+          continue;
+        }
+        this.buffered += 1;
+        if (this.request.ledger === undefined) this.enqueue(conversation);
+        else await this.checkLedgerThenEnqueue(conversation);
+      }
+    } catch (error) {
+      this.stop(`could not read the conversation store: ${errorMessage(error)}`);
+      this.countsAreLowerBounds = true;
+    } finally {
+      this.readerDone = true;
+      this.changed.notify();
+    }
+  }
+
+  private giveUpCounting(): void {
+    this.countsAreLowerBounds = true;
+    this.deps.logger.warn(
+      `Broadcast ${this.request.id}: stopped counting the recipients left after the deadline; matched and notAttempted are lower bounds`,
+    );
+  }
+
+  /** Checks run concurrently (bounded), so a retried request over many recipients is not one lookup at a time. */
+  private async checkLedgerThenEnqueue(conversation: StoredConversation): Promise<void> {
+    while (this.ledgerChecksInFlight >= this.deps.settings.concurrency) await this.spaceFreed.wait();
+    this.ledgerChecksInFlight += 1;
+    void this.checkLedger(conversation).finally(() => {
+      this.ledgerChecksInFlight -= 1;
+      this.spaceFreed.notify();
+    });
+  }
+
+  private async checkLedger(conversation: StoredConversation): Promise<void> {
+    let delivered = false;
+    try {
+      delivered = (await this.request.ledger?.wasDelivered(conversation)) ?? false;
+    } catch (error) {
+      // Unknown is not "delivered": sending is the only way the recipient can get it.
+      this.deps.logger.warn(`Broadcast ${this.request.id}: ledger lookup failed for ${describe(conversation)}, sending anyway: ${errorMessage(error)}`);
+    }
+    if (delivered) {
+      this.counts.alreadySent += 1;
+      this.release();
+    } else if (this.halt !== undefined) {
+      this.counts.notAttempted += 1;
+      this.release();
+    } else {
+      this.enqueue(conversation);
+    }
+  }
+
+  private enqueue(conversation: StoredConversation): void {
+    this.queues.add({
+      conversation,
+      conversationKey: `${conversation.channelId}\u0000${conversation.conversationId}`,
+      attempts: 0,
+      notBefore: Number.NEGATIVE_INFINITY,
+    });
+    this.changed.notify();
+  }
+
+  /** A recipient is finished: room for one more in the buffer. */
+  private release(): void {
+    this.buffered -= 1;
+    this.spaceFreed.notify();
+    this.changed.notify();
+  }
+
+  // ---- dispatching ----------------------------------------------------------------------------
+
+  private dispatchReady(): void {
+    if (this.halt === undefined && this.deps.clock.now() >= this.deadlineAt) this.haltAt({
+      reason: 'deadline',
+      message: `the deadline of ${this.deps.settings.deadlineSeconds} s was reached; recipients not attempted by then are counted in notAttempted`,
+    });
+    if (this.halt !== undefined) return;
+    while (this.inFlight < this.deps.settings.concurrency) {
+      const delivery = this.queues.takeReady(this.deps.clock.now(), this.deps.rateLimiter);
+      if (delivery === undefined) return;
+      this.startAttempt(delivery);
+    }
+  }
+
+  private async waitForChange(): Promise<void> {
+    const readyAt = this.halt === undefined ? this.queues.nextReadyAt(this.deps.rateLimiter) : undefined;
+    const wakeAt = readyAt === undefined || this.inFlight >= this.deps.settings.concurrency ? this.deadlineAt : Math.min(readyAt, this.deadlineAt);
+    const timer = new AbortController();
+    const changed = this.changed.wait();
+    const waits = [changed];
+    if (this.halt === undefined && Number.isFinite(wakeAt)) {
+      waits.push(this.deps.clock.sleep(wakeAt - this.deps.clock.now(), timer.signal));
+    }
+    await Promise.race(waits);
+    timer.abort();
+  }
+
+  private startAttempt(delivery: PendingDelivery): void {
+    delivery.attempts += 1;
+    if (delivery.attempts > 1) this.counts.retried += 1;
+    this.inFlight += 1;
+    void this.attempt(delivery).finally(() => {
+      this.inFlight -= 1;
+      this.changed.notify();
+    });
+  }
+
+  private async attempt(delivery: PendingDelivery): Promise<void> {
+    try {
+      const { tenantId } = delivery.conversation;
+      await this.deps.send(delivery.conversation, this.request.activity, {
+        beforeWire: () => this.deps.rateLimiter.waitForWireSlot(tenantId, delivery.conversationKey),
+      });
+    } catch (error) {
+      return this.handleFailure(delivery, classifyDeliveryError(error));
+    }
+    await this.recordDelivered(delivery);
+  }
+
+  // ---- outcomes -------------------------------------------------------------------------------
+
+  private async recordDelivered(delivery: PendingDelivery): Promise<void> {
+    this.counts.sent += 1;
+    try {
+      await this.request.ledger?.recordDelivered(delivery.conversation);
+    } catch (error) {
+      // The message did arrive; only a retried request with the same id could now send it twice.
+      this.deps.logger.warn(`Broadcast ${this.request.id}: delivered to ${describe(delivery.conversation)} but could not record it in the ledger: ${errorMessage(error)}`);
+    }
+    this.release();
+  }
+
+  private async handleFailure(delivery: PendingDelivery, failure: DeliveryFailure): Promise<void> {
+    switch (failure.kind) {
+      case 'retryable':
+        return this.retryOrGiveUp(delivery, failure);
+      case 'gone':
+        return this.fail(delivery, failure, await this.prune(delivery.conversation));
+      case 'credentials':
+        this.stop(`${credentialsHint}. ${failure.status === undefined ? '' : `The channel answered ${failure.status} `}${failure.code}: ${failure.message}`);
+        return this.fail(delivery, failure);
+      case 'fatal':
+        this.stop(failure.message);
+        return this.fail(delivery, failure);
+      case 'permanent':
+        return this.fail(delivery, failure);
+    }
+  }
+
+  private retryOrGiveUp(delivery: PendingDelivery, failure: DeliveryFailure & { readonly kind: 'retryable' }): void {
+    if (failure.status === 429) this.deps.rateLimiter.throttled(delivery.conversation.tenantId);
+    if (delivery.attempts >= this.deps.settings.maxAttempts || this.halt !== undefined) return this.fail(delivery, failure);
+    const notBefore = this.deps.clock.now() + retryDelay(delivery.attempts, failure.retryAfterMs, this.backoff);
+    if (notBefore >= this.deadlineAt) return this.fail(delivery, deadlineExceeded(failure));
+    delivery.notBefore = notBefore;
+    delivery.lastFailure = failure;
+    this.queues.addRetry(delivery);
+    this.changed.notify();
+  }
+
+  /** Deletes the reference of a conversation that is gone for good; returns whether it was deleted. */
+  private async prune(conversation: StoredConversation): Promise<boolean> {
+    try {
+      await this.deps.store.delete(conversation);
+      return true;
+    } catch (error) {
+      this.deps.logger.warn(`Broadcast ${this.request.id}: could not delete the reference of ${describe(conversation)}: ${errorMessage(error)}`);
+      return false;
+    }
+  }
+
+  private fail(delivery: PendingDelivery, failure: DeliveryFailure, pruned = false): void {
+    this.counts.failed += 1;
+    if (pruned) this.counts.pruned += 1;
+    const { channelId, conversationId } = delivery.conversation;
+    const recipientFailure: RecipientFailure = {
+      channelId,
+      conversationId,
+      ...(failure.status !== undefined ? { status: failure.status } : {}),
+      code: failure.code,
+      message: failure.message,
+      attempts: delivery.attempts,
+      pruned,
+    };
+    if (this.failures.length < this.maxReportedFailures) this.failures.push(recipientFailure);
+    this.deps.logger.warn(
+      `Broadcast ${this.request.id}: not delivered to ${describe(delivery.conversation)} after ${delivery.attempts} attempt(s): ` +
+        `${failure.status ?? '-'} ${failure.code}: ${failure.message}${pruned ? ' (reference deleted)' : ''}`,
+    );
+    this.release();
+  }
+
+  /** Stops the whole run: nothing new is sent, the rest is counted as not attempted. */
+  private stop(message: string): void {
+    if (this.halt === undefined) this.haltAt({ reason: 'stopped', message });
+  }
+
+  private haltAt(halt: Halt): void {
+    this.halt = halt;
+    const { fresh, retries } = this.queues.drain();
+    this.counts.notAttempted += fresh.length;
+    for (let i = 0; i < fresh.length; i++) this.release();
+    for (const delivery of retries) {
+      const last: DeliveryFailure = delivery.lastFailure ?? { kind: 'retryable', code: 'Unknown', message: 'no error recorded' };
+      this.fail(delivery, halt.reason === 'deadline' ? deadlineExceeded(last) : last);
+    }
+    this.deps.logger.error(`Broadcast ${this.request.id}: stopped early: ${halt.message}`);
+    this.changed.notify();
+    this.spaceFreed.notify();
+  }
+
+  private summarize(): BroadcastSummary {
+    const summary: BroadcastSummary = {
+      id: this.request.id,
+      ...this.counts,
+      durationMs: Math.round(this.deps.clock.now() - this.startedAt),
+      ...(this.halt !== undefined ? { stoppedEarly: this.halt.message } : {}),
+      failures: this.failures,
+    };
+    const { matched, sent, failed, pruned, retried, alreadySent, notAttempted, durationMs } = summary;
+    this.deps.logger.log(
+      `Broadcast ${summary.id}: matched ${matched}${this.countsAreLowerBounds ? '+' : ''}, sent ${sent}, failed ${failed} (pruned ${pruned}), ` +
+        `retried ${retried}, alreadySent ${alreadySent}, notAttempted ${notAttempted}, ${durationMs} ms` +
+        (summary.stoppedEarly !== undefined ? `, stopped early: ${summary.stoppedEarly}` : ''),
+    );
+    return summary;
+  }
+}
+
+function deadlineExceeded(failure: DeliveryFailure): DeliveryFailure {
+  return { ...failure, code: 'DeadlineExceeded', message: `retry would come after the deadline; last error ${failure.code}: ${failure.message}` };
+}
+
+function describe(conversation: StoredConversation): string {
+  return `${conversation.channelId}/${conversation.conversationId} (tenant ${conversation.tenantId || '-'})`;
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

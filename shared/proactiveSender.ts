@@ -1,0 +1,164 @@
+import type { Activity, CloudAdapter, ConversationReference, TurnContext } from 'botbuilder';
+import type { StoredConversation } from './conversationStore';
+import { ConnectorInternalsChangedError, CredentialsError, SendTimeoutError } from './deliveryError';
+
+/** Sends one activity to one stored conversation, exactly one HTTP attempt; throws what the channel answered. */
+export type SendActivity = (conversation: StoredConversation, activity: Partial<Activity>, options?: SendOptions) => Promise<void>;
+
+export interface SendOptions {
+  /** Awaited right before the HTTP request is written (after token acquisition): the rate limiter's wire slot. */
+  readonly beforeWire?: () => Promise<void>;
+}
+
+export interface ProactiveSenderOptions {
+  /** One HTTP attempt is aborted after this long (default 15 s, well inside the 230 s an HTTP function has). */
+  readonly attemptTimeoutMs?: number;
+}
+
+/**
+ * A send through `CloudAdapter.continueConversationAsync`, tuned for the engine:
+ *
+ * - The connector client's pipeline (@azure/core-rest-pipeline) retries 429,
+ *   5xx and network errors up to 3 times on its own, and botbuilder does not
+ *   pass `ConnectorClientOptions.retryOptions` on to it (checked: with
+ *   `{ retryOptions: { maxRetries: 0 } }` a 503 still reaches the channel 4
+ *   times). So each turn's fresh connector client gets its `defaultRetryPolicy`
+ *   removed: the engine is the only place that retries, and counts every attempt.
+ * - Each attempt has a timeout.
+ * - A failure to obtain a token is told apart from an HTTP error (CredentialsError).
+ * - Errors are caught inside the turn and rethrown here, so the adapter's
+ *   onTurnError does not log every throttled attempt as an unhandled error.
+ *
+ * `botAppId` must be the bot's MicrosoftAppId: it selects the credentials the
+ * outgoing request is signed with ('' only when auth is disabled).
+ */
+export function createProactiveSender(
+  adapter: CloudAdapter,
+  botAppId: string,
+  options: ProactiveSenderOptions = {},
+): SendActivity {
+  const attemptTimeoutMs = options.attemptTimeoutMs ?? 15_000;
+  return async (conversation, activity, sendOptions = {}) => {
+    let turnStarted = false;
+    let failure: { readonly error: unknown } | undefined;
+    try {
+      await adapter.continueConversationAsync(botAppId, toReference(conversation), async (context) => {
+        turnStarted = true;
+        try {
+          makeSingleAttempt(connectorPipelineOf(context, adapter), attemptTimeoutMs, sendOptions.beforeWire);
+          await context.sendActivity(activity);
+        } catch (error) {
+          failure = { error };
+        }
+      });
+    } catch (error) {
+      // Before the turn, the adapter only builds credentials and the connector client.
+      if (!turnStarted) throw new CredentialsError('Could not create credentials for the bot', error);
+      throw error;
+    }
+    if (failure !== undefined) throw failure.error;
+  };
+}
+
+function toReference(conversation: StoredConversation): ConversationReference {
+  return { ...conversation.reference, serviceUrl: conversation.serviceUrl } as ConversationReference;
+}
+
+interface PipelineRequestLike {
+  timeout: number;
+}
+
+type NextPolicy = (request: PipelineRequestLike) => Promise<unknown>;
+
+interface PipelinePolicyLike {
+  readonly name: string;
+  sendRequest(request: PipelineRequestLike, next: NextPolicy): Promise<unknown>;
+}
+
+interface PipelineLike {
+  addPolicy(policy: PipelinePolicyLike): void;
+  removePolicy(options: { name: string }): unknown[];
+  getOrderedPolicies(): PipelinePolicyLike[];
+}
+
+const retryPolicyName = 'defaultRetryPolicy';
+const signPolicyName = 'ServiceClientContext_Credentials_SignRequest';
+
+/** The core-rest-pipeline Pipeline of the turn's ConnectorClient (a fresh client per proactive turn). */
+function connectorPipelineOf(context: TurnContext, adapter: CloudAdapter): PipelineLike {
+  const connectorClient: unknown = context.turnState.get(adapter.ConnectorClientKey);
+  const serviceClient = property(connectorClient, 'client');
+  const pipeline = property(serviceClient, 'pipeline');
+  if (!isPipeline(pipeline)) throw new ConnectorInternalsChangedError('the ConnectorClient has no core-rest-pipeline Pipeline');
+  return pipeline;
+}
+
+function makeSingleAttempt(pipeline: PipelineLike, attemptTimeoutMs: number, beforeWire: (() => Promise<void>) | undefined): void {
+  const policies = pipeline.getOrderedPolicies();
+  const sign = policies.find((policy) => policy.name === signPolicyName);
+  if (!policies.some((policy) => policy.name === retryPolicyName) || sign === undefined) {
+    throw new ConnectorInternalsChangedError(`expected policies ${retryPolicyName} and ${signPolicyName}`);
+  }
+  pipeline.removePolicy({ name: retryPolicyName });
+  pipeline.removePolicy({ name: signPolicyName });
+  pipeline.addPolicy(reportingTokenFailures(sign));
+  pipeline.addPolicy(timingOut(attemptTimeoutMs));
+  if (beforeWire !== undefined) pipeline.addPolicy(waitingFor(beforeWire));
+}
+
+function waitingFor(beforeWire: () => Promise<void>): PipelinePolicyLike {
+  return {
+    name: 'proactiveSenderBeforeWire',
+    async sendRequest(request, next) {
+      await beforeWire();
+      return next(request);
+    },
+  };
+}
+
+/** Wraps the signing policy: an error before the request is signed is a credentials problem, not the channel's answer. */
+function reportingTokenFailures(sign: PipelinePolicyLike): PipelinePolicyLike {
+  return {
+    name: sign.name,
+    async sendRequest(request, next) {
+      let signed = false;
+      try {
+        return await sign.sendRequest(request, (signedRequest) => {
+          signed = true;
+          return next(signedRequest);
+        });
+      } catch (error) {
+        if (!signed) throw new CredentialsError('Could not get a token for the bot', error);
+        throw error;
+      }
+    },
+  };
+}
+
+function timingOut(timeoutMs: number): PipelinePolicyLike {
+  return {
+    name: 'proactiveSenderAttemptTimeout',
+    async sendRequest(request, next) {
+      request.timeout = timeoutMs;
+      try {
+        return await next(request);
+      } catch (error) {
+        // core-rest-pipeline reports its own timeout as an AbortError; nobody else aborts these requests.
+        if (error instanceof Error && error.name === 'AbortError') throw new SendTimeoutError(timeoutMs);
+        throw error;
+      }
+    },
+  };
+}
+
+function property(value: unknown, name: string): unknown {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[name] : undefined;
+}
+
+function isPipeline(value: unknown): value is PipelineLike {
+  return (
+    typeof property(value, 'addPolicy') === 'function' &&
+    typeof property(value, 'removePolicy') === 'function' &&
+    typeof property(value, 'getOrderedPolicies') === 'function'
+  );
+}
