@@ -341,7 +341,7 @@ class BroadcastRun {
       const last: DeliveryFailure = delivery.lastFailure ?? { kind: 'retryable', code: 'Unknown', message: 'no error recorded' };
       this.fail(delivery, halt.reason === 'deadline' ? deadlineExceeded(last) : last);
     }
-    this.deps.logger.error(`Broadcast ${this.request.id}: stopped early: ${halt.message}`);
+    this.deps.logger.error(`Broadcast ${this.request.id}: ${halt.reason === 'stopped' ? 'stopped early: ' : ''}${halt.message}`);
     this.changed.notify();
     this.spaceFreed.notify();
   }
@@ -351,7 +351,8 @@ class BroadcastRun {
       id: this.request.id,
       ...this.counts,
       durationMs: Math.round(this.deps.clock.now() - this.startedAt),
-      ...(this.halt !== undefined ? { stoppedEarly: this.halt.message } : {}),
+      // The deadline is told by notAttempted > 0; stoppedEarly means the run was cut short for a reason to fix.
+      ...(this.halt?.reason === 'stopped' ? { stoppedEarly: this.halt.message } : {}),
       failures: this.failures,
     };
     const { matched, sent, failed, pruned, retried, alreadySent, notAttempted, durationMs } = summary;

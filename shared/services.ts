@@ -1,8 +1,13 @@
 import type { CloudAdapter } from 'botbuilder';
 import { createAdapter, type AdapterOptions } from './adapter';
 import { NotificationBot } from './bot';
+import { BroadcastEngine } from './broadcast';
+import type { BroadcastRequest, BroadcastSummary } from './broadcastTypes';
+import { realClock, type Clock } from './clock';
 import type { ConversationStore } from './conversationStore';
 import { consoleLogger, type Logger } from './logger';
+import { createProactiveSender, type SendActivity } from './proactiveSender';
+import { RateLimiter } from './rateLimiter';
 import { loadSettings, type Settings } from './settings';
 import { TableConversationStore } from './tableConversationStore';
 
@@ -12,12 +17,17 @@ export interface Services {
   readonly adapter: CloudAdapter;
   readonly bot: NotificationBot;
   readonly store: ConversationStore;
+  /** Sends one notification to every matching stored conversation (the delivery engine). */
+  readonly broadcast: (request: BroadcastRequest) => Promise<BroadcastSummary>;
 }
 
 export interface ServiceOverrides {
   readonly logger?: Logger;
   readonly store?: ConversationStore;
   readonly adapterOptions?: AdapterOptions;
+  /** Replaces the real proactive send (tests script the channel's answers). */
+  readonly send?: SendActivity;
+  readonly clock?: Clock;
 }
 
 export function createServices(settings: Settings, overrides: ServiceOverrides = {}): Services {
@@ -25,7 +35,21 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
   const store =
     overrides.store ?? new TableConversationStore(settings.storageConnectionString, settings.conversationsTable, logger);
   const adapter = createAdapter(settings, logger, overrides.adapterOptions);
-  return { settings, adapter, bot: new NotificationBot(store, logger), store };
+  const clock = overrides.clock ?? realClock;
+  const engine = new BroadcastEngine({
+    store,
+    // The sender removes botbuilder's hidden retries itself (ConnectorClientOptions.retryOptions is ignored by botbuilder).
+    send: overrides.send ?? createProactiveSender(adapter, settings.microsoftAppId),
+    rateLimiter: new RateLimiter(
+      { tenantPerSecond: settings.tenantRatePerSecond, conversationPerSecond: settings.conversationRatePerSecond },
+      clock,
+    ),
+    clock,
+    settings,
+    logger,
+  });
+  const broadcast = (request: BroadcastRequest): Promise<BroadcastSummary> => engine.broadcast(request);
+  return { settings, adapter, bot: new NotificationBot(store, logger), store, broadcast };
 }
 
 let services: Services | undefined;
