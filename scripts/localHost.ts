@@ -68,7 +68,13 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
     const { name: bindingName, type } = triggerBinding(registered);
     const binding = registered.metadata.bindings[bindingName];
     if (type.toLowerCase() === 'httptrigger') {
-      httpRoutes.push(httpRoute(registered, app.routePrefix, binding?.route, binding?.methods));
+      try {
+        httpRoutes.push(httpRoute(registered, app.routePrefix, binding?.route, binding?.methods));
+      } catch (error) {
+        // Like func: the function is in error, the others are served.
+        log.error(`Function '${name}' is not served: ${error instanceof Error ? error.message : String(error)}`);
+        listing.set(name, 'error (see above)');
+      }
     } else if (type.toLowerCase() === 'timertrigger') {
       timers.push({ registered, schedule: binding?.schedule ?? '', runOnStartup: binding?.runOnStartup === true });
     } else {

@@ -139,8 +139,8 @@ function parseParameter(template: string, text: string): RouteParameter {
     body = body.slice(0, -1);
   }
   let defaultValue: string | undefined;
-  const equals = body.indexOf('=');
-  if (equals >= 0 && !body.slice(0, equals).includes('(')) {
+  const equals = indexOutsideParentheses(body, '=');
+  if (equals >= 0) {
     defaultValue = body.slice(equals + 1);
     body = body.slice(0, equals);
   }
@@ -153,6 +153,17 @@ function parseParameter(template: string, text: string): RouteParameter {
     defaultValue,
     constraints: constraintTexts.map((constraint) => parseConstraint(template, constraint)),
   };
+}
+
+function indexOutsideParentheses(text: string, wanted: string): number {
+  let parentheses = 0;
+  for (let index = 0; index < text.length; index++) {
+    const char = text[index];
+    if (char === '(') parentheses++;
+    if (char === ')') parentheses--;
+    if (char === wanted && parentheses === 0) return index;
+  }
+  return -1;
 }
 
 /** Splits `id:int:range(1,10)` on the colons that are not inside parentheses. */

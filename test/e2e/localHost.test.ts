@@ -110,6 +110,14 @@ describe('the local host serving the fixture app', () => {
     assert.equal((await fetch(`${app.baseUrl}/api/files/report.123`)).status, 404);
   });
 
+  test('a catch-all parameter takes the rest of the path and a default value fills a missing parameter', async () => {
+    assert.deepEqual(await json(await fetch(`${app.baseUrl}/api/docs/guide/setup%20steps.md`)), { path: 'guide/setup steps.md' });
+    assert.deepEqual(await json(await fetch(`${app.baseUrl}/api/docs`)), { path: null });
+    assert.equal(await (await fetch(`${app.baseUrl}/api/greet`)).text(), 'language en');
+    assert.equal(await (await fetch(`${app.baseUrl}/api/greet/fr`)).text(), 'language fr');
+    assert.equal((await fetch(`${app.baseUrl}/api/greet/french`)).status, 404);
+  });
+
   test('routes match case-insensitively and the route prefix is required', async () => {
     assert.equal((await fetch(`${app.baseUrl}/API/Items/Special`)).status, 200);
     assert.equal((await fetch(`${app.baseUrl}/items/special`)).status, 404);
