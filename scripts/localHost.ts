@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describeApp } from './localHostApp';
-import { FunctionsRegistry, installFunctionsCore, type RegisteredFunction } from './localHostCore';
+import { FunctionsRegistry, installFunctionsCore } from './localHostCore';
 import { createRequestListener, httpRoute, type HttpRoute, type ManualRunOutcome } from './localHostHttp';
 import { invokeFunction, triggerBinding } from './localHostInvoke';
 import { consoleHostLog, describeError, type HostLog } from './localHostLog';
@@ -56,48 +56,21 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
   const app = describeApp(appRoot);
   for (const file of app.functionFiles) require(file);
 
-  const httpRoutes: HttpRoute[] = [];
-  const timers: TimerDefinition[] = [];
-  const listing = new Map<string, string>();
-  for (const registered of functions.functions.values()) {
-    const name = registered.metadata.name;
-    if (isDisabled(name, env)) {
-      listing.set(name, 'disabled');
-      continue;
-    }
-    const { name: bindingName, type } = triggerBinding(registered);
-    const binding = registered.metadata.bindings[bindingName];
-    if (type.toLowerCase() === 'httptrigger') {
-      try {
-        httpRoutes.push(httpRoute(registered, app.routePrefix, binding?.route, binding?.methods));
-      } catch (error) {
-        // Like func: the function is in error, the others are served.
-        log.error(`Function '${name}' is not served: ${error instanceof Error ? error.message : String(error)}`);
-        listing.set(name, 'error (see above)');
-      }
-    } else if (type.toLowerCase() === 'timertrigger') {
-      timers.push({ registered, schedule: binding?.schedule ?? '', runOnStartup: binding?.runOnStartup === true });
-    } else {
-      listing.set(name, `${type} (not triggered by the local host; run it with POST /admin/functions/${name})`);
-    }
-  }
+  const { httpRoutes, timers, listing } = sortFunctionsByTrigger(functions, app.routePrefix, env, log);
 
   const inFlight = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>): void => {
     inFlight.add(work);
     void work.finally(() => inFlight.delete(work));
   };
-  const runInBackground = (registered: RegisteredFunction, input: string): void => {
-    const isTimer = triggerBinding(registered).type.toLowerCase() === 'timertrigger';
-    track(invokeFunction(functions, log, registered, isTimer ? timerTriggerData() : { string: input }));
-  };
   const runByHand = (functionName: string, input: string): ManualRunOutcome => {
     const registered = [...functions.functions.values()].find(
       (candidate) => candidate.metadata.name.toLowerCase() === functionName.toLowerCase(),
     );
     if (registered === undefined || isDisabled(registered.metadata.name, env)) return 'notFound';
-    if (triggerBinding(registered).type.toLowerCase() === 'httptrigger') return 'notRunnableByHand';
-    runInBackground(registered, input);
+    const triggerType = triggerBinding(registered).type.toLowerCase();
+    if (triggerType === 'httptrigger') return 'notRunnableByHand';
+    track(invokeFunction(functions, log, registered, triggerType === 'timertrigger' ? timerTriggerData() : { string: input }));
     return 'accepted';
   };
 
@@ -122,8 +95,9 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
   for (const [name, description] of runningTimers.descriptions) listing.set(name, description);
 
   log.info(`Local Functions host (no Core Tools) serving ${appRoot}`);
-  console.log(`\nFunctions:\n\n${[...listing].sort(([left], [right]) => left.localeCompare(right)).map(([name, description]) => `\t${name}: ${description}`).join('\n\n')}\n`);
-  log.info(`Host started, listening on ${url} (127.0.0.1 and ::1)`);
+  const lines = [...listing].sort(([left], [right]) => left.localeCompare(right)).map(([name, text]) => `\t${name}: ${text}`);
+  console.log(`\nFunctions:\n\n${lines.join('\n\n')}\n`);
+  log.info(`Host started, listening on ${url} (${servers.addresses.join(' and ')})`);
 
   let closing: Promise<void> | undefined;
   return {
@@ -149,6 +123,40 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
   };
 }
 
+interface FunctionsByTrigger {
+  readonly httpRoutes: HttpRoute[];
+  readonly timers: TimerDefinition[];
+  /** Start-up listing of the functions that are not HTTP or timers, or not served. */
+  readonly listing: Map<string, string>;
+}
+
+function sortFunctionsByTrigger(functions: FunctionsRegistry, routePrefix: string, env: Env, log: HostLog): FunctionsByTrigger {
+  const sorted: FunctionsByTrigger = { httpRoutes: [], timers: [], listing: new Map() };
+  for (const registered of functions.functions.values()) {
+    const name = registered.metadata.name;
+    if (isDisabled(name, env)) {
+      sorted.listing.set(name, 'disabled');
+      continue;
+    }
+    const { name: bindingName, type } = triggerBinding(registered);
+    const binding = registered.metadata.bindings[bindingName];
+    if (type.toLowerCase() === 'httptrigger') {
+      try {
+        sorted.httpRoutes.push(httpRoute(registered, routePrefix, binding?.route, binding?.methods));
+      } catch (error) {
+        // Like func: this function is in error, the others are served.
+        log.error(`Function '${name}' is not served: ${error instanceof Error ? error.message : String(error)}`);
+        sorted.listing.set(name, 'error (see above)');
+      }
+    } else if (type.toLowerCase() === 'timertrigger') {
+      sorted.timers.push({ registered, schedule: binding?.schedule ?? '', runOnStartup: binding?.runOnStartup === true });
+    } else {
+      sorted.listing.set(name, `${type} (not triggered by the local host; run it with POST /admin/functions/${name})`);
+    }
+  }
+  return sorted;
+}
+
 /** `AzureWebJobs.<name>.Disabled` (or `AzureWebJobs__<name>__Disabled`) set to true or 1. */
 export function isDisabled(functionName: string, env: Env): boolean {
   const value = env[`AzureWebJobs.${functionName}.Disabled`] ?? env[`AzureWebJobs__${functionName}__Disabled`];
@@ -166,6 +174,7 @@ export function portFromEnv(env: Env): number {
 
 interface Listening {
   readonly port: number;
+  readonly addresses: readonly string[];
   close(): Promise<void>;
 }
 
@@ -189,6 +198,10 @@ async function listen(listener: ReturnType<typeof createRequestListener>, hostna
   }
   return {
     port: boundPort,
+    addresses: servers.map((server) => {
+      const address = server.address();
+      return address !== null && typeof address !== 'string' ? address.address : String(address);
+    }),
     close: async () => {
       await Promise.all(
         servers.map(async (server) => {

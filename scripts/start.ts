@@ -36,6 +36,9 @@ function ensureLocalSettings(): string {
 function readLocalSettings(settingsPath: string): LocalSettings {
   const parsed: unknown = JSON.parse(readFileSync(settingsPath, 'utf8'));
   if (typeof parsed !== 'object' || parsed === null) throw new Error(`${settingsPath} is not a JSON object`);
+  if ('IsEncrypted' in parsed && parsed.IsEncrypted === true) {
+    throw new Error(`${settingsPath} is encrypted (IsEncrypted: true); only func can read it: decrypt it with "func settings decrypt"`);
+  }
   const values: Record<string, string> = {};
   const rawValues: unknown = 'Values' in parsed ? parsed.Values : undefined;
   if (typeof rawValues === 'object' && rawValues !== null) {
