@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { BroadcastRequest, BroadcastSummary, DeliveryLedger } from './broadcastTypes';
+import type { BroadcastSummary, DeliveryLedger } from './broadcastTypes';
 import type { ConversationStore } from './conversationStore';
 import type { DeliveryLedgers } from './deliveryLedgers';
 import type { NotificationRequest } from './notificationRequest';
@@ -8,8 +8,8 @@ import type { Settings } from './settings';
 import { LedgerUnavailableError, TableDeliveryLedgers } from './tableDeliveryLedger';
 import { StoreUnavailableError } from './tableConversationStore';
 
-/** The delivery engine, as the notify functions use it. */
-export type Broadcast = (request: BroadcastRequest) => Promise<BroadcastSummary>;
+/** The delivery engine, as the notify functions use it (services.broadcast). */
+export type Broadcast = Services['broadcast'];
 
 /** Ids of the notifications this process is sending right now. */
 export class RunningNotifications {
@@ -100,7 +100,7 @@ export function notificationDeps(services: Services): NotificationDeps {
   let deps = depsByServices.get(services);
   if (deps === undefined) {
     deps = {
-      broadcast: engineOf(services),
+      broadcast: services.broadcast,
       store: services.store,
       ledgers: new TableDeliveryLedgers(services.settings.storageConnectionString),
       leaseMs: leaseMsFor(services.settings),
@@ -109,11 +109,4 @@ export function notificationDeps(services: Services): NotificationDeps {
     depsByServices.set(services, deps);
   }
   return deps;
-}
-
-// TODO: replace with services.broadcast once the delivery engine lands in services.ts.
-function engineOf(_services: Services): Broadcast {
-  return async () => {
-    throw new Error('The delivery engine is not wired into services yet');
-  };
 }
