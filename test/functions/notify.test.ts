@@ -2,6 +2,7 @@ import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import { format } from 'node:util';
 import { after, before, beforeEach, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
 import { HttpRequest, InvocationContext, type HttpResponseInit, type Timer } from '@azure/functions';
 import type { ConversationReference } from 'botbuilder';
 import { notify } from '../../functions/notify';
@@ -256,6 +257,36 @@ describe('notify function: POST', () => {
     assert.equal(summary.sent, 0);
     assert.equal(summary.matched, 3);
     assert.deepEqual(await storedIds(), Object.values(people).map((p) => p.id).sort(), 'no reference is deleted');
+  });
+
+  it('answers 504 when the deadline comes before everyone was tried, and a retry with the same id sends to the rest', async () => {
+    const id = `deadline-${randomUUID()}`;
+    const settings = loadSettings({ AzureWebJobsStorage: azurite.connectionString, NOTIFY_DEADLINE_SECONDS: '0.05', NOTIFY_CONCURRENCY: '1' });
+    const slowSends: string[] = [];
+    services = createServices(settings, {
+      store: services.store,
+      logger: recordingLogger(),
+      send: async (conversation) => {
+        await delay(150);
+        slowSends.push(conversation.conversationId);
+      },
+    });
+    setServices(services);
+
+    const cut = await post({ id, text: 'slowly' });
+    assert.equal(cut.status, 504);
+    assert.equal(summaryOf(cut).sent, 1);
+    assert.equal(summaryOf(cut).notAttempted, 2);
+    assert.equal(summaryOf(cut).stoppedEarly, undefined);
+
+    const store = services.store;
+    services = createServices(loadSettings({ AzureWebJobsStorage: azurite.connectionString }), { store, logger: recordingLogger() });
+    setServices(services);
+    const retry = await post({ id, text: 'slowly' });
+    assert.equal(retry.status, 200);
+    assert.equal(summaryOf(retry).alreadySent, 1);
+    assert.equal(summaryOf(retry).sent, 2);
+    assert.deepEqual([...slowSends, ...receivedBy()].sort(), Object.values(people).map((p) => p.id).sort(), 'everyone got it exactly once');
   });
 
   it('answers 503 with a JSON error when the conversation table cannot be reached', async () => {
