@@ -18,10 +18,11 @@ export interface RateLimiterOptions {
   /** ...for this long after the last 429, then it recovers fully. */
   readonly slowdownMs?: number;
   /**
-   * Extra pause after the first request to a tenant that has no recent traffic.
-   * The first requests of a run are slow to leave (cold code, new connections)
-   * and arrive bunched with the next ones; the pause keeps that first second
-   * within the limit. Costs this much once per tenant per run. Default 100 ms.
+   * Extra pause spread over the first requests to a tenant without recent
+   * traffic. The first requests of a run are slow to leave (cold code, new
+   * connections) and arrive bunched with the ones after; the pauses keep the
+   * first seconds within the limit. Costs this much once per tenant per run.
+   * Default 200 ms.
    */
   readonly warmupMs?: number;
 }
@@ -39,11 +40,15 @@ interface Lane {
   nextReserveAt: number;
   nextWireAt: number;
   slowedUntil: number;
+  /** Requests sent since the lane was created (counted up to `warmupSends`). */
+  warmupSends: number;
 }
 
 const sweepEvery = 1_000;
 /** Lateness of a timer that still counts as on time (keeps the rate up without bunching requests). */
-const wireCatchUpMs = 2;
+const wireCatchUpMs = 5;
+/** The warm-up pause is spread over this many first requests. */
+const warmupSends = 10;
 
 /**
  * Spaces sends evenly per tenant and per conversation. One instance is shared
@@ -69,7 +74,7 @@ export class RateLimiter {
     this.conversationIntervalMs = 1_000 / (limits.conversationPerSecond * headroom);
     this.slowdownFactor = options.slowdownFactor ?? 0.5;
     this.slowdownMs = options.slowdownMs ?? 10_000;
-    this.warmupMs = options.warmupMs ?? 100;
+    this.warmupMs = options.warmupMs ?? 200;
   }
 
   /** Earliest clock ms at which the scheduler may hand out a send to this tenant. */
@@ -104,8 +109,9 @@ export class RateLimiter {
       const now = this.clock.now();
       const slot = Math.max(tenant.nextWireAt, conversation.nextWireAt);
       if (slot <= now) {
-        const sentAt = Math.max(slot, now - wireCatchUpMs);
-        const warmup = tenant.nextWireAt === Number.NEGATIVE_INFINITY ? this.warmupMs : 0;
+        const sentAt = startOf(slot, now, wireCatchUpMs);
+        const warmup = tenant.warmupSends < warmupSends ? this.warmupMs / warmupSends : 0;
+        tenant.warmupSends += 1;
         tenant.nextWireAt = sentAt + this.tenantInterval(tenantId) + warmup;
         conversation.nextWireAt = sentAt + this.conversationIntervalMs;
         return;
@@ -132,7 +138,8 @@ export class RateLimiter {
   private laneOf(lanes: Map<string, Lane>, key: string): Lane {
     let lane = lanes.get(key);
     if (lane === undefined) {
-      lane = { nextReserveAt: Number.NEGATIVE_INFINITY, nextWireAt: Number.NEGATIVE_INFINITY, slowedUntil: Number.NEGATIVE_INFINITY };
+      const never = Number.NEGATIVE_INFINITY;
+      lane = { nextReserveAt: never, nextWireAt: never, slowedUntil: never, warmupSends: 0 };
       lanes.set(key, lane);
     }
     return lane;
@@ -159,7 +166,16 @@ function readyAt(lane: Lane | undefined, intervalMs: number): number {
   return Math.max(lane.nextReserveAt, lane.nextWireAt - intervalMs);
 }
 
-/** The slot is the planned time when the scheduler woke a little late, so lateness does not accumulate. */
+/**
+ * The scheduler waking up to an interval late keeps its planned slot, so its
+ * lateness does not add up into a lower rate (the wire slots still space the
+ * requests themselves).
+ */
 function reserve(lane: Lane, now: number, intervalMs: number): void {
-  lane.nextReserveAt = Math.max(lane.nextReserveAt, now - intervalMs) + intervalMs;
+  lane.nextReserveAt = startOf(lane.nextReserveAt, now, intervalMs) + intervalMs;
+}
+
+/** When a send due at `slot` counts as started: on plan if at most `toleranceMs` late, else now. */
+function startOf(slot: number, now: number, toleranceMs: number): number {
+  return now - slot <= toleranceMs ? slot : now;
 }

@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { FakeClock } from '../../shared/clock';
+import { RateLimiter, type RateLimiterOptions } from '../../shared/rateLimiter';
+
+const exact: RateLimiterOptions = { headroom: 1, warmupMs: 0 };
+
+/** Takes every slot the limiter hands out over `durationMs`, checking every millisecond; returns the send times. */
+async function drive(
+  clock: FakeClock,
+  limiter: RateLimiter,
+  durationMs: number,
+  nextKey: () => { tenant: string; conversation: string },
+): Promise<number[]> {
+  const sendTimes: number[] = [];
+  const end = clock.now() + durationMs;
+  while (clock.now() < end) {
+    for (;;) {
+      const { tenant, conversation } = nextKey();
+      if (!limiter.tryAcquire(tenant, conversation)) break;
+      await clock.run(limiter.waitForWireSlot(tenant, conversation));
+      sendTimes.push(clock.now());
+    }
+    await clock.advance(1);
+  }
+  return sendTimes;
+}
+
+function maxInAnyWindow(times: readonly number[], windowMs = 1_000): number {
+  let best = 0;
+  let first = 0;
+  for (let last = 0; last < times.length; last++) {
+    while ((times[first] ?? 0) <= (times[last] ?? 0) - windowMs) first++;
+    best = Math.max(best, last - first + 1);
+  }
+  return best;
+}
+
+let counter = 0;
+const newConversation = (tenant: string) => () => ({ tenant, conversation: `c${counter++}` });
+
+describe('RateLimiter', () => {
+  test('spaces one tenant’s sends 1000/rate apart', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ tenantPerSecond: 50, conversationPerSecond: 7 }, clock, exact);
+    const times = await drive(clock, limiter, 2_000, newConversation('t1'));
+    const gaps = times.slice(1).map((time, i) => time - (times[i] ?? 0));
+    assert.ok(gaps.every((gap) => gap >= 20), `gaps ${gaps.join(',')}`);
+    assert.equal(times.length, 100);
+  });
+
+  test('never lets more than the limit into any one-second window', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ tenantPerSecond: 50, conversationPerSecond: 7 }, clock);
+    const times = await drive(clock, limiter, 5_000, newConversation('t1'));
+    assert.ok(maxInAnyWindow(times) <= 50, `max ${maxInAnyWindow(times)}`);
+    // 49/s (2% headroom) less the 200 ms warm-up pause at the start.
+    assert.ok(times.length >= 5 * 49 - 10, `only ${times.length} in 5 s`);
+  });
+
+  test('keeps headroom below the limit by default', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ tenantPerSecond: 50, conversationPerSecond: 7 }, clock);
+    assert.equal(Math.round(limiter.tenantRate('t1')), 49);
+  });
+
+  test('limits each conversation separately, at its own rate', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ tenantPerSecond: 50, conversationPerSecond: 7 }, clock, exact);
+    const times = await drive(clock, limiter, 3_000, () => ({ tenant: 't1', conversation: 'same' }));
+    assert.equal(maxInAnyWindow(times), 7);
+  });
+
+  test('tenants are independent: ten tenants get ten times the rate', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ tenantPerSecond: 50, conversationPerSecond: 7 }, clock, exact);
+    let next = 0;
+    const times = await drive(clock, limiter, 2_000, () => ({ tenant: `t${next % 10}`, conversation: `c${next++}` }));
+    assert.equal(times.length, 10 * 100);
+  });
+
+  test('a busy tenant does not delay another tenant', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ tenantPerSecond: 50, conversationPerSecond: 7 }, clock, exact);
+    assert.ok(limiter.tryAcquire('busy', 'c1'));
+    assert.equal(limiter.tryAcquire('busy', 'c2'), false);
+    assert.ok(limiter.tryAcquire('quiet', 'c3'));
+  });
+
+  test('a 429 halves the tenant’s rate for a while, then it recovers', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ tenantPerSecond: 50, conversationPerSecond: 7 }, clock, { ...exact, slowdownMs: 10_000 });
+    limiter.throttled('t1');
+    assert.equal(limiter.tenantRate('t1'), 25);
+    assert.equal(limiter.tenantRate('t2'), 50);
+    const slowed = await drive(clock, limiter, 2_000, newConversation('t1'));
+    assert.equal(slowed.length, 50);
+    await clock.advance(8_000);
+    assert.equal(limiter.tenantRate('t1'), 50);
+    const recovered = await drive(clock, limiter, 2_000, newConversation('t1'));
+    assert.equal(recovered.length, 100);
+  });
+
+  test('a request delayed on its way out pushes the next ones back instead of bunching', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ tenantPerSecond: 50, conversationPerSecond: 7 }, clock, exact);
+    assert.ok(limiter.tryAcquire('t1', 'a'));
+    await clock.advance(20);
+    assert.ok(limiter.tryAcquire('t1', 'b'));
+    // 'a' reaches the wire late, at 60 ms; 'b' comes right after it.
+    await clock.advance(40);
+    await clock.run(limiter.waitForWireSlot('t1', 'a'));
+    const b = limiter.waitForWireSlot('t1', 'b');
+    await clock.run(b);
+    assert.equal(clock.now(), 80);
+  });
+
+  test('the first requests to an idle tenant are followed by warm-up pauses', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ tenantPerSecond: 50, conversationPerSecond: 7 }, clock, { headroom: 1, warmupMs: 100 });
+    for (let i = 0; i <= 10; i++) await clock.run(limiter.waitForWireSlot('t1', `c${i}`));
+    assert.equal(Math.round(clock.now()), 10 * 20 + 100);
+    await clock.run(limiter.waitForWireSlot('t1', 'c11'));
+    assert.equal(Math.round(clock.now()), 11 * 20 + 100);
+  });
+});
