@@ -96,6 +96,7 @@ class BroadcastRun {
   private readerDone = false;
   private countsAreLowerBounds = false;
   private halt: Halt | undefined;
+  private readFailure: string | undefined;
 
   constructor(
     private readonly deps: BroadcastDependencies,
@@ -143,8 +144,10 @@ class BroadcastRun {
         else await this.checkLedgerThenEnqueue(conversation);
       }
     } catch (error) {
-      this.stop(`could not read the conversation store: ${errorMessage(error)}`);
+      // What was read still gets sent; what was not cannot even be counted.
+      this.readFailure = `could not read the conversation store, recipients after the first ${this.counts.matched} were not reached: ${errorMessage(error)}`;
       this.countsAreLowerBounds = true;
+      this.deps.logger.error(`Broadcast ${this.request.id}: ${this.readFailure}`);
     } finally {
       this.readerDone = true;
       this.changed.notify();
@@ -353,6 +356,7 @@ class BroadcastRun {
       durationMs: Math.round(this.deps.clock.now() - this.startedAt),
       // The deadline is told by notAttempted > 0; stoppedEarly means the run was cut short for a reason to fix.
       ...(this.halt?.reason === 'stopped' ? { stoppedEarly: this.halt.message } : {}),
+      ...(this.halt?.reason !== 'stopped' && this.readFailure !== undefined ? { stoppedEarly: this.readFailure } : {}),
       failures: this.failures,
     };
     const { matched, sent, failed, pruned, retried, alreadySent, notAttempted, durationMs } = summary;

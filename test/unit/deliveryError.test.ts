@@ -1,24 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { RestError, createHttpHeaders, createPipelineRequest } from '@azure/core-rest-pipeline';
 import {
   ConnectorInternalsChangedError,
   CredentialsError,
   SendTimeoutError,
   classifyDeliveryError,
 } from '../../shared/deliveryError';
-
-/** What botbuilder throws for a channel answer: a RestError with the body's error.code (checked against the fake connector). */
-function channelError(status: number, code?: string, retryAfter?: string): RestError {
-  const request = createPipelineRequest({ url: 'http://127.0.0.1/v3/conversations/c/activities' });
-  const headers = createHttpHeaders(retryAfter === undefined ? {} : { 'retry-after': retryAfter });
-  return new RestError(`answered ${status}`, {
-    statusCode: status,
-    ...(code === undefined ? {} : { code }),
-    request,
-    response: { status, headers, request },
-  });
-}
+import { channelError, networkError } from '../support/channelErrors';
 
 describe('classifyDeliveryError', () => {
   test('404 ConversationNotFound means the conversation is gone', () => {
@@ -60,7 +48,7 @@ describe('classifyDeliveryError', () => {
 
   test('network errors and timeouts are retryable', () => {
     for (const code of ['ECONNRESET', 'ECONNREFUSED']) {
-      const failure = classifyDeliveryError(new RestError('socket hang up', { code }));
+      const failure = classifyDeliveryError(networkError(code));
       assert.deepEqual([failure.kind, failure.code, failure.status], ['retryable', 'NetworkError', undefined]);
     }
     assert.deepEqual(
