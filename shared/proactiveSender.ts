@@ -65,7 +65,7 @@ function toReference(conversation: StoredConversation): ConversationReference {
 }
 
 interface PipelineRequestLike {
-  timeout: number;
+  abortSignal?: AbortSignal;
 }
 
 type NextPolicy = (request: PipelineRequestLike) => Promise<unknown>;
@@ -135,17 +135,21 @@ function reportingTokenFailures(sign: PipelinePolicyLike): PipelinePolicyLike {
   };
 }
 
+/** Aborts the attempt after `timeoutMs` (our own timer, cleared when the attempt ends, so none outlives it). */
 function timingOut(timeoutMs: number): PipelinePolicyLike {
   return {
     name: 'proactiveSenderAttemptTimeout',
     async sendRequest(request, next) {
-      request.timeout = timeoutMs;
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), timeoutMs);
+      request.abortSignal = controller.signal;
       try {
         return await next(request);
       } catch (error) {
-        // core-rest-pipeline reports its own timeout as an AbortError; nobody else aborts these requests.
-        if (error instanceof Error && error.name === 'AbortError') throw new SendTimeoutError(timeoutMs);
+        if (controller.signal.aborted) throw new SendTimeoutError(timeoutMs);
         throw error;
+      } finally {
+        clearTimeout(timer);
       }
     },
   };
