@@ -96,6 +96,7 @@ class BroadcastRun {
   private readerDone = false;
   private countsAreLowerBounds = false;
   private halt: Halt | undefined;
+  private haltedAt = Number.POSITIVE_INFINITY;
   private readFailure: string | undefined;
 
   constructor(
@@ -136,7 +137,7 @@ class BroadcastRun {
         while (this.buffered >= this.maxBuffered && this.halt === undefined) await this.spaceFreed.wait();
         if (this.halt !== undefined) {
           this.counts.notAttempted += 1;
-          if (this.deps.clock.now() > this.deadlineAt + this.countingBudgetMs) return this.giveUpCounting();
+          if (this.deps.clock.now() > this.haltedAt + this.countingBudgetMs) return this.giveUpCounting();
           continue;
         }
         this.buffered += 1;
@@ -157,7 +158,7 @@ class BroadcastRun {
   private giveUpCounting(): void {
     this.countsAreLowerBounds = true;
     this.deps.logger.warn(
-      `Broadcast ${this.request.id}: stopped counting the recipients left after the deadline; matched and notAttempted are lower bounds`,
+      `Broadcast ${this.request.id}: stopped counting the recipients left when the run ended; matched and notAttempted are lower bounds`,
     );
   }
 
@@ -176,8 +177,8 @@ class BroadcastRun {
     try {
       delivered = (await this.request.ledger?.wasDelivered(conversation)) ?? false;
     } catch (error) {
-      // Unknown is not "delivered": sending is the only way the recipient can get it.
-      this.deps.logger.warn(`Broadcast ${this.request.id}: ledger lookup failed for ${describe(conversation)}, sending anyway: ${errorMessage(error)}`);
+      // Sending without knowing could send twice, which the ledger exists to prevent.
+      this.stop(`the delivery ledger could not be read, so nothing more was sent (a retry with the same id will not send twice): ${errorMessage(error)}`);
     }
     if (delivered) {
       this.counts.alreadySent += 1;
@@ -337,6 +338,7 @@ class BroadcastRun {
 
   private haltAt(halt: Halt): void {
     this.halt = halt;
+    this.haltedAt = this.deps.clock.now();
     const { fresh, retries } = this.queues.drain();
     this.counts.notAttempted += fresh.length;
     for (let i = 0; i < fresh.length; i++) this.release();

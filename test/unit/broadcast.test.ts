@@ -293,6 +293,36 @@ describe('BroadcastEngine', () => {
     assert.deepEqual([again.sent, again.alreadySent], [0, 10]);
   });
 
+  test('a ledger that cannot be read stops the run rather than risk sending twice', async () => {
+    const store = await storeWith(20);
+    const ledger: DeliveryLedger = {
+      wasDelivered: async () => {
+        throw new Error('ledger table unavailable');
+      },
+      recordDelivered: async () => undefined,
+    };
+    const { broadcast, channel } = harness(store);
+    const summary = await broadcast({ ledger });
+    assert.equal(channel.attempts.length, 0);
+    assert.match(summary.stoppedEarly ?? '', /ledger.*ledger table unavailable/);
+    assert.equal(summary.notAttempted, 20);
+    assertCountsAddUp(summary);
+  });
+
+  test('a delivery the ledger cannot record still counts as sent, with a warning', async () => {
+    const store = await storeWith(3);
+    const ledger: DeliveryLedger = {
+      wasDelivered: async () => false,
+      recordDelivered: async () => {
+        throw new Error('write refused');
+      },
+    };
+    const { broadcast, logger } = harness(store);
+    const summary = await broadcast({ ledger });
+    assert.equal(summary.sent, 3);
+    assert.equal(logger.lines('warn').filter((line) => line.includes('write refused')).length, 3);
+  });
+
   test('a tenant at its rate limit does not hold up the other tenants', async () => {
     // 300 for the busy tenant are listed first; 5 for the quiet one come last.
     const store = await storeWith(305, (i) => (i < 300 ? 'busy' : 'quiet'));
