@@ -10,7 +10,8 @@ const loggedIdleReasons = new Set<string>();
 /**
  * Sends NOTIFY_TIMER_MESSAGE (or NOTIFY_DEFAULT_MESSAGE) to the
  * NOTIFY_TIMER_TARGET conversations (or everyone) on the NOTIFY_SCHEDULE.
- * An invalid target or message throws, so the failed invocation shows.
+ * An invalid target or message, or a run cut short (refused credentials,
+ * deadline, storage down), throws, so the failed invocation shows.
  */
 export async function notifyTimer(timer: Timer, context: InvocationContext): Promise<void> {
   const services = getServices();
@@ -28,19 +29,15 @@ export async function notifyTimer(timer: Timer, context: InvocationContext): Pro
     activity: plan.activity,
     ...(plan.filter === undefined ? {} : { filter: plan.filter }),
   });
-  switch (outcome.kind) {
-    case 'completed':
-      context.log(`notifyTimer: ${summaryLine(outcome.summary)}`);
-      return;
-    case 'stoppedEarly':
-    case 'deadlineReached':
-      context.error(`notifyTimer: ${summaryLine(outcome.summary)}`);
-      return;
-    default: {
-      const body = outcomeBody(outcome);
-      context.error(`notifyTimer: ${'message' in body ? body.message : outcome.kind}`);
-    }
+  if (outcome.kind === 'completed') {
+    context.log(`notifyTimer: ${summaryLine(outcome.summary)}`);
+    return;
   }
+  // Thrown so the invocation shows as Failed in the host's log and in monitoring.
+  const body = outcomeBody(outcome);
+  const reason = 'summary' in outcome ? summaryLine(outcome.summary) : 'message' in body ? body.message : outcome.kind;
+  context.error(`notifyTimer: ${reason}`);
+  throw new Error(`notifyTimer run cut short: ${reason}`);
 }
 
 app.timer('notifyTimer', {

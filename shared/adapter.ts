@@ -7,6 +7,7 @@ import {
 } from 'botbuilder';
 import type { ConnectorClientOptions, ServiceClientCredentialsFactory } from 'botframework-connector';
 import type { Logger } from './logger';
+import { StoreUnavailableError } from './tableConversationStore';
 import type { Settings } from './settings';
 
 export interface AdapterOptions {
@@ -41,6 +42,9 @@ export function createAdapter(settings: Settings, logger: Logger, options: Adapt
     } catch (sendError) {
       logger.error('Could not tell the user about the error:', sendError);
     }
+    // A reference that could not be saved must not be answered with 200: the
+    // request fails with 500, so the outage is visible and the channel may retry.
+    if (error instanceof StoreUnavailableError) throw error;
   };
   return adapter;
 }

@@ -5,7 +5,7 @@ import {
   type AdaptiveCardInvokeValue,
   type ChannelAccount,
 } from 'botbuilder';
-import { toStoredConversation, type ConversationStore } from './conversationStore';
+import { subscriptionConversationId, toStoredConversation, type ConversationStore } from './conversationStore';
 import type { Logger } from './logger';
 
 export const welcomeText =
@@ -92,8 +92,9 @@ export class NotificationBot extends ActivityHandler {
   private async unsubscribe(context: TurnContext): Promise<void> {
     const { channelId, conversation } = context.activity;
     if (!channelId || !conversation?.id) return;
-    const deleted = await this.store.delete({ channelId, conversationId: conversation.id });
-    this.logger.log(`Bot removed from conversation ${conversation.id} (${channelId}); reference ${deleted ? 'deleted' : 'was not stored'}`);
+    const conversationId = subscriptionConversationId(conversation);
+    const deleted = await this.store.delete({ channelId, conversationId });
+    this.logger.log(`Bot removed from conversation ${conversationId} (${channelId}); reference ${deleted ? 'deleted' : 'was not stored'}`);
   }
 }
 

@@ -21,7 +21,11 @@ export interface StoredConversation extends ConversationKey {
 /** Each field narrows the set; values within one field are alternatives. */
 export interface ConversationFilter {
   readonly conversationIds?: readonly string[];
-  /** Matches the user's channel id or AAD object id. */
+  /**
+   * A user's own (1:1) conversations with the bot, by the user's channel id or
+   * AAD object id. Group chats and channels are not matched: the user stored
+   * with them is only whoever last wrote there.
+   */
   readonly userIds?: readonly string[];
   readonly tenantIds?: readonly string[];
   readonly channelIds?: readonly string[];
@@ -65,12 +69,15 @@ export async function* listAll(
   } while (continuationToken !== undefined);
 }
 
+const groupConversationTypes = ['groupChat', 'channel'];
+
 export function matchesFilter(conversation: StoredConversation, filter: ConversationFilter | undefined): boolean {
   if (!filter) return true;
   const allows = (values: readonly string[] | undefined, ...candidates: string[]): boolean =>
     values === undefined || candidates.some((candidate) => candidate !== '' && values.includes(candidate));
   return (
     allows(filter.conversationIds, conversation.conversationId) &&
+    (filter.userIds === undefined || !groupConversationTypes.includes(conversation.conversationType)) &&
     allows(filter.userIds, conversation.userId, conversation.aadObjectId) &&
     allows(filter.tenantIds, conversation.tenantId) &&
     allows(filter.channelIds, conversation.channelId) &&
@@ -83,21 +90,30 @@ export type ReferenceCheck =
   | { readonly ok: false; readonly reason: string };
 
 /**
+ * The conversation a notification goes to. In a Teams channel, a message in
+ * a thread carries the thread in its id (`19:...@thread.tacv2;messageid=...`);
+ * a notification is a new post in the channel, so every thread maps to the
+ * channel itself and the channel is stored once.
+ */
+export function subscriptionConversationId(conversation: { readonly id: string; readonly conversationType?: string }): string {
+  return conversation.conversationType === 'channel' ? conversation.id.replace(/;messageid=[^;]*$/, '') : conversation.id;
+}
+
+/**
  * Turns a reference into what the store keeps, or says why it cannot be used
  * for a proactive send later (then it must not be stored).
  */
 export function toStoredConversation(reference: Partial<ConversationReference>, now = new Date()): ReferenceCheck {
+  const { conversation, channelId, serviceUrl } = reference;
   const missing: string[] = [];
-  const conversationId = reference.conversation?.id;
-  const channelId = reference.channelId;
-  const serviceUrl = reference.serviceUrl;
-  if (!conversationId) missing.push('conversation.id');
+  if (!conversation?.id) missing.push('conversation.id');
   if (!serviceUrl) missing.push('serviceUrl');
   if (!channelId) missing.push('channelId');
   if (!reference.bot?.id) missing.push('bot.id');
-  if (!conversationId || !serviceUrl || !channelId || missing.length > 0) {
+  if (!conversation?.id || !serviceUrl || !channelId || missing.length > 0) {
     return { ok: false, reason: `reference lacks ${missing.join(', ')}` };
   }
+  const conversationId = subscriptionConversationId(conversation);
   // A lone surrogate would escape to the same key as U+FFFD and overwrite another conversation.
   if (!conversationId.isWellFormed() || !channelId.isWellFormed()) {
     return { ok: false, reason: 'conversation.id or channelId is not well-formed Unicode' };
@@ -108,11 +124,11 @@ export function toStoredConversation(reference: Partial<ConversationReference>, 
       channelId,
       conversationId,
       serviceUrl,
-      reference,
-      tenantId: reference.conversation?.tenantId ?? '',
+      reference: { ...reference, conversation: { ...conversation, id: conversationId } },
+      tenantId: conversation.tenantId ?? '',
       userId: reference.user?.id ?? '',
       aadObjectId: reference.user?.aadObjectId ?? '',
-      conversationType: reference.conversation?.conversationType ?? '',
+      conversationType: conversation.conversationType ?? '',
       updatedAt: now,
     },
   };

@@ -21,7 +21,10 @@ export interface Settings {
   readonly conversationRatePerSecond: number;
   readonly concurrency: number;
   readonly maxAttempts: number;
+  /** How long an HTTP notify run starts new sends (Azure cuts HTTP calls at 230 s). */
   readonly deadlineSeconds: number;
+  /** The same for timer runs, which are bound by host.json functionTimeout instead (10 min here). */
+  readonly timerDeadlineSeconds: number;
   /** Largest outgoing activity, counted as UTF-16 bytes like Teams does. */
   readonly maxMessageBytes: number;
 }
@@ -37,6 +40,9 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 const appTypes: readonly AppType[] = ['MultiTenant', 'SingleTenant', 'UserAssignedMSI'];
 
+/** Azure's front end ends an HTTP call at 230 s; the rest of a run needs a little time to answer. */
+const maxHttpDeadlineSeconds = 220;
+
 export function loadSettings(env: Env): Settings {
   const text = (name: string, fallback = ''): string => env[name]?.trim() || fallback;
 
@@ -50,9 +56,23 @@ export function loadSettings(env: Env): Settings {
     return value;
   };
 
-  const appType = text('MicrosoftAppType', 'MultiTenant');
-  if (!appTypes.includes(appType as AppType)) {
-    throw new SettingsError('MicrosoftAppType', `must be one of ${appTypes.join(', ')}, got "${appType}"`);
+  const rawAppType = text('MicrosoftAppType', 'MultiTenant');
+  // botbuilder compares the app type without regard to case; so do we.
+  const appType = appTypes.find((type) => type.toLowerCase() === rawAppType.toLowerCase());
+  if (appType === undefined) {
+    throw new SettingsError('MicrosoftAppType', `must be one of ${appTypes.join(', ')}, got "${rawAppType}"`);
+  }
+  const microsoftAppTenantId = text('MicrosoftAppTenantId');
+  if (appType !== 'MultiTenant' && microsoftAppTenantId === '') {
+    throw new SettingsError('MicrosoftAppTenantId', `is required when MicrosoftAppType is ${appType}`);
+  }
+
+  const deadlineSeconds = positiveNumber('NOTIFY_DEADLINE_SECONDS', 200);
+  if (deadlineSeconds > maxHttpDeadlineSeconds) {
+    throw new SettingsError(
+      'NOTIFY_DEADLINE_SECONDS',
+      `must leave time to answer within Azure's 230 s HTTP limit (at most ${maxHttpDeadlineSeconds}), got ${deadlineSeconds}`,
+    );
   }
 
   const storageConnectionString = text('CONVERSATIONS_STORAGE_CONNECTION') || text('AzureWebJobsStorage');
@@ -65,31 +85,23 @@ export function loadSettings(env: Env): Settings {
     throw new SettingsError('CONVERSATIONS_TABLE', `must be 3-63 letters or digits starting with a letter, got "${conversationsTable}"`);
   }
 
-  const timerTarget = text('NOTIFY_TIMER_TARGET');
-  if (timerTarget !== '') {
-    try {
-      JSON.parse(timerTarget);
-    } catch {
-      throw new SettingsError('NOTIFY_TIMER_TARGET', 'must be a JSON object like {"tenantIds":["..."]}');
-    }
-  }
-
   return Object.freeze({
     microsoftAppId: text('MicrosoftAppId'),
     microsoftAppPassword: text('MicrosoftAppPassword'),
-    microsoftAppType: appType as AppType,
-    microsoftAppTenantId: text('MicrosoftAppTenantId'),
+    microsoftAppType: appType,
+    microsoftAppTenantId,
     storageConnectionString,
     conversationsTable,
     defaultMessage: text('NOTIFY_DEFAULT_MESSAGE', 'proactive hello'),
     notifySchedule: text('NOTIFY_SCHEDULE'),
     timerMessage: text('NOTIFY_TIMER_MESSAGE'),
-    timerTarget,
+    timerTarget: text('NOTIFY_TIMER_TARGET'),
     tenantRatePerSecond: positiveNumber('NOTIFY_TENANT_RATE_PER_SECOND', 50),
     conversationRatePerSecond: positiveNumber('NOTIFY_CONVERSATION_RATE_PER_SECOND', 7),
     concurrency: positiveNumber('NOTIFY_CONCURRENCY', 64, { integer: true }),
     maxAttempts: positiveNumber('NOTIFY_MAX_ATTEMPTS', 5, { integer: true }),
-    deadlineSeconds: positiveNumber('NOTIFY_DEADLINE_SECONDS', 200),
+    deadlineSeconds,
+    timerDeadlineSeconds: positiveNumber('NOTIFY_TIMER_DEADLINE_SECONDS', 540),
     maxMessageBytes: positiveNumber('NOTIFY_MAX_MESSAGE_BYTES', 80 * 1024, { integer: true }),
   });
 }

@@ -9,23 +9,22 @@ export type TimerPlan =
   | { readonly kind: 'send'; readonly activity: Partial<Activity>; readonly filter?: ConversationFilter };
 
 /**
- * The timer sends NOTIFY_TIMER_MESSAGE, or NOTIFY_DEFAULT_MESSAGE when that is
- * unset (as settings.ts documents), to the NOTIFY_TIMER_TARGET target or to
- * everyone. Without a schedule it stays idle. A target or message that
- * cannot be sent is a configuration error: it throws a SettingsError.
+ * The timer sends NOTIFY_TIMER_MESSAGE to the NOTIFY_TIMER_TARGET target or
+ * to everyone. Without a schedule or a message it stays idle: a timer must
+ * not broadcast a default text nobody chose. A target or message that cannot
+ * be sent is a configuration error: it throws a SettingsError.
  */
 export function planTimerNotification(settings: Settings): TimerPlan {
   if (settings.notifySchedule === '') {
     return { kind: 'idle', reason: 'NOTIFY_SCHEDULE is not set, so the timer sends nothing' };
   }
-  const text = settings.timerMessage || settings.defaultMessage;
-  if (text === '') {
-    return { kind: 'idle', reason: 'neither NOTIFY_TIMER_MESSAGE nor NOTIFY_DEFAULT_MESSAGE is set, so the timer sends nothing' };
+  if (settings.timerMessage === '') {
+    return { kind: 'idle', reason: 'NOTIFY_TIMER_MESSAGE is not set, so the timer sends nothing' };
   }
-  const activity = messageActivity(text);
+  const activity = messageActivity(settings.timerMessage);
   const size = activityBytes(activity);
   if (size > settings.maxMessageBytes) {
-    throw new SettingsError(settings.timerMessage ? 'NOTIFY_TIMER_MESSAGE' : 'NOTIFY_DEFAULT_MESSAGE', `is too long: ${tooLarge(size, settings.maxMessageBytes)}`);
+    throw new SettingsError('NOTIFY_TIMER_MESSAGE', `is too long: ${tooLarge(size, settings.maxMessageBytes)}`);
   }
   if (settings.timerTarget === '') return { kind: 'send', activity };
 

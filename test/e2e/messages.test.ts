@@ -63,7 +63,7 @@ describe('the messages endpoint served by the local host, with references in Azu
 
   const emulatorConversationId = 'emulator-conversation-1';
   const teamsPersonalId = 'a:1abcDEFghiJKLmnoPQRstuVWXyz0123456789';
-  const teamsChannelId = '19:abc123@thread.tacv2;messageid=1690000000000';
+  const teamsChannelId = '19:abc123@thread.tacv2';
 
   const emulatorConversationUpdate = (serviceUrl: string): Record<string, unknown> => ({
     type: 'conversationUpdate',

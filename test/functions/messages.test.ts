@@ -13,6 +13,7 @@ import {
   teamsChannel,
   teamsConversationUpdate,
   teamsInstallationUpdate,
+  teamsMessage,
   teamsPersonalChat,
 } from '../support/activities';
 import { recordingLogger } from '../support/recordingLogger';
@@ -89,10 +90,22 @@ describe('messages function', () => {
     assert.equal(await services.store.get(key), undefined);
   });
 
-  it('stores a Teams channel conversation whose id contains ; and = and @', async () => {
+  it('stores a Teams channel once, whichever thread the bot was mentioned in, and notifications go to the channel', async () => {
     await post(teamsConversationUpdate(connector.serviceUrl, teamsChannel, 'added'));
-    const stored = await services.store.get({ channelId: 'msteams', conversationId: teamsChannel.conversationId });
-    assert.equal(stored?.conversationType, 'channel');
+    for (const thread of ['1690000000000', '1690000000001']) {
+      const inThread = { ...teamsChannel, conversationId: `${teamsChannel.conversationId};messageid=${thread}` };
+      assert.equal((await post(teamsMessage(connector.serviceUrl, inThread))).status, 200);
+    }
+
+    const { items } = await services.store.list();
+    assert.deepEqual(
+      items.map((item) => [item.conversationId, item.reference.conversation?.id]),
+      [['19:abc@thread.tacv2', '19:abc@thread.tacv2']],
+    );
+    assert.equal(items[0]?.conversationType, 'channel');
+
+    await post(teamsConversationUpdate(connector.serviceUrl, teamsChannel, 'removed'));
+    assert.equal(await storedCount(), 0);
   });
 
   it('answers an Adaptive Card action with the invoke response body', async () => {

@@ -43,7 +43,7 @@ const bot = { id: '28:bot', name: 'Notifier' };
 const people = {
   adaPersonal: { id: 'a:1ada-personal', type: 'personal', tenant: 't1', user: { id: '29:ada', aadObjectId: 'aad-ada' } },
   t1Group: { id: '19:group@thread.v2', type: 'groupChat', tenant: 't1', user: { id: '29:bob', aadObjectId: 'aad-bob' } },
-  t2Channel: { id: '19:general@thread.tacv2;messageid=1', type: 'channel', tenant: 't2', user: { id: '29:cy', aadObjectId: 'aad-cy' } },
+  t2Channel: { id: '19:general@thread.tacv2', type: 'channel', tenant: 't2', user: { id: '29:cy', aadObjectId: 'aad-cy' } },
 };
 
 function reference(conversation: (typeof people)[keyof typeof people]): Partial<ConversationReference> {
@@ -153,8 +153,12 @@ describe('notify function: POST', () => {
     assert.deepEqual(receivedBy(), [people.t2Channel.id]);
 
     connector.reset();
-    await post({ text: 'to Bob by AAD object id', target: { userIds: ['aad-bob'] } });
-    assert.deepEqual(receivedBy(), [people.t1Group.id]);
+    await post({ text: 'to Ada by AAD object id', target: { userIds: ['aad-ada'] } });
+    assert.deepEqual(receivedBy(), [people.adaPersonal.id]);
+
+    connector.reset();
+    await post({ text: 'Bob has only a group chat', target: { userIds: ['aad-bob'] } });
+    assert.deepEqual(receivedBy(), [], 'a user target never posts into a group chat');
 
     connector.reset();
     const nobody = await post({ text: 'no such tenant', target: { tenantIds: ['t9'], channelIds: ['msteams'] } });
@@ -360,7 +364,9 @@ describe('notifyTimer function', () => {
   });
 
   it('fails the invocation, sending nothing, when NOTIFY_TIMER_TARGET is invalid', async () => {
-    await useApp({ settings: { NOTIFY_SCHEDULE: '0 0 9 * * *', NOTIFY_TIMER_TARGET: '{"tenantIds":"t1"}' } });
+    await useApp({
+      settings: { NOTIFY_SCHEDULE: '0 0 9 * * *', NOTIFY_TIMER_MESSAGE: 'hi', NOTIFY_TIMER_TARGET: '{"tenantIds":"t1"}' },
+    });
     await assert.rejects(notifyTimer(tick, context('notifyTimer')), /NOTIFY_TIMER_TARGET/);
     assert.deepEqual(connector.received, []);
   });

@@ -32,7 +32,7 @@ export const teamsPersonalChat: TeamsConversation = {
 };
 
 export const teamsChannel: TeamsConversation = {
-  conversationId: '19:abc@thread.tacv2;messageid=1690000000000',
+  conversationId: '19:abc@thread.tacv2',
   tenantId: '72f988bf-86f1-41af-91ab-2d7cd011db47',
   conversationType: 'channel',
   userAadObjectId: '6b1d4f2e-0000-4000-8000-00000000b0b0',

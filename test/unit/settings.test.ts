@@ -16,6 +16,14 @@ describe('loadSettings', () => {
     assert.ok(Object.isFrozen(settings));
   });
 
+  it('accepts the app type in any case, as botbuilder does', () => {
+    assert.equal(loadSettings({ ...minimal, MicrosoftAppType: 'multitenant' }).microsoftAppType, 'MultiTenant');
+  });
+
+  it('leaves a malformed timer target to the timer, so the bot and notify keep working', () => {
+    assert.equal(loadSettings({ ...minimal, NOTIFY_TIMER_TARGET: '{tenantIds' }).timerTarget, '{tenantIds');
+  });
+
   it('prefers the conversation storage override over AzureWebJobsStorage', () => {
     const settings = loadSettings({ ...minimal, CONVERSATIONS_STORAGE_CONNECTION: 'UseDevelopmentStorage=true;x=1' });
     assert.equal(settings.storageConnectionString, 'UseDevelopmentStorage=true;x=1');
@@ -28,7 +36,8 @@ describe('loadSettings', () => {
     ['a fractional concurrency', { ...minimal, NOTIFY_CONCURRENCY: '2.5' }, /NOTIFY_CONCURRENCY must be a positive integer/],
     ['a zero attempt count', { ...minimal, NOTIFY_MAX_ATTEMPTS: '0' }, /NOTIFY_MAX_ATTEMPTS/],
     ['a table name with a dash', { ...minimal, CONVERSATIONS_TABLE: 'my-table' }, /CONVERSATIONS_TABLE/],
-    ['a timer target that is not JSON', { ...minimal, NOTIFY_TIMER_TARGET: '{tenantIds' }, /NOTIFY_TIMER_TARGET/],
+    ['a single-tenant bot without its tenant', { ...minimal, MicrosoftAppType: 'SingleTenant' }, /MicrosoftAppTenantId is required/],
+    ['a notify deadline beyond what an HTTP call may last', { ...minimal, NOTIFY_DEADLINE_SECONDS: '300' }, /NOTIFY_DEADLINE_SECONDS must leave time/],
   ];
   for (const [description, env, message] of invalid) {
     it(`refuses ${description} with an error naming the setting`, () => {

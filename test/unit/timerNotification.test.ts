@@ -19,16 +19,19 @@ describe('planTimerNotification', () => {
     assert.deepEqual(plan, { kind: 'send', activity: { type: 'message', text: 'Standup in 5' } });
   });
 
-  it('falls back to NOTIFY_DEFAULT_MESSAGE when NOTIFY_TIMER_MESSAGE is not set', () => {
+  it('stays idle and says why when NOTIFY_TIMER_MESSAGE is not set, even with a default message', () => {
     const plan = planTimerNotification(settings({ NOTIFY_SCHEDULE: '0 0 9 * * *', NOTIFY_DEFAULT_MESSAGE: 'Daily hello' }));
-    assert.equal(plan.kind === 'send' ? plan.activity.text : undefined, 'Daily hello');
-    const seedDefault = planTimerNotification(settings({ NOTIFY_SCHEDULE: '0 0 9 * * *' }));
-    assert.equal(seedDefault.kind === 'send' ? seedDefault.activity.text : undefined, 'proactive hello');
+    assert.equal(plan.kind, 'idle');
+    assert.match(plan.kind === 'idle' ? plan.reason : '', /NOTIFY_TIMER_MESSAGE/);
   });
 
   it('narrows the recipients with NOTIFY_TIMER_TARGET, validated like the POST target', () => {
     const plan = planTimerNotification(
-      settings({ NOTIFY_SCHEDULE: '0 0 9 * * *', NOTIFY_TIMER_TARGET: '{"tenantIds":["t1"],"conversationTypes":["personal"]}' }),
+      settings({
+        NOTIFY_SCHEDULE: '0 0 9 * * *',
+        NOTIFY_TIMER_MESSAGE: 'Standup in 5',
+        NOTIFY_TIMER_TARGET: '{"tenantIds":["t1"],"conversationTypes":["personal"]}',
+      }),
     );
     assert.deepEqual(plan.kind === 'send' ? plan.filter : undefined, { tenantIds: ['t1'], conversationTypes: ['personal'] });
   });
@@ -36,7 +39,7 @@ describe('planTimerNotification', () => {
   it('throws a SettingsError naming NOTIFY_TIMER_TARGET when the target is invalid', () => {
     for (const target of ['{"tenantIds":[]}', '{"teams":["x"]}', '{}', '["t1"]']) {
       assert.throws(
-        () => planTimerNotification(settings({ NOTIFY_SCHEDULE: '0 0 9 * * *', NOTIFY_TIMER_TARGET: target })),
+        () => planTimerNotification(settings({ NOTIFY_SCHEDULE: '0 0 9 * * *', NOTIFY_TIMER_MESSAGE: 'hi', NOTIFY_TIMER_TARGET: target })),
         (error: unknown) => error instanceof SettingsError && error.setting === 'NOTIFY_TIMER_TARGET',
         target,
       );
