@@ -5,7 +5,8 @@ import { messages } from '../../functions/messages';
 import { cardActionReceivedText, welcomeText } from '../../shared/bot';
 import { createServices, setServices, type Services } from '../../shared/services';
 import { loadSettings } from '../../shared/settings';
-import { startAzurite, type RunningAzurite } from '../../scripts/azurite';
+import { freePort, startAzurite, tableConnectionString, type RunningAzurite } from '../../scripts/azurite';
+import { TableConversationStore } from '../../shared/tableConversationStore';
 import { startFakeConnector, type FakeConnector } from '../../scripts/fakeConnector';
 import {
   emulatorConversationUpdate,
@@ -132,6 +133,20 @@ describe('messages function', () => {
       assert.equal(await storedCount(), 1, 'what was stored before is kept');
     });
   }
+});
+
+describe('messages function with storage down', () => {
+  it('answers 500 when the reference cannot be saved, rather than 200 for a lost install', async () => {
+    const deadStorage = tableConnectionString(await freePort());
+    const settings = loadSettings({ AzureWebJobsStorage: deadStorage });
+    const logger = recordingLogger();
+    const store = new TableConversationStore(deadStorage, 'conversations', logger, { maxRetries: 0 });
+    setServices(createServices(settings, { logger, store }));
+
+    const response = await post(teamsInstallationUpdate(connector.serviceUrl, teamsPersonalChat, 'add'));
+    assert.equal(response.status, 500);
+    assert.match(logger.lines('error').join('\n'), /StoreUnavailableError|unavailable/i);
+  });
 });
 
 describe('messages function with bot credentials configured', () => {
