@@ -32,6 +32,15 @@ export interface ConversationFilter {
   readonly conversationTypes?: readonly string[];
 }
 
+export interface DeleteCondition {
+  /**
+   * Delete only if the stored entry was not updated after this time (pruning
+   * must not remove a reference the bot saved again meanwhile). An entry
+   * updated later is kept, and delete returns false.
+   */
+  readonly notUpdatedAfter?: Date;
+}
+
 export interface ConversationPage {
   readonly items: readonly StoredConversation[];
   /** Absent on the last page. A page may be empty and still have a token. */
@@ -47,9 +56,14 @@ export interface ListOptions {
 export interface ConversationStore {
   /** Inserts or replaces: the same conversation is always one entry. */
   upsert(conversation: StoredConversation): Promise<void>;
+  /**
+   * Adds the conversation only if it is not stored yet; returns whether it was
+   * added. Atomic: of two concurrent inserts of one conversation, one wins.
+   */
+  insert(conversation: StoredConversation): Promise<boolean>;
   get(key: ConversationKey): Promise<StoredConversation | undefined>;
   /** Returns whether something was deleted; deleting a missing key is not an error. */
-  delete(key: ConversationKey): Promise<boolean>;
+  delete(key: ConversationKey, condition?: DeleteCondition): Promise<boolean>;
   list(options?: ListOptions): Promise<ConversationPage>;
 }
 

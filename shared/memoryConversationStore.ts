@@ -4,6 +4,7 @@ import {
   type ConversationKey,
   type ConversationPage,
   type ConversationStore,
+  type DeleteCondition,
   type ListOptions,
   type StoredConversation,
 } from './conversationStore';
@@ -17,11 +18,21 @@ export class MemoryConversationStore implements ConversationStore {
     this.rows.set(rowId(conversation), conversation);
   }
 
+  async insert(conversation: StoredConversation): Promise<boolean> {
+    const id = rowId(conversation);
+    if (this.rows.has(id)) return false;
+    this.rows.set(id, conversation);
+    return true;
+  }
+
   async get(key: ConversationKey): Promise<StoredConversation | undefined> {
     return this.rows.get(rowId(key));
   }
 
-  async delete(key: ConversationKey): Promise<boolean> {
+  async delete(key: ConversationKey, { notUpdatedAfter }: DeleteCondition = {}): Promise<boolean> {
+    const stored = this.rows.get(rowId(key));
+    if (stored === undefined) return false;
+    if (notUpdatedAfter !== undefined && stored.updatedAt > notUpdatedAfter) return false;
     return this.rows.delete(rowId(key));
   }
 

@@ -6,6 +6,7 @@ import {
   type ConversationKey,
   type ConversationPage,
   type ConversationStore,
+  type DeleteCondition,
   type ListOptions,
   type StoredConversation,
 } from './conversationStore';
@@ -67,6 +68,18 @@ export class TableConversationStore implements ConversationStore {
     await this.call('upsert', async () => this.client.upsertEntity(toEntity(conversation), 'Replace'));
   }
 
+  async insert(conversation: StoredConversation): Promise<boolean> {
+    return this.call('insert', async () => {
+      try {
+        await this.client.createEntity(toEntity(conversation));
+        return true;
+      } catch (error) {
+        if (hasStatus(error, 409)) return false;
+        throw error;
+      }
+    });
+  }
+
   async get(key: ConversationKey): Promise<StoredConversation | undefined> {
     const { partitionKey, rowKey } = keyOf(key);
     const entity = await this.call('get', async () => {
@@ -83,14 +96,23 @@ export class TableConversationStore implements ConversationStore {
     return same ? conversation : undefined;
   }
 
-  async delete(key: ConversationKey): Promise<boolean> {
+  async delete(key: ConversationKey, { notUpdatedAfter }: DeleteCondition = {}): Promise<boolean> {
     const { partitionKey, rowKey } = keyOf(key);
     return this.call('delete', async () => {
       try {
-        await this.client.deleteEntity(partitionKey, rowKey);
+        if (notUpdatedAfter === undefined) {
+          await this.client.deleteEntity(partitionKey, rowKey);
+          return true;
+        }
+        const stored = await this.client.getEntity<Pick<ConversationEntity, 'updatedAt'>>(partitionKey, rowKey, {
+          queryOptions: { select: ['updatedAt'] },
+        });
+        if (stored.updatedAt instanceof Date && stored.updatedAt > notUpdatedAfter) return false;
+        // The etag makes the check and the delete one step: a row saved again in between is kept.
+        await this.client.deleteEntity(partitionKey, rowKey, { etag: stored.etag });
         return true;
       } catch (error) {
-        if (isNotFound(error)) return false;
+        if (hasStatus(error, 404) || hasStatus(error, 412)) return false;
         throw error;
       }
     });
@@ -209,7 +231,11 @@ function serverFilter(filter: ConversationFilter | undefined): ServerFilter {
 }
 
 function isNotFound(error: unknown): boolean {
-  return error instanceof RestError && error.statusCode === 404;
+  return hasStatus(error, 404);
+}
+
+function hasStatus(error: unknown, status: number): boolean {
+  return error instanceof RestError && error.statusCode === status;
 }
 
 /** No answer at all (network), a server fault, or refused credentials. */

@@ -90,6 +90,41 @@ export function conversationStoreContract(createStore: () => ConversationStore):
     assert.deepEqual(await listIds(store), []);
   });
 
+  test('inserting a conversation adds it once: a second insert says false and keeps the first version', async () => {
+    const store = createStore();
+    const first = conversation('inserted', { tenantId: 'first' });
+    assert.equal(await store.insert(first), true);
+    assert.equal(await store.insert(conversation('inserted', { tenantId: 'second' })), false);
+    assert.deepEqual(await store.get(first), first);
+  });
+
+  test('of two concurrent inserts of one conversation, exactly one adds it', async () => {
+    const store = createStore();
+    const results = await Promise.all([store.insert(conversation('raced', { tenantId: 'a' })), store.insert(conversation('raced', { tenantId: 'b' }))]);
+    assert.deepEqual([...results].sort(), [false, true]);
+    assert.equal((await store.get(conversation('raced')))?.tenantId, results[0] ? 'a' : 'b');
+  });
+
+  test('a conditional delete keeps a conversation updated after the given time and deletes one that was not', async () => {
+    const store = createStore();
+    const stored = conversation('conditional');
+    await store.upsert(stored);
+    const justBefore = new Date(stored.updatedAt.getTime() - 1);
+    assert.equal(await store.delete(stored, { notUpdatedAfter: justBefore }), false);
+    assert.deepEqual(await store.get(stored), stored);
+    assert.equal(await store.delete(stored, { notUpdatedAfter: stored.updatedAt }), true);
+    assert.equal(await store.get(stored), undefined);
+    assert.equal(await store.delete(stored, { notUpdatedAfter: stored.updatedAt }), false, 'a missing conversation is not an error');
+  });
+
+  test('a delete without a condition removes a conversation whatever its update time', async () => {
+    const store = createStore();
+    const recent = { ...conversation('recent'), updatedAt: new Date('2099-01-01T00:00:00.000Z') };
+    await store.upsert(recent);
+    assert.equal(await store.delete(recent), true);
+    assert.equal(await store.get(recent), undefined);
+  });
+
   test('hostile conversation ids round-trip through upsert, get, list and delete', async () => {
     const store = createStore();
     const all = hostileIds.map((id) => conversation(id));

@@ -363,8 +363,9 @@ describe('BroadcastEngine', () => {
     let handedOut = 0;
     const counting: ConversationStore = {
       upsert: (c) => inner.upsert(c),
+      insert: (c) => inner.insert(c),
       get: (k) => inner.get(k),
-      delete: (k) => inner.delete(k),
+      delete: (k, condition) => inner.delete(k, condition),
       list: async (options?: ListOptions) => {
         const page = await inner.list(options);
         handedOut += page.items.length;
@@ -407,8 +408,9 @@ describe('BroadcastEngine', () => {
     let pages = 0;
     const failing: ConversationStore = {
       upsert: (c) => inner.upsert(c),
+      insert: (c) => inner.insert(c),
       get: (k) => inner.get(k),
-      delete: (k) => inner.delete(k),
+      delete: (k, condition) => inner.delete(k, condition),
       list: async (options?: ListOptions) => {
         if (++pages > 2) throw new Error('table unavailable');
         return inner.list(options);
