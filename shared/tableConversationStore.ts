@@ -1,4 +1,4 @@
-import { RestError, TableClient, odata, type TableEntityResult } from '@azure/data-tables';
+import { odata, type TableEntityResult } from '@azure/data-tables';
 import {
   defaultPageSize,
   matchesFilter,
@@ -12,19 +12,17 @@ import {
 } from './conversationStore';
 import { keyOf, toKey } from './conversationKeys';
 import type { Logger } from './logger';
+import { Table, TableUnavailableError, hasStatus, type TableOptions } from './tableClient';
 
 /** The table could not be reached or refused us: an outage or a misconfiguration, not bad input. */
-export class StoreUnavailableError extends Error {
-  constructor(operation: string, override readonly cause: unknown) {
-    super(`Conversation table unavailable during ${operation}: ${cause instanceof Error ? cause.message : String(cause)}`);
+export class StoreUnavailableError extends TableUnavailableError {
+  constructor(operation: string, cause: unknown) {
+    super('Conversation table', operation, cause);
     this.name = 'StoreUnavailableError';
   }
 }
 
-export interface TableConversationStoreOptions {
-  /** Retries of the SDK's own pipeline per request (default 3, with backoff). */
-  readonly maxRetries?: number;
-}
+export type TableConversationStoreOptions = TableOptions;
 
 /** Columns of one row; PartitionKey and RowKey come from conversationKeys.ts. */
 interface ConversationEntity {
@@ -47,8 +45,7 @@ interface ConversationEntity {
 const maxServerComparisons = 15;
 
 export class TableConversationStore implements ConversationStore {
-  private readonly client: TableClient;
-  private tableReady: Promise<void> | undefined;
+  private readonly table: Table;
 
   constructor(
     connectionString: string,
@@ -56,22 +53,17 @@ export class TableConversationStore implements ConversationStore {
     private readonly logger?: Logger,
     options: TableConversationStoreOptions = {},
   ) {
-    // Azurite speaks http; the SDK refuses http unless told (it does so itself for UseDevelopmentStorage=true).
-    const insecure = /(^|;)\s*(DefaultEndpointsProtocol=http\s*(;|$)|TableEndpoint=http:)/i.test(connectionString);
-    this.client = TableClient.fromConnectionString(connectionString, tableName, {
-      allowInsecureConnection: insecure,
-      ...(options.maxRetries === undefined ? {} : { retryOptions: { maxRetries: options.maxRetries } }),
-    });
+    this.table = new Table(connectionString, tableName, (operation, cause) => new StoreUnavailableError(operation, cause), options);
   }
 
   async upsert(conversation: StoredConversation): Promise<void> {
-    await this.call('upsert', async () => this.client.upsertEntity(toEntity(conversation), 'Replace'));
+    await this.table.call('upsert', async (client) => client.upsertEntity(toEntity(conversation), 'Replace'));
   }
 
   async insert(conversation: StoredConversation): Promise<boolean> {
-    return this.call('insert', async () => {
+    return this.table.call('insert', async (client) => {
       try {
-        await this.client.createEntity(toEntity(conversation));
+        await client.createEntity(toEntity(conversation));
         return true;
       } catch (error) {
         if (hasStatus(error, 409)) return false;
@@ -82,11 +74,11 @@ export class TableConversationStore implements ConversationStore {
 
   async get(key: ConversationKey): Promise<StoredConversation | undefined> {
     const { partitionKey, rowKey } = keyOf(key);
-    const entity = await this.call('get', async () => {
+    const entity = await this.table.call('get', async (client) => {
       try {
-        return await this.client.getEntity<Partial<ConversationEntity>>(partitionKey, rowKey);
+        return await client.getEntity<Partial<ConversationEntity>>(partitionKey, rowKey);
       } catch (error) {
-        if (isNotFound(error)) return undefined;
+        if (hasStatus(error, 404)) return undefined;
         throw error;
       }
     });
@@ -98,18 +90,18 @@ export class TableConversationStore implements ConversationStore {
 
   async delete(key: ConversationKey, { notUpdatedAfter }: DeleteCondition = {}): Promise<boolean> {
     const { partitionKey, rowKey } = keyOf(key);
-    return this.call('delete', async () => {
+    return this.table.call('delete', async (client) => {
       try {
         if (notUpdatedAfter === undefined) {
-          await this.client.deleteEntity(partitionKey, rowKey);
+          await client.deleteEntity(partitionKey, rowKey);
           return true;
         }
-        const stored = await this.client.getEntity<Pick<ConversationEntity, 'updatedAt'>>(partitionKey, rowKey, {
+        const stored = await client.getEntity<Pick<ConversationEntity, 'updatedAt'>>(partitionKey, rowKey, {
           queryOptions: { select: ['updatedAt'] },
         });
         if (stored.updatedAt instanceof Date && stored.updatedAt > notUpdatedAfter) return false;
         // The etag makes the check and the delete one step: a row saved again in between is kept.
-        await this.client.deleteEntity(partitionKey, rowKey, { etag: stored.etag });
+        await client.deleteEntity(partitionKey, rowKey, { etag: stored.etag });
         return true;
       } catch (error) {
         if (hasStatus(error, 404) || hasStatus(error, 412)) return false;
@@ -121,8 +113,8 @@ export class TableConversationStore implements ConversationStore {
   async list({ filter, continuationToken, pageSize = defaultPageSize }: ListOptions = {}): Promise<ConversationPage> {
     const server = serverFilter(filter);
     if (server.matchesNothing) return { items: [] };
-    const page = await this.call('list', async () => {
-      const pages = this.client
+    const page = await this.table.call('list', async (client) => {
+      const pages = client
         .listEntities<Partial<ConversationEntity>>({ queryOptions: { filter: server.filter } })
         .byPage({ maxPageSize: pageSize, continuationToken });
       const next = await pages.next();
@@ -135,24 +127,6 @@ export class TableConversationStore implements ConversationStore {
       if (conversation !== undefined && matchesFilter(conversation, filter)) items.push(conversation);
     }
     return page?.continuationToken === undefined ? { items } : { items, continuationToken: page.continuationToken };
-  }
-
-  /** Creates the table once per instance; a failed attempt is forgotten so the next call tries again. */
-  private ensureTable(): Promise<void> {
-    this.tableReady ??= this.client.createTable().catch((error: unknown) => {
-      this.tableReady = undefined;
-      throw error;
-    });
-    return this.tableReady;
-  }
-
-  private async call<T>(operation: string, action: () => Promise<T>): Promise<T> {
-    try {
-      await this.ensureTable();
-      return await action();
-    } catch (error) {
-      throw isUnavailable(error) ? new StoreUnavailableError(operation, error) : error;
-    }
   }
 
   private fromEntity(entity: TableEntityResult<Partial<ConversationEntity>>): StoredConversation | undefined {
@@ -230,17 +204,3 @@ function serverFilter(filter: ConversationFilter | undefined): ServerFilter {
   return clauses.length === 0 ? { matchesNothing: false } : { matchesNothing: false, filter: clauses.join(' and ') };
 }
 
-function isNotFound(error: unknown): boolean {
-  return hasStatus(error, 404);
-}
-
-function hasStatus(error: unknown, status: number): boolean {
-  return error instanceof RestError && error.statusCode === status;
-}
-
-/** No answer at all (network), a server fault, or refused credentials. */
-function isUnavailable(error: unknown): boolean {
-  if (!(error instanceof RestError)) return false;
-  const status = error.statusCode;
-  return status === undefined || status >= 500 || status === 401 || status === 403;
-}

@@ -1,7 +1,8 @@
-import { RestError, TableClient, odata, type TableEntityResult } from '@azure/data-tables';
+import { odata, type TableEntityResult } from '@azure/data-tables';
 import type { ConversationKey } from './conversationStore';
 import { toKey } from './conversationKeys';
 import type { DeliveryLedgers, LedgerClaim } from './deliveryLedgers';
+import { Table, TableUnavailableError, hasStatus, type TableOptions } from './tableClient';
 
 /**
  * Which conversations already received a notification, in Azure Table
@@ -13,9 +14,9 @@ import type { DeliveryLedgers, LedgerClaim } from './deliveryLedgers';
 export const defaultDeliveriesTable = 'deliveries';
 
 /** The ledger's table could not be reached or refused us: an outage or a misconfiguration. */
-export class LedgerUnavailableError extends Error {
-  constructor(operation: string, override readonly cause: unknown) {
-    super(`Delivery ledger table unavailable during ${operation}: ${cause instanceof Error ? cause.message : String(cause)}`);
+export class LedgerUnavailableError extends TableUnavailableError {
+  constructor(operation: string, cause: unknown) {
+    super('Delivery ledger table', operation, cause);
     this.name = 'LedgerUnavailableError';
   }
 }
@@ -47,32 +48,25 @@ export function deliveryRowKey({ channelId, conversationId }: ConversationKey): 
   return toKey(`${channelId}\n${conversationId}`);
 }
 
-export interface TableDeliveryLedgersOptions {
+export interface TableDeliveryLedgersOptions extends TableOptions {
   readonly tableName?: string;
-  /** Retries of the SDK's own pipeline per request (default 3, with backoff). */
-  readonly maxRetries?: number;
 }
 
 export class TableDeliveryLedgers implements DeliveryLedgers {
-  private readonly client: TableClient;
-  private tableReady: Promise<void> | undefined;
+  private readonly table: Table;
 
   constructor(connectionString: string, options: TableDeliveryLedgersOptions = {}) {
-    // Azurite speaks http; the SDK refuses http unless told (it does so itself for UseDevelopmentStorage=true).
-    const insecure = /(^|;)\s*(DefaultEndpointsProtocol=http\s*(;|$)|TableEndpoint=http:)/i.test(connectionString);
-    this.client = TableClient.fromConnectionString(connectionString, options.tableName ?? defaultDeliveriesTable, {
-      allowInsecureConnection: insecure,
-      ...(options.maxRetries === undefined ? {} : { retryOptions: { maxRetries: options.maxRetries } }),
-    });
+    const tableName = options.tableName ?? defaultDeliveriesTable;
+    this.table = new Table(connectionString, tableName, (operation, cause) => new LedgerUnavailableError(operation, cause), options);
   }
 
   async claim(notificationId: string, leaseMs: number): Promise<LedgerClaim> {
     const partitionKey = toKey(notificationId);
-    const etag = await this.call('claim', () => this.takeLease(partitionKey, leaseMs));
+    const etag = await this.table.call('claim', () => this.takeLease(partitionKey, leaseMs));
     if (etag === undefined) return { claimed: false };
     let delivered: Set<string>;
     try {
-      delivered = await this.call('read', () => this.readDelivered(partitionKey));
+      delivered = await this.table.call('read', () => this.readDelivered(partitionKey));
     } catch (error) {
       await this.releaseLease(partitionKey, etag);
       throw error;
@@ -90,7 +84,7 @@ export class TableDeliveryLedgers implements DeliveryLedgers {
             conversationId: key.conversationId,
             deliveredAt: new Date(),
           };
-          await this.call('record', () => this.client.upsertEntity(entity, 'Replace'));
+          await this.table.call('record', (client) => client.upsertEntity(entity, 'Replace'));
           delivered.add(rowKey);
         },
       },
@@ -106,13 +100,13 @@ export class TableDeliveryLedgers implements DeliveryLedgers {
   private async takeLease(partitionKey: string, leaseMs: number): Promise<string | undefined> {
     const lease: LeaseEntity = { partitionKey, rowKey: leaseRowKey, expiresAt: new Date(Date.now() + leaseMs) };
     try {
-      return (await this.client.createEntity(lease)).etag ?? '*';
+      return (await this.table.client.createEntity(lease)).etag ?? '*';
     } catch (error) {
       if (!hasStatus(error, 409)) throw error;
     }
     let current: TableEntityResult<Partial<LeaseEntity>>;
     try {
-      current = await this.client.getEntity<Partial<LeaseEntity>>(partitionKey, leaseRowKey);
+      current = await this.table.client.getEntity<Partial<LeaseEntity>>(partitionKey, leaseRowKey);
     } catch (error) {
       // Released between our insert and our read: whoever inserts next wins, try once more.
       if (hasStatus(error, 404)) return this.insertOnce(lease);
@@ -120,7 +114,7 @@ export class TableDeliveryLedgers implements DeliveryLedgers {
     }
     if (current.expiresAt instanceof Date && current.expiresAt.getTime() > Date.now()) return undefined;
     try {
-      return (await this.client.updateEntity(lease, 'Replace', { etag: current.etag })).etag ?? '*';
+      return (await this.table.client.updateEntity(lease, 'Replace', { etag: current.etag })).etag ?? '*';
     } catch (error) {
       if (hasStatus(error, 412) || hasStatus(error, 404)) return undefined;
       throw error;
@@ -129,7 +123,7 @@ export class TableDeliveryLedgers implements DeliveryLedgers {
 
   private async insertOnce(lease: LeaseEntity): Promise<string | undefined> {
     try {
-      return (await this.client.createEntity(lease)).etag ?? '*';
+      return (await this.table.client.createEntity(lease)).etag ?? '*';
     } catch (error) {
       if (hasStatus(error, 409)) return undefined;
       throw error;
@@ -139,7 +133,7 @@ export class TableDeliveryLedgers implements DeliveryLedgers {
   /** Deletes our lease (not one a later run took over); a failure only delays the next claim until the lease lapses. */
   private async releaseLease(partitionKey: string, etag: string): Promise<void> {
     try {
-      await this.client.deleteEntity(partitionKey, leaseRowKey, { etag });
+      await this.table.client.deleteEntity(partitionKey, leaseRowKey, { etag });
     } catch {
       // Gone already, taken over, or storage down: the lease lapses by itself.
     }
@@ -147,39 +141,10 @@ export class TableDeliveryLedgers implements DeliveryLedgers {
 
   private async readDelivered(partitionKey: string): Promise<Set<string>> {
     const rowKeys = new Set<string>();
-    const rows = this.client.listEntities<Partial<DeliveryEntity>>({
+    const rows = this.table.client.listEntities<Partial<DeliveryEntity>>({
       queryOptions: { filter: odata`PartitionKey eq ${partitionKey}` },
     });
     for await (const row of rows) if (typeof row.rowKey === 'string' && row.rowKey !== leaseRowKey) rowKeys.add(row.rowKey);
     return rowKeys;
   }
-
-  /** Creates the table once per instance; a failed attempt is forgotten so the next call tries again. */
-  private ensureTable(): Promise<void> {
-    this.tableReady ??= this.client.createTable().catch((error: unknown) => {
-      this.tableReady = undefined;
-      throw error;
-    });
-    return this.tableReady;
-  }
-
-  private async call<T>(operation: string, action: () => Promise<T>): Promise<T> {
-    try {
-      await this.ensureTable();
-      return await action();
-    } catch (error) {
-      throw isUnavailable(error) ? new LedgerUnavailableError(operation, error) : error;
-    }
-  }
-}
-
-function hasStatus(error: unknown, status: number): boolean {
-  return error instanceof RestError && error.statusCode === status;
-}
-
-/** No answer at all (network), a server fault, or refused credentials. */
-function isUnavailable(error: unknown): boolean {
-  if (!(error instanceof RestError)) return false;
-  const status = error.statusCode;
-  return status === undefined || status >= 500 || status === 401 || status === 403;
 }
