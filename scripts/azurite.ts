@@ -6,6 +6,16 @@ import { once } from 'node:events';
 const devAccount = 'devstoreaccount1';
 const devKey = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
+/**
+ * Azurites not stopped yet. If this process exits without stopping them (a
+ * second Ctrl-C, process.exit elsewhere), they are told to stop too: a
+ * detached one would otherwise outlive us and hold its ports.
+ */
+const unstopped = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of unstopped) child.kill('SIGINT');
+});
+
 export interface RunningAzurite {
   readonly tablePort: number;
   /** A connection string for the table endpoint of this Azurite. */
@@ -60,6 +70,8 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
     ...(options.location ? ['--location', options.location] : ['--inMemoryPersistence']),
   ];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached ?? false });
+  unstopped.add(child);
+  child.once('exit', () => unstopped.delete(child));
   await waitForTableService(child, tablePort, options.startTimeoutMs ?? 30_000);
   return {
     tablePort,

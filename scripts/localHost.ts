@@ -236,47 +236,57 @@ function parseArguments(argv: readonly string[]): { appRoot?: string; port?: num
 }
 
 /**
- * Runs the host until SIGINT/SIGTERM, then closes it and calls `onStopped`.
- * Exits with 1 when it cannot start or the app throws outside an invocation.
+ * Aborted by the first SIGINT or SIGTERM, with the signal's name as reason.
+ * A second one exits at once, to cut a stuck shutdown short.
  */
-export async function runLocalHostUntilStopped(options: LocalHostOptions, onStopped: () => Promise<void> = async () => {}): Promise<void> {
-  const log = options.log ?? consoleHostLog();
-  let host: LocalHost | undefined;
-  let stopping = false;
-  const stop = async (reason: string, exitCode: number): Promise<void> => {
-    if (stopping) {
-      log.warn(`${reason} again: exiting now`);
+export function abortOnSignals(log: HostLog): AbortSignal {
+  const controller = new AbortController();
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (controller.signal.aborted) {
+      log.warn(`${signal} again: exiting now`);
       process.exit(1);
     }
-    stopping = true;
-    log.info(`${reason}: stopping the host`);
-    try {
-      await host?.close();
-    } catch (error) {
-      log.error(`Closing the host failed: ${describeError(error)}`);
-    }
-    try {
-      await onStopped();
-    } finally {
-      process.exit(exitCode);
-    }
+    controller.abort(signal);
   };
-  process.on('SIGINT', () => void stop('SIGINT', 0));
-  process.on('SIGTERM', () => void stop('SIGTERM', 0));
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return controller.signal;
+}
+
+/**
+ * Serves the app until `stop` is aborted, then closes the host. Resolves with
+ * the exit code: 0 once stopped, 1 when the host could not start or the app
+ * threw outside an invocation.
+ */
+export async function serveUntilStopped(options: LocalHostOptions, stop: AbortSignal): Promise<number> {
+  const log = options.log ?? consoleHostLog();
+  const crashed = new AbortController();
   process.on('unhandledRejection', (reason) => log.error(`Unhandled promise rejection in the app: ${describeError(reason)}`));
   process.on('uncaughtException', (error) => {
     log.error(`Uncaught exception in the app: ${describeError(error)}`);
-    void stop('Uncaught exception', 1);
+    crashed.abort('Uncaught exception');
   });
+  let host: LocalHost;
   try {
     host = await startLocalHost({ ...options, log });
   } catch (error) {
     log.error(`The local host could not start: ${describeError(error)}`);
-    await stop('Start-up failure', 1);
+    return 1;
   }
+  const stopping = AbortSignal.any([stop, crashed.signal]);
+  if (!stopping.aborted) await once(stopping, 'abort');
+  log.info(`${String(stopping.reason)}: stopping the host`);
+  try {
+    await host.close();
+  } catch (error) {
+    log.error(`Closing the host failed: ${describeError(error)}`);
+  }
+  return crashed.signal.aborted ? 1 : 0;
 }
 
 if (require.main === module) {
   const cli = parseArguments(process.argv.slice(2));
-  void runLocalHostUntilStopped({ appRoot: cli.appRoot, port: cli.port ?? portFromEnv(process.env) });
+  const log = consoleHostLog();
+  const options = { appRoot: cli.appRoot, port: cli.port ?? portFromEnv(process.env), log };
+  void serveUntilStopped(options, abortOnSignals(log)).then((exitCode) => process.exit(exitCode));
 }

@@ -2,10 +2,13 @@ import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http
 import type { FunctionsRegistry, HttpCookie, HttpData, RegisteredFunction } from './localHostCore';
 import { invokeFunction } from './localHostInvoke';
 import { describeError, type HostLog } from './localHostLog';
-import { CompiledRoute, compareRoutePrecedence, type RouteParams } from './localHostRoutes';
+import { CompiledRoute, compareRoutePrecedence, safeDecode, type RouteParams } from './localHostRoutes';
 
 /** Like the Functions host's default `maxRequestBodySize`. */
 const maxBodyBytes = 100 * 1024 * 1024;
+
+/** `name`, `name:port`, `1.2.3.4:port` or `[::1]:port`: anything else in Host is refused, as Kestrel does. */
+const validHost = /^(?:[\w.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
 
 export interface HttpRoute {
   readonly registered: RegisteredFunction;
@@ -60,13 +63,14 @@ async function handleRequest(
   response: ServerResponse,
 ): Promise<void> {
   const method = (request.method ?? 'GET').toUpperCase();
-  const url = new URL(request.url ?? '/', `http://${request.headers.host ?? '127.0.0.1'}`);
+  const url = requestUrl(request);
+  if (url === undefined) return answer(response, 400, 'Bad Host header or request target');
   const body = await readBody(request);
   if (body === undefined) return answer(response, 413, 'Request body too large');
 
   const adminRun = /^\/admin\/functions\/([^/]+)\/?$/i.exec(url.pathname);
   if (adminRun?.[1] !== undefined && method === 'POST') {
-    return runByHand(dependencies, decodeURIComponent(adminRun[1]), body, response);
+    return runByHand(dependencies, safeDecode(adminRun[1]), body, response);
   }
   if (/^\/admin\/host\/status\/?$/i.test(url.pathname) && method === 'GET') {
     return answer(response, 200, JSON.stringify({ state: 'Running' }), 'application/json; charset=utf-8');
@@ -90,6 +94,19 @@ async function handleRequest(
   const result = await invokeFunction(dependencies.registry, dependencies.log, registered, { http }, `${method} ${url.pathname}`);
   if (!result.succeeded) return answer(response, 500);
   writeFunctionResponse(response, method, result.response.returnValue?.http ?? undefined);
+}
+
+/** The full URL of the request, or undefined when its Host header or target cannot be one. */
+function requestUrl(request: IncomingMessage): URL | undefined {
+  const host = request.headers.host || '127.0.0.1';
+  if (!validHost.test(host)) return undefined;
+  const target = request.url ?? '/';
+  try {
+    // A path is appended rather than resolved, so `//other/path` stays a path instead of naming a host.
+    return target.startsWith('/') ? new URL(`http://${host}${target}`) : new URL(target);
+  } catch {
+    return undefined;
+  }
 }
 
 function findRoute(routes: readonly HttpRoute[], method: string, pathname: string): Routing {

@@ -237,7 +237,8 @@ function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
-function safeDecode(text: string): string {
+/** Percent-decodes a URL part; text that is not valid percent-encoding is kept as it is. */
+export function safeDecode(text: string): string {
   try {
     return decodeURIComponent(text);
   } catch {

@@ -4,12 +4,16 @@ import { accessSync, constants, copyFileSync, existsSync, mkdirSync, readFileSyn
 import { connect } from 'node:net';
 import path from 'node:path';
 import { startAzurite, type RunningAzurite } from './azurite';
-import { defaultPort, portFromEnv, runLocalHostUntilStopped } from './localHost';
+import { abortOnSignals, defaultPort, portFromEnv, serveUntilStopped } from './localHost';
+import { consoleHostLog } from './localHostLog';
 
 /**
  * `npm start`: local.settings.json → environment, Azurite when the app uses
  * development storage, then `func start` if Core Tools are installed, else the
  * project's local host. Ctrl-C / SIGTERM stops everything started here.
+ *
+ * Usage: start.js [--settings <local.settings.json>] (default: the one in the
+ * app root; created from local.settings.sample.json when missing).
  */
 
 const appRoot = path.resolve(__dirname, '..', '..');
@@ -24,13 +28,17 @@ function log(message: string): void {
   console.log(`[start] ${message}`);
 }
 
-function ensureLocalSettings(): string {
-  const settingsPath = path.join(appRoot, 'local.settings.json');
-  if (!existsSync(settingsPath)) {
-    copyFileSync(path.join(appRoot, 'local.settings.sample.json'), settingsPath);
-    log('local.settings.json was missing: created it from local.settings.sample.json (edit it for your bot).');
-  }
-  return settingsPath;
+function parseArguments(argv: readonly string[]): { settingsPath: string } {
+  const [flag, value, ...rest] = argv;
+  if (flag === undefined) return { settingsPath: path.join(appRoot, 'local.settings.json') };
+  if (flag === '--settings' && value !== undefined && rest.length === 0) return { settingsPath: path.resolve(value) };
+  throw new Error(`unexpected arguments "${argv.join(' ')}" (usage: start.js [--settings <local.settings.json>])`);
+}
+
+function ensureLocalSettings(settingsPath: string): void {
+  if (existsSync(settingsPath)) return;
+  copyFileSync(path.join(appRoot, 'local.settings.sample.json'), settingsPath);
+  log(`${settingsPath} was missing: created it from local.settings.sample.json (edit it for your bot).`);
 }
 
 function readLocalSettings(settingsPath: string): LocalSettings {
@@ -115,51 +123,69 @@ function findOnPath(command: string): string | undefined {
   return undefined;
 }
 
-async function runFuncStart(func: string, port: number, stopAzurite: () => Promise<void>): Promise<void> {
+async function runFuncStart(func: string, port: number, stop: AbortSignal): Promise<number> {
   log(`Core Tools found (${func}): running func start --port ${port}`);
   const child = spawn(func, ['start', '--port', String(port)], { cwd: appRoot, stdio: 'inherit', env: process.env });
-  const forward = (signal: NodeJS.Signals): void => void child.kill(signal);
-  process.on('SIGINT', () => forward('SIGINT'));
-  process.on('SIGTERM', () => forward('SIGTERM'));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  await stopAzurite();
-  process.exit(code ?? 0);
+  const forward = (): void => void child.kill(stop.reason === 'SIGINT' ? 'SIGINT' : 'SIGTERM');
+  stop.addEventListener('abort', forward, { once: true });
+  try {
+    // Rejects when func cannot be spawned.
+    const [code] = (await once(child, 'exit')) as [number | null];
+    return code ?? 0;
+  } finally {
+    stop.removeEventListener('abort', forward);
+  }
 }
 
 /**
  * `npm start` runs us under `sh -c "npm run build && node ..."`; a SIGTERM to
  * npm ends the shell but not us, so notice being orphaned and stop as if signalled.
  */
-function stopWhenOrphaned(): void {
+function stopWhenOrphaned(stop: AbortSignal): void {
   const parent = process.ppid;
-  setInterval(() => {
-    if (process.ppid !== parent) process.kill(process.pid, 'SIGTERM');
-  }, 500).unref();
+  const timer = setInterval(() => {
+    if (process.ppid === parent) return;
+    clearInterval(timer);
+    if (!stop.aborted) process.kill(process.pid, 'SIGTERM');
+  }, 500);
+  timer.unref();
 }
 
-async function main(): Promise<void> {
-  stopWhenOrphaned();
-  const settings = readLocalSettings(ensureLocalSettings());
+/** Resolves with the exit code. Whatever ends it (a signal, even during start-up, or an error), Azurite started here is stopped. */
+async function main(): Promise<number> {
+  const hostLog = consoleHostLog();
+  const stop = abortOnSignals(hostLog);
+  stopWhenOrphaned(stop);
+  const { settingsPath } = parseArguments(process.argv.slice(2));
+  ensureLocalSettings(settingsPath);
+  const settings = readLocalSettings(settingsPath);
   applySettings(settings.values);
   const hasPortOverride = Boolean(process.env.FUNCTIONS_HTTP_PORT?.trim() || process.env.PORT?.trim());
   const port = hasPortOverride ? portFromEnv(process.env) : (settings.localHttpPort ?? defaultPort);
 
-  const azurite = usesDevelopmentStorage() ? await ensureAzurite() : undefined;
-  let azuriteStopped = false;
-  const stopAzurite = async (): Promise<void> => {
-    if (azurite === undefined || azuriteStopped) return;
-    azuriteStopped = true;
-    await azurite.stop();
-    log('Azurite stopped');
-  };
-
-  const func = findOnPath('func');
-  if (func !== undefined) return runFuncStart(func, port, stopAzurite);
-  log('Core Tools (func) not found: running the project local host (scripts/localHost.ts)');
-  await runLocalHostUntilStopped({ appRoot, port }, stopAzurite);
+  let azurite: RunningAzurite | undefined;
+  try {
+    if (usesDevelopmentStorage()) azurite = await ensureAzurite();
+    if (stop.aborted) {
+      log(`${String(stop.reason)} during start-up: stopping`);
+      return 0;
+    }
+    const func = findOnPath('func');
+    if (func !== undefined) return await runFuncStart(func, port, stop);
+    log('Core Tools (func) not found: running the project local host (scripts/localHost.ts)');
+    return await serveUntilStopped({ appRoot, port, log: hostLog }, stop);
+  } finally {
+    if (azurite !== undefined) {
+      await azurite.stop();
+      log('Azurite stopped');
+    }
+  }
 }
 
-main().catch((error: unknown) => {
-  console.error(`[start] ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(1);
-});
+main().then(
+  (exitCode) => process.exit(exitCode),
+  (error: unknown) => {
+    console.error(`[start] ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  },
+);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type Server } from 'node:http';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
@@ -55,6 +55,15 @@ async function startCallbackServer(): Promise<CallbackServer> {
       await once(server, 'close');
     },
   };
+}
+
+/** Sends what fetch refuses to send (a raw request target, any Host header) and resolves with the status. */
+async function rawStatus(port: number, method: string, target: string, headers: OutgoingHttpHeaders = {}): Promise<number> {
+  const request = httpRequest({ host: '127.0.0.1', port, method, path: target, headers: { connection: 'close', ...headers } });
+  request.end();
+  const [response] = (await once(request, 'response')) as [IncomingMessage];
+  response.resume();
+  return response.statusCode ?? 0;
 }
 
 async function json(response: Response): Promise<Record<string, unknown>> {
@@ -188,6 +197,36 @@ describe('the local host serving the fixture app', () => {
       fetch(`${app.baseUrl}/admin/functions/${name}`, { method: 'POST', body: JSON.stringify({ input: '' }) });
     assert.equal((await run('noSuchFunction')).status, 404);
     assert.equal((await run('ping')).status, 400);
+  });
+
+  test('POST /admin/functions/<name> answers 404 when the name is not valid percent-encoding', async () => {
+    const response = await fetch(`${app.baseUrl}/admin/functions/%E0`, { method: 'POST', body: '{"input":""}' });
+    assert.equal(response.status, 404);
+  });
+
+  test('POST /admin/functions/<name> answers 400 when the body is not JSON', async () => {
+    const response = await fetch(`${app.baseUrl}/admin/functions/manualTick`, { method: 'POST', body: '{input:' });
+    assert.equal(response.status, 400);
+  });
+
+  test('a query string or route value that is not valid percent-encoding reaches the handler instead of failing', async () => {
+    const response = await fetch(`${app.baseUrl}/api/echo/%E0?q=%E0&%=%ZZ`);
+    assert.equal(response.status, 200);
+    const echoed = await json(response);
+    assert.deepEqual(echoed.params, { id: '%E0' });
+    assert.equal(echoed.url, `${app.baseUrl}/api/echo/%E0?q=%E0&%=%ZZ`);
+  });
+
+  test('a Host header that is not a host, or a request target that is not a URL, gets 400', async () => {
+    assert.equal(await rawStatus(app.port, 'GET', '/api/ping', { host: 'not a host' }), 400);
+    assert.equal(await rawStatus(app.port, 'GET', '/api/ping', { host: '[::1' }), 400);
+    assert.equal(await rawStatus(app.port, 'GET', '/api/ping', { host: 'user@127.0.0.1' }), 400);
+    assert.equal(await rawStatus(app.port, 'GET', 'http://[/api/ping'), 400);
+    assert.equal(await rawStatus(app.port, 'GET', '/api/ping', { host: `localhost:${app.port}` }), 200);
+  });
+
+  test('a path that starts with // is a path, not another host', async () => {
+    assert.equal(await rawStatus(app.port, 'GET', '//elsewhere/api/ping'), 404);
   });
 
   test('a function disabled with AzureWebJobs.<name>.Disabled is not served, scheduled or runnable by hand', async () => {
