@@ -1,4 +1,6 @@
 import type { DeliveryLedger } from './broadcastTypes';
+import type { ConversationKey } from './conversationStore';
+import { toKey } from './conversationKeys';
 
 /**
  * The ledgers of client-chosen notification ids. A run first claims its id:
@@ -15,3 +17,12 @@ export type LedgerClaim =
   | { readonly claimed: true; readonly ledger: DeliveryLedger; release(): Promise<void> }
   /** Another run holds the id and its lease has not lapsed. */
   | { readonly claimed: false };
+
+/**
+ * Key of a conversation in a notification's ledger: channel and conversation
+ * id escaped together (the newline between them is escaped too, so no two
+ * keys collide), hashed when too long, like the store's keys.
+ */
+export function deliveryRowKey({ channelId, conversationId }: ConversationKey): string {
+  return toKey(`${channelId}\n${conversationId}`);
+}

@@ -1,7 +1,6 @@
 import type { DeliveryLedger } from './broadcastTypes';
 import type { ConversationKey } from './conversationStore';
-import type { DeliveryLedgers, LedgerClaim } from './deliveryLedgers';
-import { deliveryRowKey } from './tableDeliveryLedger';
+import { deliveryRowKey, type DeliveryLedgers, type LedgerClaim } from './deliveryLedgers';
 
 /** The in-memory twin of TableDeliveryLedgers, for unit tests: same keys and claims, lost with the process. */
 export class MemoryDeliveryLedgers implements DeliveryLedgers {

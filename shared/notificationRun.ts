@@ -5,8 +5,7 @@ import type { DeliveryLedgers } from './deliveryLedgers';
 import type { NotificationRequest } from './notificationRequest';
 import type { Services } from './services';
 import type { Settings } from './settings';
-import { LedgerUnavailableError, TableDeliveryLedgers } from './tableDeliveryLedger';
-import { StoreUnavailableError } from './tableConversationStore';
+import { TableUnavailableError } from './tableClient';
 
 /** The delivery engine, as the notify functions use it (services.broadcast). */
 export type Broadcast = Services['broadcast'];
@@ -81,7 +80,7 @@ export async function sendNotification(deps: NotificationDeps, request: Notifica
     if (summary.stoppedEarly !== undefined) return { kind: 'stoppedEarly', summary };
     return summary.notAttempted > 0 ? { kind: 'deadlineReached', summary } : { kind: 'completed', summary };
   } catch (error) {
-    if (isStorageOutage(error)) return { kind: 'storageUnavailable', id, message: error.message };
+    if (error instanceof TableUnavailableError) return { kind: 'storageUnavailable', id, message: error.message };
     throw error;
   } finally {
     await release?.();
@@ -89,24 +88,13 @@ export async function sendNotification(deps: NotificationDeps, request: Notifica
   }
 }
 
-function isStorageOutage(error: unknown): error is StoreUnavailableError | LedgerUnavailableError {
-  return error instanceof StoreUnavailableError || error instanceof LedgerUnavailableError;
-}
-
-const depsByServices = new WeakMap<Services, NotificationDeps>();
-
-/** The notify functions' dependencies, built once per set of services (so tests that install new services get fresh ones). */
+/** The notify functions' dependencies, from the composition root. */
 export function notificationDeps(services: Services): NotificationDeps {
-  let deps = depsByServices.get(services);
-  if (deps === undefined) {
-    deps = {
-      broadcast: services.broadcast,
-      store: services.store,
-      ledgers: new TableDeliveryLedgers(services.settings.storageConnectionString),
-      leaseMs: leaseMsFor(services.settings),
-      running: new RunningNotifications(),
-    };
-    depsByServices.set(services, deps);
-  }
-  return deps;
+  return {
+    broadcast: services.broadcast,
+    store: services.store,
+    ledgers: services.ledgers,
+    leaseMs: leaseMsFor(services.settings),
+    running: services.running,
+  };
 }

@@ -5,11 +5,14 @@ import { BroadcastEngine } from './broadcast';
 import type { BroadcastRequest, BroadcastSummary } from './broadcastTypes';
 import { realClock, type Clock } from './clock';
 import type { ConversationStore } from './conversationStore';
+import type { DeliveryLedgers } from './deliveryLedgers';
 import { consoleLogger, type Logger } from './logger';
+import { RunningNotifications } from './notificationRun';
 import { createProactiveSender, type SendActivity } from './proactiveSender';
 import { RateLimiter } from './rateLimiter';
 import { loadSettings, type Settings } from './settings';
 import { TableConversationStore } from './tableConversationStore';
+import { TableDeliveryLedgers } from './tableDeliveryLedger';
 
 /** Everything the functions need, built once per process. */
 export interface Services {
@@ -19,11 +22,16 @@ export interface Services {
   readonly store: ConversationStore;
   /** Sends one notification to every matching stored conversation (the delivery engine). */
   readonly broadcast: (request: BroadcastRequest) => Promise<BroadcastSummary>;
+  /** Who already got a notification with a client-chosen id, and which ids are claimed by a run. */
+  readonly ledgers: DeliveryLedgers;
+  /** Ids this process is sending right now. */
+  readonly running: RunningNotifications;
 }
 
 export interface ServiceOverrides {
   readonly logger?: Logger;
   readonly store?: ConversationStore;
+  readonly ledgers?: DeliveryLedgers;
   readonly adapterOptions?: AdapterOptions;
   /** Replaces the real proactive send (tests script the channel's answers). */
   readonly send?: SendActivity;
@@ -49,7 +57,8 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     logger,
   });
   const broadcast = (request: BroadcastRequest): Promise<BroadcastSummary> => engine.broadcast(request);
-  return { settings, adapter, bot: new NotificationBot(store, logger), store, broadcast };
+  const ledgers = overrides.ledgers ?? new TableDeliveryLedgers(settings.storageConnectionString);
+  return { settings, adapter, bot: new NotificationBot(store, logger), store, broadcast, ledgers, running: new RunningNotifications() };
 }
 
 let services: Services | undefined;

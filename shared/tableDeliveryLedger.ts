@@ -1,7 +1,6 @@
 import { odata, type TableEntityResult } from '@azure/data-tables';
-import type { ConversationKey } from './conversationStore';
 import { toKey } from './conversationKeys';
-import type { DeliveryLedgers, LedgerClaim } from './deliveryLedgers';
+import { deliveryRowKey, type DeliveryLedgers, type LedgerClaim } from './deliveryLedgers';
 import { Table, TableUnavailableError, hasStatus, type TableOptions } from './tableClient';
 
 /**
@@ -37,15 +36,6 @@ interface DeliveryEntity {
   /** The full id: a long one is hashed in the RowKey. */
   conversationId: string;
   deliveredAt: Date;
-}
-
-/**
- * RowKey of a conversation in a notification's partition: channel and
- * conversation id escaped together (the newline between them is escaped
- * too, so no two keys collide), hashed when too long, like the store's keys.
- */
-export function deliveryRowKey({ channelId, conversationId }: ConversationKey): string {
-  return toKey(`${channelId}\n${conversationId}`);
 }
 
 export interface TableDeliveryLedgersOptions extends TableOptions {

@@ -11,7 +11,9 @@ import { freePort, startAzurite, tableConnectionString, type RunningAzurite } fr
 import { startFakeConnector, type Fault, type FakeConnector } from '../../scripts/fakeConnector';
 import type { BroadcastSummary } from '../../shared/broadcastTypes';
 import { toStoredConversation, type ConversationStore } from '../../shared/conversationStore';
+import type { DeliveryLedgers } from '../../shared/deliveryLedgers';
 import { MemoryConversationStore } from '../../shared/memoryConversationStore';
+import { MemoryDeliveryLedgers } from '../../shared/memoryDeliveryLedgers';
 import { adaptiveCardContentType } from '../../shared/notificationRequest';
 import { createServices, setServices, type Services } from '../../shared/services';
 import { loadSettings } from '../../shared/settings';
@@ -62,10 +64,18 @@ function reference(conversation: (typeof people)[keyof typeof people]): Partial<
   };
 }
 
-async function useApp(options: { store?: ConversationStore; settings?: Record<string, string> } = {}): Promise<void> {
+interface AppOptions {
+  readonly store?: ConversationStore;
+  /** Absent: in memory; 'table': the real ledgers in Azurite, as createServices builds them. */
+  readonly ledgers?: DeliveryLedgers | 'table';
+  readonly settings?: Record<string, string>;
+}
+
+async function useApp(options: AppOptions = {}): Promise<void> {
   const settings = loadSettings({ AzureWebJobsStorage: azurite.connectionString, ...options.settings });
   const store = options.store ?? new MemoryConversationStore();
-  services = createServices(settings, { store, logger: recordingLogger() });
+  const ledgers = options.ledgers === 'table' ? undefined : (options.ledgers ?? new MemoryDeliveryLedgers());
+  services = createServices(settings, { store, logger: recordingLogger(), ...(ledgers === undefined ? {} : { ledgers }) });
   setServices(services);
   if (options.store === undefined) {
     for (const conversation of Object.values(people)) {
@@ -212,7 +222,8 @@ describe('notify function: POST', () => {
     assert.equal(connector.received.length, 3);
   });
 
-  it('answers 409 while another instance holds the id, and sends once it has released it', async () => {
+  it('answers 409 while another instance holds the id in the table, and sends once it has released it', async () => {
+    await useApp({ ledgers: 'table' });
     const id = `other-instance-${randomUUID()}`;
     const otherInstance = await new TableDeliveryLedgers(azurite.connectionString).claim(id, 60_000);
     assert.ok(otherInstance.claimed);
@@ -269,6 +280,7 @@ describe('notify function: POST', () => {
     const slowSends: string[] = [];
     services = createServices(settings, {
       store: services.store,
+      ledgers: services.ledgers,
       logger: recordingLogger(),
       send: async (conversation) => {
         await delay(150);
@@ -283,8 +295,8 @@ describe('notify function: POST', () => {
     assert.equal(summaryOf(cut).notAttempted, 2);
     assert.equal(summaryOf(cut).stoppedEarly, undefined);
 
-    const store = services.store;
-    services = createServices(loadSettings({ AzureWebJobsStorage: azurite.connectionString }), { store, logger: recordingLogger() });
+    const { store, ledgers } = services;
+    services = createServices(loadSettings({ AzureWebJobsStorage: azurite.connectionString }), { store, ledgers, logger: recordingLogger() });
     setServices(services);
     const retry = await post({ id, text: 'slowly' });
     assert.equal(retry.status, 200);

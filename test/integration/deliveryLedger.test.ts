@@ -4,9 +4,9 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { TableClient } from '@azure/data-tables';
 import { freePort, startAzurite, tableConnectionString, type RunningAzurite } from '../../scripts/azurite';
 import type { DeliveryLedger } from '../../shared/broadcastTypes';
-import type { DeliveryLedgers } from '../../shared/deliveryLedgers';
+import { deliveryRowKey, type DeliveryLedgers } from '../../shared/deliveryLedgers';
 import { MemoryDeliveryLedgers } from '../../shared/memoryDeliveryLedgers';
-import { LedgerUnavailableError, TableDeliveryLedgers, deliveryRowKey } from '../../shared/tableDeliveryLedger';
+import { LedgerUnavailableError, TableDeliveryLedgers } from '../../shared/tableDeliveryLedger';
 import { toKey } from '../../shared/conversationKeys';
 
 let azurite: RunningAzurite | undefined;
