@@ -62,29 +62,44 @@ export type NotificationOutcome =
 export async function sendNotification(deps: NotificationDeps, request: NotificationRequest): Promise<NotificationOutcome> {
   const id = request.id ?? randomUUID();
   if (!deps.running.tryStart(id)) return { kind: 'alreadyRunning', id };
-  let release: (() => Promise<void>) | undefined;
+  try {
+    const start = await startRun(deps, id, request);
+    if (start.kind !== 'started') return start;
+    try {
+      const summary = await deps.broadcast({
+        id,
+        activity: request.activity,
+        ...(request.filter === undefined ? {} : { filter: request.filter }),
+        ...(start.ledger === undefined ? {} : { ledger: start.ledger }),
+      });
+      if (summary.stoppedEarly !== undefined) return { kind: 'stoppedEarly', summary };
+      return summary.notAttempted > 0 ? { kind: 'deadlineReached', summary } : { kind: 'completed', summary };
+    } finally {
+      await start.release();
+    }
+  } finally {
+    deps.running.finish(id);
+  }
+}
+
+type RunStart =
+  | { readonly kind: 'started'; readonly ledger?: DeliveryLedger; release(): Promise<void> }
+  | Extract<NotificationOutcome, { readonly kind: 'alreadyRunning' | 'storageUnavailable' }>;
+
+/**
+ * Probes the conversation table and claims the id. Only an outage here means
+ * nothing was sent; once the engine runs, it reports store failures itself.
+ */
+async function startRun(deps: NotificationDeps, id: string, request: NotificationRequest): Promise<RunStart> {
   try {
     await deps.store.list({ pageSize: 1 });
-    let ledger: DeliveryLedger | undefined;
-    if (request.id !== undefined) {
-      const claim = await deps.ledgers.claim(id, deps.leaseMs);
-      if (!claim.claimed) return { kind: 'alreadyRunning', id };
-      ({ ledger, release } = claim);
-    }
-    const summary = await deps.broadcast({
-      id,
-      activity: request.activity,
-      ...(request.filter === undefined ? {} : { filter: request.filter }),
-      ...(ledger === undefined ? {} : { ledger }),
-    });
-    if (summary.stoppedEarly !== undefined) return { kind: 'stoppedEarly', summary };
-    return summary.notAttempted > 0 ? { kind: 'deadlineReached', summary } : { kind: 'completed', summary };
+    if (request.id === undefined) return { kind: 'started', release: async () => {} };
+    const claim = await deps.ledgers.claim(id, deps.leaseMs);
+    if (!claim.claimed) return { kind: 'alreadyRunning', id };
+    return { kind: 'started', ledger: claim.ledger, release: claim.release };
   } catch (error) {
     if (error instanceof TableUnavailableError) return { kind: 'storageUnavailable', id, message: error.message };
     throw error;
-  } finally {
-    await release?.();
-    deps.running.finish(id);
   }
 }
 

@@ -91,48 +91,42 @@ describe('sendNotification', () => {
     assert.equal(outcome.kind, 'deadlineReached');
   });
 
-  it('checks the conversation table before sending, and sends nothing when it is down', async () => {
+  it('probes the conversation table before sending; when it is down, answers storageUnavailable, sends nothing and claims nothing', async () => {
     let called = false;
     const d = deps(async (r) => ((called = true), summary(r.id)));
-    const outcome = await sendNotification(
-      {
-        ...d,
-        store: {
-          list: async () => {
-            throw new StoreUnavailableError('list', new Error('ECONNREFUSED'));
-          },
-        },
+    const down = {
+      list: async () => {
+        throw new StoreUnavailableError('list', new Error('ECONNREFUSED'));
       },
-      { id: 'z', activity },
-    );
+    };
+    const outcome = await sendNotification({ ...d, store: down }, { id: 'z', activity });
     assert.equal(outcome.kind, 'storageUnavailable');
+    assert.match(JSON.stringify(outcomeBody(outcome)), /StorageUnavailable.*ECONNREFUSED/);
     assert.equal(called, false);
-    assert.equal(d.running.tryStart('z'), true, 'the id is free again');
+    assert.equal(d.running.tryStart('z'), true, 'the id is free again in this process');
+    assert.equal((await d.ledgers.claim('z', 60_000)).claimed, true, 'the id was never claimed in the ledger');
   });
 
-  it('reports an unreachable conversation table or ledger as storageUnavailable', async () => {
-    const store = await sendNotification(
-      deps(async () => {
-        throw new StoreUnavailableError('list', new Error('ECONNREFUSED'));
-      }),
-      { activity },
-    );
-    assert.equal(store.kind, 'storageUnavailable');
-
-    const d = deps(async (r) => summary(r.id));
-    const ledger = await sendNotification(
-      {
-        ...d,
-        ledgers: {
-          claim: async () => {
-            throw new LedgerUnavailableError('open', new Error('ECONNREFUSED'));
-          },
-        },
+  it('answers storageUnavailable without calling the engine when the ledger cannot be reached', async () => {
+    let called = false;
+    const d = deps(async (r) => ((called = true), summary(r.id)));
+    const down = {
+      claim: async () => {
+        throw new LedgerUnavailableError('claim', new Error('ECONNREFUSED'));
       },
-      { id: 'y', activity },
-    );
-    assert.equal(ledger.kind, 'storageUnavailable');
-    assert.match(JSON.stringify(outcomeBody(ledger)), /StorageUnavailable/);
+    };
+    const outcome = await sendNotification({ ...d, ledgers: down }, { id: 'y', activity });
+    assert.equal(outcome.kind, 'storageUnavailable');
+    assert.equal(called, false);
+  });
+
+  it('does not claim "nothing was sent" for an error the engine throws mid-run: it propagates, and the id is released', async () => {
+    const d = deps(async () => {
+      throw new StoreUnavailableError('list', new Error('ECONNREFUSED'));
+    });
+    await assert.rejects(sendNotification(d, { id: 'mid-run', activity }), StoreUnavailableError);
+    assert.equal(d.running.tryStart('mid-run'), true);
+    assert.equal((await d.ledgers.claim('mid-run', 60_000)).claimed, true);
   });
 });
 
