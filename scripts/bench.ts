@@ -31,6 +31,9 @@ import { TableConversationStore } from '../shared/tableConversationStore';
 // ---- the fake connector, in a child process -----------------------------------------------------
 
 interface ConnectorStats {
+  /** Date.now() of the first and last accepted delivery. */
+  readonly firstAcceptedAt: number;
+  readonly lastAcceptedAt: number;
   readonly requests: number;
   readonly throttled: number;
   readonly distinctDelivered: number;
@@ -58,6 +61,8 @@ async function runConnectorChild(options: FakeConnectorOptions): Promise<void> {
 
 function statsOf(connector: FakeConnector): ConnectorStats {
   return {
+    firstAcceptedAt: connector.received[0]?.receivedAt ?? 0,
+    lastAcceptedAt: connector.received[connector.received.length - 1]?.receivedAt ?? 0,
     requests: connector.requests,
     throttled: connector.throttled,
     distinctDelivered: new Set(connector.received.map((activity) => activity.conversationId)).size,
@@ -142,6 +147,10 @@ class SyntheticConversationStore implements ConversationStore {
 
   async upsert(): Promise<void> {}
 
+  async insert(): Promise<boolean> {
+    return false;
+  }
+
   async get(): Promise<StoredConversation | undefined> {
     return undefined;
   }
@@ -163,6 +172,8 @@ class SyntheticConversationStore implements ConversationStore {
 
 interface Measured {
   readonly label: string;
+  /** Date.now() when the phase began. */
+  readonly startedAt: number;
   readonly attempted: number;
   readonly seconds: number;
   readonly stats: ConnectorStats;
@@ -179,6 +190,7 @@ async function measure(
   await connector.reset();
   let peakRss = process.memoryUsage.rss();
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 50);
+  const startedAt = Date.now();
   const started = performance.now();
   const note = await work();
   const seconds = (performance.now() - started) / 1_000;
@@ -186,7 +198,7 @@ async function measure(
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
   // Let the throttling windows empty before the next phase.
   await new Promise((resolve) => setTimeout(resolve, 1_100));
-  return { label, attempted, seconds, stats: await connector.stats(), peakRssMb: peakRss / 2 ** 20, ...(note === undefined ? {} : { note }) };
+  return { label, startedAt, attempted, seconds, stats: await connector.stats(), peakRssMb: peakRss / 2 ** 20, ...(note === undefined ? {} : { note }) };
 }
 
 const quietLogger: Logger = { log: () => {}, warn: () => {}, error: (...args) => console.error('  [engine error]', ...args) };
@@ -231,6 +243,8 @@ function printComparison(title: string, engine: Measured, baseline: Measured | u
     ['recipients', (m) => String(m.attempted)],
     ['seconds', (m) => m.seconds.toFixed(1)],
     ['deliveries/s', (m) => rate(m).toFixed(1)],
+    ['first after (s)', (m) => ((m.stats.firstAcceptedAt - m.startedAt) / 1_000).toFixed(2)],
+    ['steady rate/s', (m) => ((m.stats.distinctDelivered - 1) / ((m.stats.lastAcceptedAt - m.stats.firstAcceptedAt) / 1_000)).toFixed(1)],
     ['lost', (m) => String(lostOf(m))],
     ['duplicates', (m) => String(m.stats.duplicates)],
     ['429s received', (m) => String(m.stats.throttled)],

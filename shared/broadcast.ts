@@ -56,6 +56,14 @@ interface Halt {
   readonly message: string;
 }
 
+/** Thrown from the wire gate when the request's turn comes after the deadline: it is not sent. */
+class DeadlineBeforeSendError extends Error {
+  constructor() {
+    super('The deadline passed before the request could be sent');
+    this.name = 'DeadlineBeforeSendError';
+  }
+}
+
 /** Wakes whoever waits on it; used to react to "something changed" without polling. */
 class Signal {
   private waiters: Array<() => void> = [];
@@ -248,14 +256,30 @@ class BroadcastRun {
 
   private async attempt(delivery: PendingDelivery): Promise<void> {
     try {
-      const { tenantId } = delivery.conversation;
-      await this.deps.send(delivery.conversation, this.request.activity, {
-        beforeWire: () => this.deps.rateLimiter.waitForWireSlot(tenantId, delivery.conversationKey),
-      });
+      await this.deps.send(delivery.conversation, this.request.activity, { beforeWire: () => this.waitForWire(delivery) });
     } catch (error) {
+      if (error instanceof DeadlineBeforeSendError) return this.withdraw(delivery);
       return this.handleFailure(delivery, classifyDeliveryError(error));
     }
     await this.recordDelivered(delivery);
+  }
+
+  /** The rate limiter's wire slot; a slot after the deadline means the request is not sent at all. */
+  private async waitForWire(delivery: PendingDelivery): Promise<void> {
+    await this.deps.rateLimiter.waitForWireSlot(delivery.conversation.tenantId, delivery.conversationKey);
+    if (this.deps.clock.now() >= this.deadlineAt) throw new DeadlineBeforeSendError();
+  }
+
+  /** Undoes the count of an attempt that never left: the recipient is not attempted, or failed on its last real attempt. */
+  private withdraw(delivery: PendingDelivery): void {
+    if (delivery.attempts > 1) this.counts.retried -= 1;
+    delivery.attempts -= 1;
+    if (delivery.attempts === 0 || delivery.lastFailure === undefined) {
+      this.counts.notAttempted += 1;
+      this.release();
+    } else {
+      this.fail(delivery, deadlineExceeded(delivery.lastFailure));
+    }
   }
 
   // ---- outcomes -------------------------------------------------------------------------------
@@ -299,11 +323,15 @@ class BroadcastRun {
     this.changed.notify();
   }
 
-  /** Deletes the reference of a conversation that is gone for good; returns whether it was deleted. */
+  /**
+   * Deletes the reference of a conversation that is gone for good; returns whether it was deleted.
+   * Not if the bot saved it again since it was read (reinstalled meanwhile).
+   */
   private async prune(conversation: StoredConversation): Promise<boolean> {
     try {
-      await this.deps.store.delete(conversation);
-      return true;
+      const deleted = await this.deps.store.delete(conversation, { notUpdatedAfter: conversation.updatedAt });
+      if (!deleted) this.deps.logger.log(`Broadcast ${this.request.id}: kept the reference of ${describe(conversation)}: it was saved again meanwhile`);
+      return deleted;
     } catch (error) {
       this.deps.logger.warn(`Broadcast ${this.request.id}: could not delete the reference of ${describe(conversation)}: ${errorMessage(error)}`);
       return false;

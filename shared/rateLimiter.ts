@@ -9,8 +9,8 @@ export interface RateLimits {
 export interface RateLimiterOptions {
   /**
    * Fraction of the limit we aim for. The channel counts requests when they
-   * arrive; a little headroom absorbs the jitter between our wire slot and
-   * its clock (0.98 at 50/s leaves 20 ms per second of slack).
+   * arrive; the headroom absorbs the jitter between our send and its clock
+   * (0.98: at most 50 requests in any 1020 ms at send time, so 20 ms of slack).
    */
   readonly headroom?: number;
   /** After a 429 the tenant's rate is multiplied by this... */
@@ -27,38 +27,58 @@ export interface RateLimiterOptions {
   readonly warmupMs?: number;
 }
 
+/** A request waiting for its turn on the wire. */
+interface Waiter {
+  readonly conversation: Lane;
+  readonly go: () => void;
+}
+
 /**
- * Two times per tenant (and per conversation), one interval (1000 / rate) apart per send:
- * - `nextReserveAt`: when the scheduler may hand out the next send (`tryAcquire`).
- * - `nextWireAt`: when the next request may actually go out (`waitForWireSlot`, called
- *   by the sender right before the HTTP request is written).
- * The wire slots are what keep every one-second window within the limit: a send
- * delayed on its way out (cold start, GC, connection setup) pushes the next ones
- * back instead of arriving in a bunch.
+ * What the limiter knows about one tenant or one conversation.
+ *
+ * Two stages, so that timers firing late never add up into a lower rate, and
+ * never let requests out in a bunch either:
+ * - The scheduler reserves sends at the steady rate (`nextReserveAt`), keeping
+ *   its planned cadence when it wakes up a little late.
+ * - Right before the HTTP request is written, the request waits at the wire
+ *   gate (`waitForWireSlot`), which lets it go only when the last `window.size`
+ *   actual sends span at least `window.size` intervals: that is the limit,
+ *   measured on real send times. It also keeps consecutive sends 0.9 interval
+ *   apart, so catching up after a stall is not a burst.
  */
 interface Lane {
   nextReserveAt: number;
-  nextWireAt: number;
   slowedUntil: number;
-  /** Requests sent since the lane was created (counted up to `warmupSends`). */
+  /** Actual send times, oldest first, at most `windowSize` of them. */
+  readonly sent: number[];
+  /** Tenants only: requests waiting at the wire gate, first come first served. */
+  readonly waiters: Waiter[];
+  pumping: boolean;
+  /** Sends through the gate since the lane was created (counted up to `warmupSends`). */
   warmupSends: number;
 }
 
 const sweepEvery = 1_000;
-/** Lateness of a timer that still counts as on time (keeps the rate up without bunching requests). */
-const wireCatchUpMs = 5;
 /** The warm-up pause is spread over this many first requests. */
 const warmupSends = 10;
+/** The window log is capped, so a very high rate does not keep thousands of times per tenant. */
+const maxWindowSize = 100;
+const never = Number.NEGATIVE_INFINITY;
+/** Catching up after a stall: consecutive sends at least this fraction of an interval apart. */
+const minGapFactor = 0.9;
 
 /**
- * Spaces sends evenly per tenant and per conversation. One instance is shared
- * by every broadcast in the process: together they stay within Teams' limits.
+ * Keeps sends within Teams' limits per tenant and per conversation. One
+ * instance is shared by every broadcast in the process: together they stay
+ * within the limits.
  */
 export class RateLimiter {
   private readonly tenants = new Map<string, Lane>();
   private readonly conversations = new Map<string, Lane>();
   private readonly tenantIntervalMs: number;
   private readonly conversationIntervalMs: number;
+  private readonly tenantWindowSize: number;
+  private readonly conversationWindowSize: number;
   private readonly slowdownFactor: number;
   private readonly slowdownMs: number;
   private readonly warmupMs: number;
@@ -72,6 +92,8 @@ export class RateLimiter {
     const headroom = options.headroom ?? 0.98;
     this.tenantIntervalMs = 1_000 / (limits.tenantPerSecond * headroom);
     this.conversationIntervalMs = 1_000 / (limits.conversationPerSecond * headroom);
+    this.tenantWindowSize = windowSizeFor(limits.tenantPerSecond);
+    this.conversationWindowSize = windowSizeFor(limits.conversationPerSecond);
     this.slowdownFactor = options.slowdownFactor ?? 0.5;
     this.slowdownMs = options.slowdownMs ?? 10_000;
     this.warmupMs = options.warmupMs ?? 200;
@@ -79,12 +101,12 @@ export class RateLimiter {
 
   /** Earliest clock ms at which the scheduler may hand out a send to this tenant. */
   tenantReadyAt(tenantId: string): number {
-    return readyAt(this.tenants.get(tenantId), this.tenantInterval(tenantId));
+    return this.tenants.get(tenantId)?.nextReserveAt ?? never;
   }
 
   /** Earliest clock ms at which the scheduler may hand out a send to this conversation. */
   conversationReadyAt(conversationKey: string): number {
-    return readyAt(this.conversations.get(conversationKey), this.conversationIntervalMs);
+    return this.conversations.get(conversationKey)?.nextReserveAt ?? never;
   }
 
   /** Reserves a send starting now; false (nothing reserved) when either limit says wait. */
@@ -97,27 +119,14 @@ export class RateLimiter {
     return true;
   }
 
-  /**
-   * Waits for this request's turn on the wire; call right before the HTTP request is sent.
-   * Woken more than `wireCatchUpMs` late (a busy event loop), the slot is re-planned
-   * from the actual time, so waiters released together never go out in a bunch.
-   */
-  async waitForWireSlot(tenantId: string, conversationKey: string): Promise<void> {
+  /** Waits for this request's turn on the wire; call right before the HTTP request is written. */
+  waitForWireSlot(tenantId: string, conversationKey: string): Promise<void> {
     const tenant = this.laneOf(this.tenants, tenantId);
     const conversation = this.laneOf(this.conversations, conversationKey);
-    for (;;) {
-      const now = this.clock.now();
-      const slot = Math.max(tenant.nextWireAt, conversation.nextWireAt);
-      if (slot <= now) {
-        const sentAt = startOf(slot, now, wireCatchUpMs);
-        const warmup = tenant.warmupSends < warmupSends ? this.warmupMs / warmupSends : 0;
-        tenant.warmupSends += 1;
-        tenant.nextWireAt = sentAt + this.tenantInterval(tenantId) + warmup;
-        conversation.nextWireAt = sentAt + this.conversationIntervalMs;
-        return;
-      }
-      await this.clock.sleep(slot - now);
-    }
+    return new Promise((go) => {
+      tenant.waiters.push({ conversation, go });
+      if (!tenant.pumping) void this.pump(tenantId, tenant);
+    });
   }
 
   /** The channel throttled this tenant: send to it more slowly for a while. */
@@ -130,16 +139,40 @@ export class RateLimiter {
     return 1_000 / this.tenantInterval(tenantId);
   }
 
+  /** Lets the tenant's waiters out one by one, each as soon as both its windows allow. */
+  private async pump(tenantId: string, tenant: Lane): Promise<void> {
+    tenant.pumping = true;
+    for (let head = tenant.waiters[0]; head !== undefined; head = tenant.waiters[0]) {
+      const tenantInterval = this.tenantInterval(tenantId);
+      const warmingUp = this.warmupMs > 0 && tenant.warmupSends < warmupSends;
+      const warmup = warmingUp ? tenantInterval + this.warmupMs / warmupSends : 0;
+      const allowedAt = Math.max(
+        wireAllowedAt(tenant, tenantInterval, this.tenantWindowSize, warmup),
+        wireAllowedAt(head.conversation, this.conversationIntervalMs, this.conversationWindowSize, 0),
+      );
+      const now = this.clock.now();
+      if (allowedAt > now) {
+        await this.clock.sleep(allowedAt - now);
+        continue;
+      }
+      tenant.waiters.shift();
+      record(tenant, now, this.tenantWindowSize);
+      record(head.conversation, now, this.conversationWindowSize);
+      tenant.warmupSends += 1;
+      head.go();
+    }
+    tenant.pumping = false;
+  }
+
   private tenantInterval(tenantId: string): number {
-    const slowed = this.clock.now() < (this.tenants.get(tenantId)?.slowedUntil ?? Number.NEGATIVE_INFINITY);
+    const slowed = this.clock.now() < (this.tenants.get(tenantId)?.slowedUntil ?? never);
     return slowed ? this.tenantIntervalMs / this.slowdownFactor : this.tenantIntervalMs;
   }
 
   private laneOf(lanes: Map<string, Lane>, key: string): Lane {
     let lane = lanes.get(key);
     if (lane === undefined) {
-      const never = Number.NEGATIVE_INFINITY;
-      lane = { nextReserveAt: never, nextWireAt: never, slowedUntil: never, warmupSends: 0 };
+      lane = { nextReserveAt: never, slowedUntil: never, sent: [], waiters: [], pumping: false, warmupSends: 0 };
       lanes.set(key, lane);
     }
     return lane;
@@ -149,33 +182,39 @@ export class RateLimiter {
   private sweepNowAndThen(now: number): void {
     if (++this.acquisitionsSinceSweep < sweepEvery) return;
     this.acquisitionsSinceSweep = 0;
+    const idleFor = 2 * 1_000 / this.slowdownFactor;
     for (const lanes of [this.conversations, this.tenants]) {
       for (const [key, lane] of lanes) {
-        if (Math.max(lane.nextReserveAt, lane.nextWireAt, lane.slowedUntil) <= now) lanes.delete(key);
+        const lastSent = lane.sent[lane.sent.length - 1] ?? never;
+        const idle = lane.waiters.length === 0 && Math.max(lane.nextReserveAt, lane.slowedUntil, lastSent + idleFor) <= now;
+        if (idle) lanes.delete(key);
       }
     }
   }
 }
 
-/**
- * The scheduler may run at most one send ahead of the wire, so requests do
- * not pile up (holding concurrency slots) behind a delayed one.
- */
-function readyAt(lane: Lane | undefined, intervalMs: number): number {
-  if (lane === undefined) return Number.NEGATIVE_INFINITY;
-  return Math.max(lane.nextReserveAt, lane.nextWireAt - intervalMs);
+function windowSizeFor(perSecond: number): number {
+  return Math.max(1, Math.min(maxWindowSize, Math.floor(perSecond)));
+}
+
+/** When the next send may go: `size` sends per `size` intervals, and most of an interval (or the warm-up gap) after the last one. */
+function wireAllowedAt(lane: Lane, intervalMs: number, size: number, warmupMs: number): number {
+  const last = lane.sent[lane.sent.length - 1] ?? never;
+  const oldestInWindow = lane.sent.length >= size ? (lane.sent[lane.sent.length - size] ?? never) : never;
+  return Math.max(last + (warmupMs > 0 ? warmupMs : intervalMs * minGapFactor), oldestInWindow + size * intervalMs);
+}
+
+function record(lane: Lane, now: number, size: number): void {
+  lane.sent.push(now);
+  if (lane.sent.length > size) lane.sent.shift();
 }
 
 /**
  * The scheduler waking up to an interval late keeps its planned slot, so its
- * lateness does not add up into a lower rate (the wire slots still space the
- * requests themselves).
+ * lateness does not add up into a lower rate (the wire gate still enforces
+ * the limit on actual send times).
  */
 function reserve(lane: Lane, now: number, intervalMs: number): void {
-  lane.nextReserveAt = startOf(lane.nextReserveAt, now, intervalMs) + intervalMs;
-}
-
-/** When a send due at `slot` counts as started: on plan if at most `toleranceMs` late, else now. */
-function startOf(slot: number, now: number, toleranceMs: number): number {
-  return now - slot <= toleranceMs ? slot : now;
+  const slot = now - lane.nextReserveAt <= intervalMs ? lane.nextReserveAt : now;
+  lane.nextReserveAt = slot + intervalMs;
 }

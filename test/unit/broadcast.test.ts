@@ -226,6 +226,20 @@ describe('BroadcastEngine', () => {
     assert.equal(channel.attempts.length, 8);
   });
 
+  test('does not delete a reference the bot saved again while the broadcast was running', async () => {
+    const store = await storeWith(2);
+    const script: Script = (id) => (id === 'c00001' ? channelError(404, 'ConversationNotFound') : undefined);
+    const { broadcast } = harness(store, {
+      script: (id, attempt) => {
+        if (id === 'c00001') void store.upsert({ ...conversation('c00001', 'tenant-a'), updatedAt: new Date(Date.now() + 60_000) });
+        return script(id, attempt);
+      },
+    });
+    const summary = await broadcast();
+    assert.deepEqual([summary.failed, summary.pruned], [1, 0]);
+    assert.deepEqual(await storedIds(store), ['c00000', 'c00001']);
+  });
+
   test('keeps the reference on 403 MessageWritesBlocked and does not retry 413 MessageSizeTooBig', async () => {
     const store = await storeWith(3);
     const errors: Record<string, Error> = { c00000: channelError(403, 'MessageWritesBlocked'), c00001: channelError(413, 'MessageSizeTooBig') };
