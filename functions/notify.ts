@@ -11,7 +11,7 @@ import { getServices } from '../shared/services';
  *
  * Status: 200 the run completed (the body lists failed recipients, if any);
  * 400 the body is invalid ({"errors": [...]}); 409 a request with the same id
- * is still running; 502 the run stopped early (e.g. the channel refused the
+ * is still running, or the id was used for another message or target; 502 the run stopped early (e.g. the channel refused the
  * bot's credentials; the summary says why); 503 storage is unreachable
  * (nothing was sent); 504 the deadline (NOTIFY_DEADLINE_SECONDS) came before
  * every recipient was tried: retry with the same id to reach the rest.
@@ -50,6 +50,7 @@ function statusOf(outcome: NotificationOutcome): number {
     case 'deadlineReached':
       return 504;
     case 'alreadyRunning':
+    case 'idReused':
       return 409;
     case 'storageUnavailable':
       return 503;
@@ -67,6 +68,9 @@ function logOutcome(context: InvocationContext, outcome: NotificationOutcome): v
       return;
     case 'alreadyRunning':
       context.warn(`notify: notification ${outcome.id} is already running; answered 409`);
+      return;
+    case 'idReused':
+      context.warn(`notify: notification id ${outcome.id} was reused with a different message or target; answered 409`);
       return;
     case 'storageUnavailable':
       context.error(`notify: notification ${outcome.id} not sent: ${outcome.message}`);

@@ -6,17 +6,19 @@ import { toKey } from './conversationKeys';
  * The ledgers of client-chosen notification ids. A run first claims its id:
  * the claim is what keeps two requests with the same id (on this instance or
  * another) from sending at the same time, and it lapses after `leaseMs` so a
- * crashed run does not block its id for good.
+ * crashed run does not block its id for good. The first claim of an id also
+ * records the request's fingerprint (what is sent, to whom): the id stays
+ * bound to it, so a reused id with another message is refused, not skipped.
  */
 export interface DeliveryLedgers {
   /** Claims the id and reads what is already recorded for it; throws when the storage is unreachable. */
-  claim(notificationId: string, leaseMs: number): Promise<LedgerClaim>;
+  claim(notificationId: string, leaseMs: number, fingerprint: string): Promise<LedgerClaim>;
 }
 
 export type LedgerClaim =
   | { readonly claimed: true; readonly ledger: DeliveryLedger; release(): Promise<void> }
-  /** Another run holds the id and its lease has not lapsed. */
-  | { readonly claimed: false };
+  /** `running`: another run holds the id and its lease has not lapsed. `reused`: the id was first claimed with another fingerprint. */
+  | { readonly claimed: false; readonly reason: 'running' | 'reused' };
 
 /**
  * Key of a conversation in a notification's ledger: channel and conversation

@@ -5,20 +5,22 @@ import { deliveryRowKey, type DeliveryLedgers, type LedgerClaim } from './delive
 /** The in-memory twin of TableDeliveryLedgers, for unit tests: same keys and claims, lost with the process. */
 export class MemoryDeliveryLedgers implements DeliveryLedgers {
   private readonly delivered = new Map<string, Set<string>>();
-  private readonly leases = new Map<string, { readonly token: object; readonly expiresAt: number }>();
+  /** Kept after release (lapsed at once), like the table's lease row, so the id stays bound to its fingerprint. */
+  private readonly leases = new Map<string, { readonly token: object; readonly expiresAt: number; readonly fingerprint: string }>();
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  async claim(notificationId: string, leaseMs: number): Promise<LedgerClaim> {
+  async claim(notificationId: string, leaseMs: number, fingerprint: string): Promise<LedgerClaim> {
     const lease = this.leases.get(notificationId);
-    if (lease !== undefined && lease.expiresAt > this.now()) return { claimed: false };
+    if (lease !== undefined && lease.fingerprint !== fingerprint) return { claimed: false, reason: 'reused' };
+    if (lease !== undefined && lease.expiresAt > this.now()) return { claimed: false, reason: 'running' };
     const token = {};
-    this.leases.set(notificationId, { token, expiresAt: this.now() + leaseMs });
+    this.leases.set(notificationId, { token, expiresAt: this.now() + leaseMs, fingerprint });
     return {
       claimed: true,
       ledger: this.ledger(notificationId),
       release: async () => {
-        if (this.leases.get(notificationId)?.token === token) this.leases.delete(notificationId);
+        if (this.leases.get(notificationId)?.token === token) this.leases.set(notificationId, { token, expiresAt: 0, fingerprint });
       },
     };
   }

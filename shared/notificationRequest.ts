@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Activity, Attachment } from 'botbuilder';
 import type { ConversationFilter } from './conversationStore';
 
@@ -24,6 +25,19 @@ export interface NotificationRequest {
   readonly id?: string;
   readonly activity: Partial<Activity>;
   readonly filter?: ConversationFilter;
+}
+
+/**
+ * A hash of what a request sends and to whom. An id is bound to the first
+ * request that used it: a retry must carry the same message and target.
+ * Object keys are sorted, so the same JSON with its keys in another order is
+ * the same request.
+ */
+export function requestFingerprint(request: Pick<NotificationRequest, 'activity' | 'filter'>): string {
+  const sortedKeys = (_key: string, value: unknown): unknown =>
+    isPlainObject(value) ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : value;
+  const canonical = JSON.stringify({ activity: request.activity, filter: request.filter ?? null }, sortedKeys);
+  return createHash('sha256').update(canonical).digest('base64url');
 }
 
 export type Validated<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly errors: readonly string[] };

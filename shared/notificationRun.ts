@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { BroadcastSummary, DeliveryLedger } from './broadcastTypes';
 import type { ConversationStore } from './conversationStore';
 import type { DeliveryLedgers } from './deliveryLedgers';
-import type { NotificationRequest } from './notificationRequest';
+import { requestFingerprint, type NotificationRequest } from './notificationRequest';
 import type { Services } from './services';
 import type { Settings } from './settings';
 import { TableUnavailableError } from './tableClient';
@@ -50,6 +50,8 @@ export type NotificationOutcome =
   | { readonly kind: 'deadlineReached'; readonly summary: BroadcastSummary }
   /** The same id is being sent by an earlier request that has not finished. */
   | { readonly kind: 'alreadyRunning'; readonly id: string }
+  /** The id was first used for another message or target: nothing was sent. */
+  | { readonly kind: 'idReused'; readonly id: string }
   /** The conversation table or the ledger could not be reached before the run began: nothing was sent. */
   | { readonly kind: 'storageUnavailable'; readonly id: string; readonly message: string };
 
@@ -84,7 +86,7 @@ export async function sendNotification(deps: NotificationDeps, request: Notifica
 
 type RunStart =
   | { readonly kind: 'started'; readonly ledger?: DeliveryLedger; release(): Promise<void> }
-  | Extract<NotificationOutcome, { readonly kind: 'alreadyRunning' | 'storageUnavailable' }>;
+  | Extract<NotificationOutcome, { readonly kind: 'alreadyRunning' | 'idReused' | 'storageUnavailable' }>;
 
 /**
  * Probes the conversation table and claims the id. Only an outage here means
@@ -94,8 +96,8 @@ async function startRun(deps: NotificationDeps, id: string, request: Notificatio
   try {
     await deps.store.list({ pageSize: 1 });
     if (request.id === undefined) return { kind: 'started', release: async () => {} };
-    const claim = await deps.ledgers.claim(id, deps.leaseMs);
-    if (!claim.claimed) return { kind: 'alreadyRunning', id };
+    const claim = await deps.ledgers.claim(id, deps.leaseMs, requestFingerprint(request));
+    if (!claim.claimed) return { kind: claim.reason === 'reused' ? 'idReused' : 'alreadyRunning', id };
     return { kind: 'started', ledger: claim.ledger, release: claim.release };
   } catch (error) {
     if (error instanceof TableUnavailableError) return { kind: 'storageUnavailable', id, message: error.message };

@@ -10,6 +10,7 @@ export function escapeHtml(value: string): string {
 /** The JSON error body for outcomes without a summary. */
 export type NotificationErrorBody =
   | { readonly error: 'NotificationInProgress'; readonly id: string; readonly message: string }
+  | { readonly error: 'NotificationIdReused'; readonly id: string; readonly message: string }
   | { readonly error: 'StorageUnavailable'; readonly id: string; readonly message: string };
 
 export function outcomeBody(outcome: NotificationOutcome): BroadcastSummary | NotificationErrorBody {
@@ -24,13 +25,21 @@ export function outcomeBody(outcome: NotificationOutcome): BroadcastSummary | No
         id: outcome.id,
         message: `Notification ${outcome.id} is still being sent by an earlier request; retry once it has finished.`,
       };
+    case 'idReused':
+      return {
+        error: 'NotificationIdReused',
+        id: outcome.id,
+        message:
+          `Notification id ${outcome.id} was already used for a different message or target, so nothing was sent. ` +
+          'Use a new id for a new notification; to retry the earlier one, repeat its request unchanged.',
+      };
     case 'storageUnavailable':
       return { error: 'StorageUnavailable', id: outcome.id, message: `Storage is unavailable; retry later. ${outcome.message}` };
   }
 }
 
 export function renderNotificationPage(outcome: NotificationOutcome, messageText: string): string {
-  if (outcome.kind === 'alreadyRunning' || outcome.kind === 'storageUnavailable') {
+  if (outcome.kind === 'alreadyRunning' || outcome.kind === 'idReused' || outcome.kind === 'storageUnavailable') {
     const body = outcomeBody(outcome);
     const title = outcome.kind === 'alreadyRunning' ? 'Notification already in progress' : 'Notification not sent';
     return page(title, `<p>${escapeHtml('message' in body ? body.message : '')}</p>`);

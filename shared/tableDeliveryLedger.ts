@@ -6,8 +6,9 @@ import { Table, TableUnavailableError, hasStatus, type TableOptions } from './ta
 /**
  * Which conversations already received a notification, in Azure Table
  * Storage: one partition per notification id, one row per delivered
- * conversation, plus a lease row while a run holds the id. A retried request
- * reads its partition once, then skips those conversations.
+ * conversation, plus a lease row that says whether a run holds the id and
+ * which request the id belongs to. A retried request reads its partition
+ * once, then skips those conversations.
  */
 
 export const defaultDeliveriesTable = 'deliveries';
@@ -20,13 +21,15 @@ export class LedgerUnavailableError extends TableUnavailableError {
   }
 }
 
-/** The row that says a run holds the id. `~` is always escaped in delivery keys, so no delivery row has this key. */
+/** The row that says whether a run holds the id. `~` is always escaped in delivery keys, so no delivery row has this key. */
 const leaseRowKey = '~lease';
 
+/** Kept when released (its lease lapsed at once), so the id stays bound to its request's fingerprint. */
 interface LeaseEntity {
   partitionKey: string;
   rowKey: string;
   expiresAt: Date;
+  fingerprint: string;
 }
 
 interface DeliveryEntity {
@@ -37,6 +40,8 @@ interface DeliveryEntity {
   conversationId: string;
   deliveredAt: Date;
 }
+
+type LeaseTaken = { readonly ok: true; readonly etag: string } | { readonly ok: false; readonly reason: 'running' | 'reused' };
 
 export interface TableDeliveryLedgersOptions extends TableOptions {
   readonly tableName?: string;
@@ -50,10 +55,12 @@ export class TableDeliveryLedgers implements DeliveryLedgers {
     this.table = new Table(connectionString, tableName, (operation, cause) => new LedgerUnavailableError(operation, cause), options);
   }
 
-  async claim(notificationId: string, leaseMs: number): Promise<LedgerClaim> {
+  async claim(notificationId: string, leaseMs: number, fingerprint: string): Promise<LedgerClaim> {
     const partitionKey = toKey(notificationId);
-    const etag = await this.table.call('claim', () => this.takeLease(partitionKey, leaseMs));
-    if (etag === undefined) return { claimed: false };
+    const lease: LeaseEntity = { partitionKey, rowKey: leaseRowKey, expiresAt: new Date(Date.now() + leaseMs), fingerprint };
+    const taken = await this.table.call('claim', () => this.takeLease(lease));
+    if (!taken.ok) return { claimed: false, reason: taken.reason };
+    const { etag } = taken;
     let delivered: Set<string>;
     try {
       delivered = await this.table.call('read', () => this.readDelivered(partitionKey));
@@ -83,49 +90,47 @@ export class TableDeliveryLedgers implements DeliveryLedgers {
   }
 
   /**
-   * Inserts the lease row, or replaces one that has lapsed; the etag makes
-   * sure only one of two racing runs wins. Returns the lease's etag, or
-   * undefined when another run holds it.
+   * Inserts the lease row, or replaces one that has lapsed and holds the same
+   * fingerprint; the etag makes sure only one of two racing runs wins.
    */
-  private async takeLease(partitionKey: string, leaseMs: number): Promise<string | undefined> {
-    const lease: LeaseEntity = { partitionKey, rowKey: leaseRowKey, expiresAt: new Date(Date.now() + leaseMs) };
-    try {
-      return (await this.table.client.createEntity(lease)).etag ?? '*';
-    } catch (error) {
-      if (!hasStatus(error, 409)) throw error;
-    }
+  private async takeLease(lease: LeaseEntity): Promise<LeaseTaken> {
+    const inserted = await this.insertLease(lease);
+    if (inserted !== undefined) return inserted;
     let current: TableEntityResult<Partial<LeaseEntity>>;
     try {
-      current = await this.table.client.getEntity<Partial<LeaseEntity>>(partitionKey, leaseRowKey);
+      current = await this.table.client.getEntity<Partial<LeaseEntity>>(lease.partitionKey, leaseRowKey);
     } catch (error) {
-      // Released between our insert and our read: whoever inserts next wins, try once more.
-      if (hasStatus(error, 404)) return this.insertOnce(lease);
+      // Deleted between our insert and our read (a cleanup): whoever inserts next wins, try once more.
+      if (hasStatus(error, 404)) return (await this.insertLease(lease)) ?? { ok: false, reason: 'running' };
       throw error;
     }
-    if (current.expiresAt instanceof Date && current.expiresAt.getTime() > Date.now()) return undefined;
+    // A row without a fingerprint predates them: nothing to compare, the id is taken as the same request.
+    if (typeof current.fingerprint === 'string' && current.fingerprint !== lease.fingerprint) return { ok: false, reason: 'reused' };
+    if (current.expiresAt instanceof Date && current.expiresAt.getTime() > Date.now()) return { ok: false, reason: 'running' };
     try {
-      return (await this.table.client.updateEntity(lease, 'Replace', { etag: current.etag })).etag ?? '*';
+      return { ok: true, etag: (await this.table.client.updateEntity(lease, 'Replace', { etag: current.etag })).etag ?? '*' };
     } catch (error) {
-      if (hasStatus(error, 412) || hasStatus(error, 404)) return undefined;
+      if (hasStatus(error, 412) || hasStatus(error, 404)) return { ok: false, reason: 'running' };
       throw error;
     }
   }
 
-  private async insertOnce(lease: LeaseEntity): Promise<string | undefined> {
+  /** The taken lease, or undefined when the row exists already. */
+  private async insertLease(lease: LeaseEntity): Promise<LeaseTaken | undefined> {
     try {
-      return (await this.table.client.createEntity(lease)).etag ?? '*';
+      return { ok: true, etag: (await this.table.client.createEntity(lease)).etag ?? '*' };
     } catch (error) {
       if (hasStatus(error, 409)) return undefined;
       throw error;
     }
   }
 
-  /** Deletes our lease (not one a later run took over); a failure only delays the next claim until the lease lapses. */
+  /** Lapses our lease (not one a later run took over); a failure only delays the next claim until the lease lapses. */
   private async releaseLease(partitionKey: string, etag: string): Promise<void> {
     try {
-      await this.table.client.deleteEntity(partitionKey, leaseRowKey, { etag });
+      await this.table.client.updateEntity({ partitionKey, rowKey: leaseRowKey, expiresAt: new Date(0) }, 'Merge', { etag });
     } catch {
-      // Gone already, taken over, or storage down: the lease lapses by itself.
+      // Gone, taken over, or storage down: the lease lapses by itself.
     }
   }
 

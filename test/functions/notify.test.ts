@@ -14,7 +14,7 @@ import { toStoredConversation, type ConversationStore } from '../../shared/conve
 import type { DeliveryLedgers } from '../../shared/deliveryLedgers';
 import { MemoryConversationStore } from '../../shared/memoryConversationStore';
 import { MemoryDeliveryLedgers } from '../../shared/memoryDeliveryLedgers';
-import { adaptiveCardContentType } from '../../shared/notificationRequest';
+import { adaptiveCardContentType, messageActivity, requestFingerprint } from '../../shared/notificationRequest';
 import { createServices, setServices, type Services } from '../../shared/services';
 import { loadSettings } from '../../shared/settings';
 import { TableConversationStore } from '../../shared/tableConversationStore';
@@ -192,6 +192,24 @@ describe('notify function: POST', () => {
     assert.deepEqual(connector.duplicates(), new Map());
   });
 
+  it('answers 409 NotificationIdReused to a known id with a different message, sending nothing', async () => {
+    const id = `reused-${randomUUID()}`;
+    assert.equal((await post({ id, text: 'hello all' })).status, 200);
+    connector.reset();
+
+    const reused = await post({ id, text: 'x' });
+    assert.equal(reused.status, 409);
+    const body = reused.jsonBody as { error: string; id: string; message: string };
+    assert.equal(body.error, 'NotificationIdReused');
+    assert.equal(body.id, id);
+    assert.match(body.message, /different message or target/);
+    assert.deepEqual(connector.received, []);
+
+    const same = await post({ id, text: 'hello all' });
+    assert.equal(same.status, 200);
+    assert.equal(summaryOf(same).alreadySent, 3);
+  });
+
   it('a retried id sends only to the recipients that failed the first time', async () => {
     const id = `retry-${randomUUID()}`;
     faults.set(people.t2Channel.id, { status: 403, code: 'MessageWritesBlocked' });
@@ -225,7 +243,8 @@ describe('notify function: POST', () => {
   it('answers 409 while another instance holds the id in the table, and sends once it has released it', async () => {
     await useApp({ ledgers: 'table' });
     const id = `other-instance-${randomUUID()}`;
-    const otherInstance = await new TableDeliveryLedgers(azurite.connectionString).claim(id, 60_000);
+    const sameRequest = requestFingerprint({ activity: messageActivity('from two instances') });
+    const otherInstance = await new TableDeliveryLedgers(azurite.connectionString).claim(id, 60_000, sameRequest);
     assert.ok(otherInstance.claimed);
 
     const refused = await post({ id, text: 'from two instances' });

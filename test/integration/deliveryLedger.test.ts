@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { TableClient } from '@azure/data-tables';
+import { TableClient, type TableEntityResult } from '@azure/data-tables';
 import { freePort, startAzurite, tableConnectionString, type RunningAzurite } from '../../scripts/azurite';
 import type { DeliveryLedger } from '../../shared/broadcastTypes';
 import { deliveryRowKey, type DeliveryLedgers } from '../../shared/deliveryLedgers';
@@ -32,9 +32,12 @@ const teamsChat = { channelId: 'msteams', conversationId: 'a:1Xyz-personal_chat;
 const teamsChannel = { channelId: 'msteams', conversationId: '19:abc@thread.tacv2;messageid=1700000000000' };
 const hostile = { channelId: 'web/chat', conversationId: 'a/b\\c#d?e\u0001 é 😀' };
 
+/** The fingerprint of the request claiming an id; tests of reuse pass another. */
+const request = 'fingerprint-of-request-1';
+
 /** Claims an id and releases the claim at once: enough to read and record. */
 async function open(ledgers: DeliveryLedgers, id: string): Promise<DeliveryLedger> {
-  const claim = await ledgers.claim(id, 60_000);
+  const claim = await ledgers.claim(id, 60_000, request);
   assert.ok(claim.claimed, `expected to claim ${id}`);
   await claim.release();
   return claim.ledger;
@@ -77,38 +80,56 @@ function ledgerContract(create: () => DeliveryLedgers): void {
 
   test('a claimed id cannot be claimed again until its claim is released', async () => {
     const ledgers = create();
-    const first = await ledgers.claim('busy', 60_000);
+    const first = await ledgers.claim('busy', 60_000, request);
     assert.equal(first.claimed, true);
-    assert.equal((await ledgers.claim('busy', 60_000)).claimed, false);
-    assert.equal((await ledgers.claim('other', 60_000)).claimed, true, 'other ids are not affected');
+    assert.equal((await ledgers.claim('busy', 60_000, request)).claimed, false);
+    assert.equal((await ledgers.claim('other', 60_000, request)).claimed, true, 'other ids are not affected');
     if (first.claimed) await first.release();
-    const again = await ledgers.claim('busy', 60_000);
+    const again = await ledgers.claim('busy', 60_000, request);
     assert.equal(again.claimed, true);
   });
 
   test('a claim whose lease lapsed can be taken over, and the old holder releasing it does not free the new claim', async () => {
     const ledgers = create();
-    const crashed = await ledgers.claim('lapsed', 1);
+    const crashed = await ledgers.claim('lapsed', 1, request);
     assert.ok(crashed.claimed);
     await delay(20);
-    const takeover = await ledgers.claim('lapsed', 60_000);
+    const takeover = await ledgers.claim('lapsed', 60_000, request);
     assert.equal(takeover.claimed, true);
     await crashed.release();
-    assert.equal((await ledgers.claim('lapsed', 60_000)).claimed, false);
+    assert.equal((await ledgers.claim('lapsed', 60_000, request)).claimed, false);
   });
 
   test('of claims racing for the same id, exactly one wins', async () => {
     const ledgers = create();
-    const claims = await Promise.all(Array.from({ length: 8 }, () => ledgers.claim('race', 60_000)));
+    const claims = await Promise.all(Array.from({ length: 8 }, () => ledgers.claim('race', 60_000, request)));
     assert.equal(claims.filter((claim) => claim.claimed).length, 1);
   });
 
   test('of claims racing for a lapsed id, exactly one wins', async () => {
     const ledgers = create();
-    assert.ok((await ledgers.claim('race-lapsed', 1)).claimed);
+    assert.ok((await ledgers.claim('race-lapsed', 1, request)).claimed);
     await delay(20);
-    const claims = await Promise.all(Array.from({ length: 8 }, () => ledgers.claim('race-lapsed', 60_000)));
+    const claims = await Promise.all(Array.from({ length: 8 }, () => ledgers.claim('race-lapsed', 60_000, request)));
     assert.equal(claims.filter((claim) => claim.claimed).length, 1);
+  });
+
+  test('an id stays bound to the request that first claimed it: another request is refused as reused, running or released', async () => {
+    const ledgers = create();
+    const first = await ledgers.claim('bound', 60_000, request);
+    assert.ok(first.claimed);
+    assert.deepEqual(await ledgers.claim('bound', 60_000, 'another-request'), { claimed: false, reason: 'reused' });
+    assert.deepEqual(await ledgers.claim('bound', 60_000, request), { claimed: false, reason: 'running' });
+    await first.release();
+    assert.deepEqual(await ledgers.claim('bound', 60_000, 'another-request'), { claimed: false, reason: 'reused' });
+    assert.equal((await ledgers.claim('bound', 60_000, request)).claimed, true, 'the same request claims it again');
+  });
+
+  test('of different requests racing for a new id, exactly one wins and the others are told the id is reused', async () => {
+    const ledgers = create();
+    const claims = await Promise.all(Array.from({ length: 6 }, (_, i) => ledgers.claim('race-reuse', 60_000, `request-${i}`)));
+    assert.equal(claims.filter((claim) => claim.claimed).length, 1);
+    assert.ok(claims.every((claim) => claim.claimed || claim.reason === 'reused'));
   });
 
   test('a very long conversation id is remembered under a hashed key', async () => {
@@ -127,7 +148,7 @@ describe('MemoryDeliveryLedgers', () => {
 describe('TableDeliveryLedgers', () => {
   ledgerContract(() => new TableDeliveryLedgers(connectionString(), { tableName: freshTableName() }));
 
-  test('creates its table on first use and keeps one row per delivery, partitioned by notification id', async () => {
+  test('creates its table on first use and keeps one row per delivery and one lease row, partitioned by notification id', async () => {
     const tableName = freshTableName();
     const ledgers = new TableDeliveryLedgers(connectionString(), { tableName });
     const ledger = await open(ledgers, 'weekly/digest');
@@ -135,8 +156,14 @@ describe('TableDeliveryLedgers', () => {
     await ledger.recordDelivered(teamsChannel);
 
     const client = TableClient.fromConnectionString(connectionString(), tableName, { allowInsecureConnection: true });
-    const rows = [];
-    for await (const row of client.listEntities<{ channelId: string; conversationId: string; deliveredAt: Date }>()) rows.push(row);
+    type Row = TableEntityResult<{ channelId: string; conversationId: string; deliveredAt: Date; expiresAt?: Date }>;
+    const rows: Row[] = [];
+    const leases: Row[] = [];
+    for await (const row of client.listEntities<Row>()) {
+      (row.rowKey === '~lease' ? leases : rows).push(row);
+    }
+    assert.equal(leases.length, 1, 'the released lease row stays, binding the id to its request');
+    assert.ok(leases[0]?.expiresAt instanceof Date && leases[0].expiresAt.getTime() <= Date.now(), 'and it has lapsed');
     assert.equal(rows.length, 2);
     for (const row of rows) {
       assert.equal(row.partitionKey, toKey('weekly/digest'));
@@ -148,7 +175,7 @@ describe('TableDeliveryLedgers', () => {
 
   test('a ledger whose storage does not answer rejects with LedgerUnavailableError', async () => {
     const ledgers = new TableDeliveryLedgers(tableConnectionString(await freePort()), { tableName: freshTableName(), maxRetries: 0 });
-    await assert.rejects(ledgers.claim('any', 60_000), (error: unknown) => {
+    await assert.rejects(ledgers.claim('any', 60_000, request), (error: unknown) => {
       assert.ok(error instanceof LedgerUnavailableError);
       assert.match(error.message, /ECONNREFUSED/);
       return true;
@@ -158,7 +185,7 @@ describe('TableDeliveryLedgers', () => {
   test('a ledger that could not create its table tries again on the next open', async () => {
     const port = await freePort();
     const ledgers = new TableDeliveryLedgers(tableConnectionString(port), { tableName: freshTableName(), maxRetries: 0 });
-    await assert.rejects(ledgers.claim('late', 60_000), LedgerUnavailableError);
+    await assert.rejects(ledgers.claim('late', 60_000, request), LedgerUnavailableError);
     const late = await startAzurite({ tablePort: port });
     try {
       const ledger = await open(ledgers, 'late');

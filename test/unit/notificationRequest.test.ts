@@ -4,6 +4,7 @@ import {
   activityBytes,
   adaptiveCardContentType,
   parseNotificationRequest,
+  requestFingerprint,
   validateTarget,
   type NotificationRequest,
 } from '../../shared/notificationRequest';
@@ -199,5 +200,27 @@ describe('message size limit', () => {
   it('reports the size beside the other errors', () => {
     const errors = errorsOf({ text: 'a'.repeat(41_000), target: {} });
     assertMentions(errors, 'the limit is', 'names no recipients');
+  });
+});
+
+describe('requestFingerprint', () => {
+  const parse = (body: object): NotificationRequest => {
+    const parsed = parseNotificationRequest(JSON.stringify(body), limits);
+    assert.ok(parsed.ok);
+    return parsed.value;
+  };
+
+  it('is the same for the same message and target, whatever the order of the JSON keys', () => {
+    const a = parse({ id: 'n1', text: 'hi', card, target: { tenantIds: ['t1'], channelIds: ['msteams'] } });
+    const b = parse({ target: { channelIds: ['msteams'], tenantIds: ['t1'] }, card: { body: card.body, version: '1.5', type: 'AdaptiveCard' }, text: 'hi', id: 'n1' });
+    assert.equal(requestFingerprint(a), requestFingerprint(b));
+  });
+
+  it('differs when the text, the card or the target differs, but not with the id', () => {
+    const base = requestFingerprint(parse({ id: 'n1', text: 'hello all' }));
+    assert.notEqual(requestFingerprint(parse({ id: 'n1', text: 'x' })), base);
+    assert.notEqual(requestFingerprint(parse({ id: 'n1', text: 'hello all', card })), base);
+    assert.notEqual(requestFingerprint(parse({ id: 'n1', text: 'hello all', target: { tenantIds: ['t1'] } })), base);
+    assert.equal(requestFingerprint(parse({ id: 'n2', text: 'hello all' })), base);
   });
 });

@@ -3,12 +3,15 @@ import { describe, it } from 'node:test';
 import type { BroadcastRequest, BroadcastSummary } from '../../shared/broadcastTypes';
 import { MemoryConversationStore } from '../../shared/memoryConversationStore';
 import { MemoryDeliveryLedgers } from '../../shared/memoryDeliveryLedgers';
+import { requestFingerprint } from '../../shared/notificationRequest';
 import { RunningNotifications, sendNotification, type Broadcast } from '../../shared/notificationRun';
 import { escapeHtml, outcomeBody, renderNotificationPage } from '../../shared/notificationSummary';
 import { LedgerUnavailableError } from '../../shared/tableDeliveryLedger';
 import { StoreUnavailableError } from '../../shared/tableConversationStore';
 
 const activity = { type: 'message', text: 'hi' };
+/** The fingerprint of `{ activity }`, as another instance sending the same request would claim it. */
+const sameRequest = requestFingerprint({ activity });
 
 function summary(id: string, extra: Partial<BroadcastSummary> = {}): BroadcastSummary {
   return { id, matched: 2, sent: 2, failed: 0, pruned: 0, retried: 0, alreadySent: 0, notAttempted: 0, durationMs: 12, failures: [], ...extra };
@@ -57,7 +60,7 @@ describe('sendNotification', () => {
   it('refuses an id another instance holds a claim on, without calling the engine', async () => {
     let called = false;
     const d = deps(async (r) => ((called = true), summary(r.id)));
-    const elsewhere = await d.ledgers.claim('shared-id', 60_000);
+    const elsewhere = await d.ledgers.claim('shared-id', 60_000, sameRequest);
     assert.ok(elsewhere.claimed);
 
     assert.deepEqual(await sendNotification(d, { id: 'shared-id', activity }), { kind: 'alreadyRunning', id: 'shared-id' });
@@ -66,10 +69,26 @@ describe('sendNotification', () => {
     assert.equal((await sendNotification(d, { id: 'shared-id', activity })).kind, 'completed');
   });
 
+  it('refuses a known id with a different message or target as idReused, without calling the engine; the same request proceeds', async () => {
+    const sent: string[] = [];
+    const d = deps(async (r) => (sent.push(String(r.activity.text)), summary(r.id)));
+    assert.equal((await sendNotification(d, { id: 'n1', activity: { type: 'message', text: 'hello all' } })).kind, 'completed');
+
+    const otherText = await sendNotification(d, { id: 'n1', activity: { type: 'message', text: 'x' } });
+    assert.deepEqual(otherText, { kind: 'idReused', id: 'n1' });
+    assert.match(JSON.stringify(outcomeBody(otherText)), /NotificationIdReused/);
+    const otherTarget = await sendNotification(d, { id: 'n1', activity: { type: 'message', text: 'hello all' }, filter: { tenantIds: ['t1'] } });
+    assert.equal(otherTarget.kind, 'idReused');
+    assert.deepEqual(sent, ['hello all']);
+
+    assert.equal((await sendNotification(d, { id: 'n1', activity: { text: 'hello all', type: 'message' } })).kind, 'completed');
+    assert.deepEqual(sent, ['hello all', 'hello all'], 'the same request, keys in any order, runs again');
+  });
+
   it('releases its claim when the run ends, so a later retry of the id can run', async () => {
     const d = deps(async (r) => summary(r.id));
     await sendNotification(d, { id: 'again', activity });
-    const claim = await d.ledgers.claim('again', 60_000);
+    const claim = await d.ledgers.claim('again', 60_000, sameRequest);
     assert.equal(claim.claimed, true);
   });
 
@@ -104,7 +123,7 @@ describe('sendNotification', () => {
     assert.match(JSON.stringify(outcomeBody(outcome)), /StorageUnavailable.*ECONNREFUSED/);
     assert.equal(called, false);
     assert.equal(d.running.tryStart('z'), true, 'the id is free again in this process');
-    assert.equal((await d.ledgers.claim('z', 60_000)).claimed, true, 'the id was never claimed in the ledger');
+    assert.equal((await d.ledgers.claim('z', 60_000, sameRequest)).claimed, true, 'the id was never claimed in the ledger');
   });
 
   it('answers storageUnavailable without calling the engine when the ledger cannot be reached', async () => {
@@ -126,7 +145,7 @@ describe('sendNotification', () => {
     });
     await assert.rejects(sendNotification(d, { id: 'mid-run', activity }), StoreUnavailableError);
     assert.equal(d.running.tryStart('mid-run'), true);
-    assert.equal((await d.ledgers.claim('mid-run', 60_000)).claimed, true);
+    assert.equal((await d.ledgers.claim('mid-run', 60_000, sameRequest)).claimed, true);
   });
 });
 
