@@ -41,8 +41,8 @@ interface Waiter {
  * - The scheduler reserves sends at the steady rate (`nextReserveAt`), keeping
  *   its planned cadence when it wakes up a little late.
  * - Right before the HTTP request is written, the request waits at the wire
- *   gate (`waitForWireSlot`), which lets it go only when the last `window.size`
- *   actual sends span at least `window.size` intervals: that is the limit,
+ *   gate (`waitForWireSlot`), which lets it go only when the last `size`
+ *   actual sends span at least `size` intervals (size = the per-second limit): that is the limit,
  *   measured on real send times. It also keeps consecutive sends 0.9 interval
  *   apart, so catching up after a stall is not a burst.
  */
