@@ -10,6 +10,8 @@ export interface BroadcastRequest {
   readonly filter?: ConversationFilter;
   /** Present when the caller chose the id: recipients it already holds are skipped, new deliveries are recorded. */
   readonly ledger?: DeliveryLedger;
+  /** Overrides settings.deadlineSeconds for this run. */
+  readonly deadlineSeconds?: number;
 }
 
 /** Remembers who already got a notification, so a retried request never sends twice. */

@@ -25,6 +25,8 @@ export interface NotificationRequest {
   readonly id?: string;
   readonly activity: Partial<Activity>;
   readonly filter?: ConversationFilter;
+  /** Overrides settings.deadlineSeconds, e.g. the timer's longer limit; never from an HTTP body. */
+  readonly deadlineSeconds?: number;
 }
 
 /**

@@ -31,7 +31,7 @@ export interface NotificationDeps {
   /** Probed before a run, so an outage is told apart from a refused bot (the engine reports both as stoppedEarly). */
   readonly store: Pick<ConversationStore, 'list'>;
   readonly ledgers: DeliveryLedgers;
-  /** How long a claim on an id lasts if its run dies without releasing it: longer than any run. */
+  /** How long a claim on an id lasts if its run dies without releasing it: longer than any run with the default deadline. */
   readonly leaseMs: number;
   readonly running: RunningNotifications;
 }
@@ -73,6 +73,7 @@ export async function sendNotification(deps: NotificationDeps, request: Notifica
         activity: request.activity,
         ...(request.filter === undefined ? {} : { filter: request.filter }),
         ...(start.ledger === undefined ? {} : { ledger: start.ledger }),
+        ...(request.deadlineSeconds === undefined ? {} : { deadlineSeconds: request.deadlineSeconds }),
       });
       if (summary.stoppedEarly !== undefined) return { kind: 'stoppedEarly', summary };
       return summary.notAttempted > 0 ? { kind: 'deadlineReached', summary } : { kind: 'completed', summary };
@@ -96,7 +97,8 @@ async function startRun(deps: NotificationDeps, id: string, request: Notificatio
   try {
     await deps.store.list({ pageSize: 1 });
     if (request.id === undefined) return { kind: 'started', release: async () => {} };
-    const claim = await deps.ledgers.claim(id, deps.leaseMs, requestFingerprint(request));
+    const leaseMs = request.deadlineSeconds === undefined ? deps.leaseMs : leaseMsFor({ deadlineSeconds: request.deadlineSeconds });
+    const claim = await deps.ledgers.claim(id, leaseMs, requestFingerprint(request));
     if (!claim.claimed) return { kind: claim.reason === 'reused' ? 'idReused' : 'alreadyRunning', id };
     return { kind: 'started', ledger: claim.ledger, release: claim.release };
   } catch (error) {

@@ -4,7 +4,7 @@ import type { BroadcastRequest, BroadcastSummary } from '../../shared/broadcastT
 import { MemoryConversationStore } from '../../shared/memoryConversationStore';
 import { MemoryDeliveryLedgers } from '../../shared/memoryDeliveryLedgers';
 import { requestFingerprint } from '../../shared/notificationRequest';
-import { RunningNotifications, sendNotification, type Broadcast } from '../../shared/notificationRun';
+import { RunningNotifications, leaseMsFor, sendNotification, type Broadcast } from '../../shared/notificationRun';
 import { escapeHtml, outcomeBody, renderNotificationPage } from '../../shared/notificationSummary';
 import { LedgerUnavailableError } from '../../shared/tableDeliveryLedger';
 import { StoreUnavailableError } from '../../shared/tableConversationStore';
@@ -38,6 +38,28 @@ describe('sendNotification', () => {
     assert.equal(seen[0]?.id, 'n-1');
     assert.deepEqual(seen[0]?.filter, filter);
     assert.ok(seen[0]?.ledger !== undefined);
+  });
+
+  it('passes a deadline given with the request to the engine, and claims the id long enough to cover it', async () => {
+    let now = 0;
+    const ledgers = new MemoryDeliveryLedgers(() => now);
+    const seen: BroadcastRequest[] = [];
+    const takeovers: boolean[] = [];
+    const d = {
+      ...deps(async (request) => {
+        seen.push(request);
+        now += 300_000; // past the lease of the default 200 s deadline
+        takeovers.push((await ledgers.claim(request.id, 60_000, sameRequest)).claimed);
+        return summary(request.id);
+      }),
+      ledgers,
+      leaseMs: leaseMsFor({ deadlineSeconds: 200 }),
+    };
+    await sendNotification(d, { id: 'timer-run', activity, deadlineSeconds: 540 });
+    await sendNotification(d, { id: 'http-run', activity });
+    assert.equal(seen[0]?.deadlineSeconds, 540);
+    assert.equal(seen[1]?.deadlineSeconds, undefined, 'without one, the engine uses settings.deadlineSeconds');
+    assert.deepEqual(takeovers, [false, true], 'only the run with the longer deadline still holds its id after 300 s');
   });
 
   it('refuses a second run of an id while the first is still running, and allows it afterwards', async () => {
