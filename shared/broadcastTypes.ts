@@ -35,10 +35,12 @@ export interface RecipientFailure {
 
 export interface BroadcastSummary {
   readonly id: string;
-  /** Stored conversations that matched the filter. */
+  /** Stored conversations that matched the filter. Always matched = sent + failed + alreadySent + notAttempted. */
   readonly matched: number;
   readonly sent: number;
+  /** Attempted and not delivered (gone, refused, out of attempts, or a retry due after the deadline). */
   readonly failed: number;
+  /** Of `failed`: references deleted from the store because the conversation is gone for good. */
   readonly pruned: number;
   /** Extra attempts made after a retryable failure (429, 5xx, network). */
   readonly retried: number;
@@ -47,7 +49,10 @@ export interface BroadcastSummary {
   /** Recipients never attempted because the run stopped early or hit its deadline. */
   readonly notAttempted: number;
   readonly durationMs: number;
-  /** Set when the whole run stopped early, e.g. the bot's credentials were refused. */
+  /**
+   * Set when the whole run stopped early for a reason to fix: the bot's credentials were refused,
+   * the ledger or the store could not be read. Not set for the deadline (then notAttempted > 0).
+   */
   readonly stoppedEarly?: string;
   /** The first failures, capped; `failed` has the full count. */
   readonly failures: readonly RecipientFailure[];
