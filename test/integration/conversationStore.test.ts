@@ -1,36 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { TableClient } from '@azure/data-tables';
-import { freePort, startAzurite, tableConnectionString, type RunningAzurite } from '../../scripts/azurite';
+import { freePort, startAzurite, tableConnectionString } from '../../scripts/azurite';
 import { keyOf } from '../../shared/conversationKeys';
-import type { Logger } from '../../shared/logger';
 import { MemoryConversationStore } from '../../shared/memoryConversationStore';
 import { StoreUnavailableError, TableConversationStore } from '../../shared/tableConversationStore';
 import { conversation, conversationStoreContract } from '../support/conversationStoreContract';
+import { recordingLogger } from '../support/recordingLogger';
+import { useAzurite } from '../support/testAzurite';
 
-let azurite: RunningAzurite | undefined;
-before(async () => {
-  azurite = await startAzurite();
-});
-after(async () => {
-  await azurite?.stop();
-});
-
-function connectionString(): string {
-  if (azurite === undefined) throw new Error('Azurite did not start');
-  return azurite.connectionString;
-}
-
-let tables = 0;
-function freshTableName(): string {
-  tables += 1;
-  return `conversations${tables}`;
-}
-
-function recordingLogger(): Logger & { readonly warnings: string[] } {
-  const warnings: string[] = [];
-  return { warnings, log: () => {}, error: () => {}, warn: (...args) => warnings.push(args.join(' ')) };
-}
+const azurite = useAzurite();
+const connectionString = azurite.connectionString;
+const freshTableName = (): string => azurite.freshTableName('conversations');
 
 describe('MemoryConversationStore', () => {
   conversationStoreContract(() => new MemoryConversationStore());
@@ -74,8 +55,8 @@ describe('TableConversationStore', () => {
 
     const page = await store.list();
     assert.deepEqual(page.items.map((item) => item.conversationId), ['good']);
-    assert.equal(logger.warnings.length, 1);
-    assert.match(logger.warnings[0] ?? '', /not valid JSON/);
+    assert.equal(logger.lines('warn').length, 1);
+    assert.match(logger.lines('warn')[0] ?? '', /not valid JSON/);
     assert.equal(await store.get(conversation('broken')), undefined);
   });
 

@@ -1,32 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { TableClient, type TableEntityResult } from '@azure/data-tables';
-import { freePort, startAzurite, tableConnectionString, type RunningAzurite } from '../../scripts/azurite';
+import { freePort, startAzurite, tableConnectionString } from '../../scripts/azurite';
 import type { DeliveryLedger } from '../../shared/broadcastTypes';
 import { deliveryRowKey, type DeliveryLedgers } from '../../shared/deliveryLedgers';
 import { MemoryDeliveryLedgers } from '../../shared/memoryDeliveryLedgers';
 import { LedgerUnavailableError, TableDeliveryLedgers } from '../../shared/tableDeliveryLedger';
 import { toKey } from '../../shared/conversationKeys';
+import { useAzurite } from '../support/testAzurite';
 
-let azurite: RunningAzurite | undefined;
-before(async () => {
-  azurite = await startAzurite();
-});
-after(async () => {
-  await azurite?.stop();
-});
-
-function connectionString(): string {
-  if (azurite === undefined) throw new Error('Azurite did not start');
-  return azurite.connectionString;
-}
-
-let tables = 0;
-function freshTableName(): string {
-  tables += 1;
-  return `deliveries${tables}`;
-}
+const azurite = useAzurite();
+const connectionString = azurite.connectionString;
+const freshTableName = (): string => azurite.freshTableName('deliveries');
 
 const teamsChat = { channelId: 'msteams', conversationId: 'a:1Xyz-personal_chat;messageid=17' };
 const teamsChannel = { channelId: 'msteams', conversationId: '19:abc@thread.tacv2;messageid=1700000000000' };
