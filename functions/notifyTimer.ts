@@ -27,6 +27,7 @@ export async function notifyTimer(timer: Timer, context: InvocationContext): Pro
 
   const outcome = await sendNotification(notificationDeps(services), {
     activity: plan.activity,
+    deadlineSeconds: services.settings.timerDeadlineSeconds,
     ...(plan.filter === undefined ? {} : { filter: plan.filter }),
   });
   if (outcome.kind === 'completed') {

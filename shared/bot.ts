@@ -5,7 +5,12 @@ import {
   type AdaptiveCardInvokeValue,
   type ChannelAccount,
 } from 'botbuilder';
-import { subscriptionConversationId, toStoredConversation, type ConversationStore } from './conversationStore';
+import {
+  subscriptionConversationId,
+  toStoredConversation,
+  type ConversationStore,
+  type StoredConversation,
+} from './conversationStore';
 import type { Logger } from './logger';
 
 export const welcomeText =
@@ -73,20 +78,28 @@ export class NotificationBot extends ActivityHandler {
   }
 
   private async subscribe(context: TurnContext): Promise<void> {
-    const isNew = await this.save(context);
-    if (isNew) await context.sendActivity(welcomeText);
+    const conversation = this.checkedReference(context);
+    if (conversation === undefined) return;
+    // Teams announces a personal install twice at once (installationUpdate and
+    // conversationUpdate); the atomic insert lets exactly one of them welcome.
+    if (await this.store.insert(conversation)) {
+      await context.sendActivity(welcomeText);
+    } else {
+      await this.store.upsert(conversation);
+    }
   }
 
-  /** Returns whether this conversation was not stored before. */
-  private async save(context: TurnContext): Promise<boolean> {
+  private async save(context: TurnContext): Promise<void> {
+    const conversation = this.checkedReference(context);
+    if (conversation !== undefined) await this.store.upsert(conversation);
+  }
+
+  /** The reference to store, or undefined (logged) when it could not be used for a proactive send. */
+  private checkedReference(context: TurnContext): StoredConversation | undefined {
     const check = toStoredConversation(TurnContext.getConversationReference(context.activity));
-    if (!check.ok) {
-      this.logger.warn(`Conversation reference not stored: ${check.reason} (activity ${context.activity.type})`);
-      return false;
-    }
-    const existing = await this.store.get(check.conversation);
-    await this.store.upsert(check.conversation);
-    return existing === undefined;
+    if (check.ok) return check.conversation;
+    this.logger.warn(`Conversation reference not stored: ${check.reason} (activity ${context.activity.type})`);
+    return undefined;
   }
 
   private async unsubscribe(context: TurnContext): Promise<void> {

@@ -36,6 +36,16 @@ describe('NotificationBot', () => {
     assert.equal((await store.list()).items.length, 1);
   });
 
+  it('welcomes once when Teams announces an install twice at the same moment', async () => {
+    const { store, send, replies } = setup();
+    await Promise.all([
+      send({ type: 'installationUpdate', action: 'add' }),
+      send({ type: 'conversationUpdate', membersAdded: [bot] }),
+    ]);
+    assert.deepEqual(replies(), [welcomeText]);
+    assert.equal((await store.list()).items.length, 1);
+  });
+
   it('does not store anything when only other members join', async () => {
     const { store, send, replies } = setup();
     await send({ type: 'conversationUpdate', membersAdded: [user] });
