@@ -317,10 +317,13 @@ async function memoryScenario(options: Options): Promise<void> {
     const store = new SyntheticConversationStore(options.memoryN, tenants, connector.serviceUrl);
     const rssAt: string[] = [];
     const engine = await measure('engine', options.memoryN, connector, async () => {
-      const timer = setInterval(() => rssAt.push(`${(process.memoryUsage.rss() / 2 ** 20).toFixed(0)}`), 2_000);
+      const timer = setInterval(() => {
+        const { rss, heapUsed } = process.memoryUsage();
+        rssAt.push(`${(rss / 2 ** 20).toFixed(0)}/${(heapUsed / 2 ** 20).toFixed(0)}`);
+      }, 2_000);
       const summary = await engineRun(settings, store);
       clearInterval(timer);
-      return `${describeSummary(summary)}\nRSS every 2 s (MB): ${rssAt.join(' ')}`;
+      return `${describeSummary(summary)}\nRSS/heap used every 2 s (MB): ${rssAt.join(' ')}`;
     });
     printComparison(
       `${options.memoryN} references, ${tenants} tenants, fake connector with no latency and no throttling, ` +
