@@ -56,11 +56,11 @@ interface Halt {
   readonly message: string;
 }
 
-/** Thrown from the wire gate when the request's turn comes after the deadline: it is not sent. */
-class DeadlineBeforeSendError extends Error {
+/** Thrown from the wire gate when the request's turn comes after the run ended (deadline or stop): it is not sent. */
+class RunEndedBeforeSendError extends Error {
   constructor() {
-    super('The deadline passed before the request could be sent');
-    this.name = 'DeadlineBeforeSendError';
+    super('The run ended before the request could be sent');
+    this.name = 'RunEndedBeforeSendError';
   }
 }
 
@@ -258,16 +258,16 @@ class BroadcastRun {
     try {
       await this.deps.send(delivery.conversation, this.request.activity, { beforeWire: () => this.waitForWire(delivery) });
     } catch (error) {
-      if (error instanceof DeadlineBeforeSendError) return this.withdraw(delivery);
+      if (error instanceof RunEndedBeforeSendError) return this.withdraw(delivery);
       return this.handleFailure(delivery, classifyDeliveryError(error));
     }
     await this.recordDelivered(delivery);
   }
 
-  /** The rate limiter's wire slot; a slot after the deadline means the request is not sent at all. */
+  /** The rate limiter's wire slot; a slot after the deadline or a stop means the request is not sent at all. */
   private async waitForWire(delivery: PendingDelivery): Promise<void> {
     await this.deps.rateLimiter.waitForWireSlot(delivery.conversation.tenantId, delivery.conversationKey);
-    if (this.deps.clock.now() >= this.deadlineAt) throw new DeadlineBeforeSendError();
+    if (this.halt !== undefined || this.deps.clock.now() >= this.deadlineAt) throw new RunEndedBeforeSendError();
   }
 
   /** Undoes the count of an attempt that never left: the recipient is not attempted, or failed on its last real attempt. */
@@ -278,7 +278,7 @@ class BroadcastRun {
       this.counts.notAttempted += 1;
       this.release();
     } else {
-      this.fail(delivery, deadlineExceeded(delivery.lastFailure));
+      this.fail(delivery, this.halt?.reason === 'stopped' ? delivery.lastFailure : deadlineExceeded(delivery.lastFailure));
     }
   }
 
