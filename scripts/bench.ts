@@ -172,33 +172,40 @@ class SyntheticConversationStore implements ConversationStore {
 
 interface Measured {
   readonly label: string;
+  /** Recipients not delivered but reported (failed or notAttempted in the summary): not lost. */
+  readonly reported: number;
   /** Date.now() when the phase began. */
   readonly startedAt: number;
   readonly attempted: number;
   readonly seconds: number;
   readonly stats: ConnectorStats;
   readonly peakRssMb: number;
-  readonly note?: string;
+  readonly note: string;
+}
+
+interface PhaseResult {
+  readonly note: string;
+  readonly reported: number;
 }
 
 async function measure(
   label: string,
   attempted: number,
   connector: RemoteConnector,
-  work: () => Promise<string | undefined>,
+  work: () => Promise<PhaseResult>,
 ): Promise<Measured> {
   await connector.reset();
   let peakRss = process.memoryUsage.rss();
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 50);
   const startedAt = Date.now();
   const started = performance.now();
-  const note = await work();
+  const { note, reported } = await work();
   const seconds = (performance.now() - started) / 1_000;
   clearInterval(sampler);
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
   // Let the throttling windows empty before the next phase.
   await new Promise((resolve) => setTimeout(resolve, 1_100));
-  return { label, startedAt, attempted, seconds, stats: await connector.stats(), peakRssMb: peakRss / 2 ** 20, ...(note === undefined ? {} : { note }) };
+  return { label, reported, startedAt, attempted, seconds, stats: await connector.stats(), peakRssMb: peakRss / 2 ** 20, note };
 }
 
 const quietLogger: Logger = { log: () => {}, warn: () => {}, error: (...args) => console.error('  [engine error]', ...args) };
@@ -218,7 +225,7 @@ function describeSummary(summary: BroadcastSummary): string {
 }
 
 /** The seed sample: one awaited continueConversationAsync after another, default adapter (botbuilder's hidden retries on). */
-async function sequentialBaseline(settings: Settings, store: ConversationStore, limit: number): Promise<string> {
+async function sequentialBaseline(settings: Settings, store: ConversationStore, limit: number): Promise<PhaseResult> {
   const adapter = createAdapter(settings, quietLogger);
   let sent = 0;
   let failed = 0;
@@ -234,35 +241,38 @@ async function sequentialBaseline(settings: Settings, store: ConversationStore, 
       failed += 1;
     }
   }
-  return `baseline: sent ${sent}, failed ${failed}`;
+  return { note: `baseline: sent ${sent}, failed ${failed}`, reported: failed };
 }
 
 function printComparison(title: string, engine: Measured, baseline: Measured | undefined): void {
-  const rate = (m: Measured): number => (m.attempted - lostOf(m)) / m.seconds;
+  const rate = (m: Measured): number => m.stats.distinctDelivered / m.seconds;
   const rows: Array<[string, (m: Measured) => string]> = [
     ['recipients', (m) => String(m.attempted)],
     ['seconds', (m) => m.seconds.toFixed(1)],
     ['deliveries/s', (m) => rate(m).toFixed(1)],
     ['first after (s)', (m) => ((m.stats.firstAcceptedAt - m.startedAt) / 1_000).toFixed(2)],
     ['steady rate/s', (m) => ((m.stats.distinctDelivered - 1) / ((m.stats.lastAcceptedAt - m.stats.firstAcceptedAt) / 1_000)).toFixed(1)],
-    ['lost', (m) => String(lostOf(m))],
+    ['delivered', (m) => String(m.stats.distinctDelivered)],
+    ['not delivered, reported', (m) => String(m.reported)],
+    ['lost (silently)', (m) => String(lostOf(m))],
     ['duplicates', (m) => String(m.stats.duplicates)],
     ['429s received', (m) => String(m.stats.throttled)],
     ['HTTP requests', (m) => String(m.stats.requests)],
     ['peak RSS (MB)', (m) => m.peakRssMb.toFixed(0)],
   ];
   console.log(`\n=== ${title}`);
-  console.log(`${''.padEnd(16)}${'engine'.padStart(12)}${'baseline'.padStart(12)}`);
+  console.log(`${''.padEnd(24)}${'engine'.padStart(12)}${'baseline'.padStart(12)}`);
   for (const [name, value] of rows) {
-    console.log(`${name.padEnd(16)}${value(engine).padStart(12)}${(baseline === undefined ? '-' : value(baseline)).padStart(12)}`);
+    console.log(`${name.padEnd(24)}${value(engine).padStart(12)}${(baseline === undefined ? '-' : value(baseline)).padStart(12)}`);
   }
-  if (engine.note !== undefined) console.log(engine.note);
-  if (baseline?.note !== undefined) console.log(baseline.note);
+  console.log(engine.note);
+  if (baseline !== undefined) console.log(baseline.note);
   if (baseline !== undefined) console.log(`ratio (engine / baseline deliveries/s): ${(rate(engine) / rate(baseline)).toFixed(1)}x`);
 }
 
+/** Neither delivered nor reported as failed or not attempted. */
 function lostOf(m: Measured): number {
-  return m.attempted - m.stats.distinctDelivered;
+  return m.attempted - m.stats.distinctDelivered - m.reported;
 }
 
 // ---- scenarios -------------------------------------------------------------------------------------
@@ -294,7 +304,7 @@ async function throughputScenario(
     let summary: BroadcastSummary | undefined;
     const engine = await measure('engine', total, connector, async () => {
       summary = await engineRun(settings, store);
-      return summary === undefined ? undefined : describeSummary(summary);
+      return { note: describeSummary(summary), reported: summary.failed + summary.notAttempted };
     });
     const baselineN = Math.min(options.baselineN, total);
     const baseline = await measure('baseline', baselineN, connector, () => sequentialBaseline(settings, store, baselineN));
@@ -323,7 +333,10 @@ async function memoryScenario(options: Options): Promise<void> {
       }, 2_000);
       const summary = await engineRun(settings, store);
       clearInterval(timer);
-      return `${describeSummary(summary)}\nRSS/heap used every 2 s (MB): ${rssAt.join(' ')}`;
+      return {
+        note: `${describeSummary(summary)}\nRSS/heap used every 2 s (MB): ${rssAt.join(' ')}`,
+        reported: summary.failed + summary.notAttempted,
+      };
     });
     printComparison(
       `${options.memoryN} references, ${tenants} tenants, fake connector with no latency and no throttling, ` +
@@ -380,7 +393,7 @@ async function main(): Promise<void> {
       }
     }
     if (single !== undefined && tenants !== undefined) {
-      const rate = (m: Measured): number => (m.attempted - lostOf(m)) / m.seconds;
+      const rate = (m: Measured): number => m.stats.distinctDelivered / m.seconds;
       console.log(`\n10 tenants vs one tenant (engine deliveries/s): ${(rate(tenants) / rate(single)).toFixed(1)}x`);
     }
   } finally {
