@@ -91,6 +91,7 @@ class BroadcastRun {
   private readonly changed = new Signal();
   private readonly spaceFreed = new Signal();
   private readonly startedAt: number;
+  private readonly deadlineSeconds: number;
   private readonly deadlineAt: number;
   private readonly pageSize: number;
   private readonly maxBuffered: number;
@@ -113,7 +114,8 @@ class BroadcastRun {
   ) {
     const tuning = deps.tuning ?? {};
     this.startedAt = deps.clock.now();
-    this.deadlineAt = this.startedAt + deps.settings.deadlineSeconds * 1_000;
+    this.deadlineSeconds = request.deadlineSeconds ?? deps.settings.deadlineSeconds;
+    this.deadlineAt = this.startedAt + this.deadlineSeconds * 1_000;
     this.pageSize = tuning.pageSize ?? defaultPageSize;
     this.maxBuffered = tuning.maxBuffered ?? Math.max(2_000, 2 * this.pageSize);
     this.maxReportedFailures = tuning.maxReportedFailures ?? 100;
@@ -221,7 +223,7 @@ class BroadcastRun {
   private dispatchReady(): void {
     if (this.halt === undefined && this.deps.clock.now() >= this.deadlineAt) this.haltAt({
       reason: 'deadline',
-      message: `the deadline of ${this.deps.settings.deadlineSeconds} s was reached; recipients not attempted by then are counted in notAttempted`,
+      message: `the deadline of ${this.deadlineSeconds} s was reached; recipients not attempted by then are counted in notAttempted`,
     });
     if (this.halt !== undefined) return;
     while (this.inFlight < this.deps.settings.concurrency) {

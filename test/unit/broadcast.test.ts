@@ -282,6 +282,15 @@ describe('BroadcastEngine', () => {
     assert.ok(logger.lines('error').some((line) => line.includes('deadline')));
   });
 
+  test('a deadline given with the request overrides the settings', async () => {
+    const store = await storeWith(1_000);
+    const { broadcast, channel } = harness(store, { tenantPerSecond: 50, settings: { deadlineSeconds: 200 } });
+    const summary = await broadcast({ deadlineSeconds: 2 });
+    assert.ok(channel.attempts.every((record) => record.at < 2_000));
+    assert.ok(summary.notAttempted > 850, `notAttempted ${summary.notAttempted}`);
+    assertCountsAddUp(summary);
+  });
+
   test('a retry that would come after the deadline is reported as DeadlineExceeded', async () => {
     const store = await storeWith(2);
     const script: Script = (id) => (id === 'c00000' ? channelError(429, 'Throttled', '60') : undefined);
