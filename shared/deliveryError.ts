@@ -107,7 +107,8 @@ export function classifyHttpFailure(
 ): DeliveryFailure {
   const named = code ?? `Http${status}`;
   if (status === 401) return { kind: 'credentials', status, code: code ?? 'Unauthorized', message };
-  if (status === 404) return { kind: 'gone', status, code: code ?? 'ConversationNotFound', message };
+  // Only the Bot Connector's own verdict prunes: a bare 404 may come from a proxy or a wrong serviceUrl.
+  if (status === 404 && code === 'ConversationNotFound') return { kind: 'gone', status, code, message };
   if (status === 403 && code !== undefined && goneForbiddenCodes.has(code)) return { kind: 'gone', status, code, message };
   if (retryableStatuses.has(status)) {
     return retryAfterMs === undefined

@@ -9,6 +9,10 @@ import {
 import { channelError, networkError } from '../support/channelErrors';
 
 describe('classifyDeliveryError', () => {
+  test('a 404 without the ConversationNotFound code is reported but never prunes (it may come from a proxy)', () => {
+    assert.equal(classifyDeliveryError(channelError(404, 'NotFound')).kind, 'permanent');
+  });
+
   test('404 ConversationNotFound means the conversation is gone', () => {
     assert.equal(classifyDeliveryError(channelError(404, 'ConversationNotFound')).kind, 'gone');
   });
