@@ -17,6 +17,20 @@ export function emulatorConversationUpdate(serviceUrl: string, conversationId = 
   };
 }
 
+export function emulatorMessage(serviceUrl: string, conversationId: string, text: string) {
+  return {
+    type: 'message',
+    id: `message-${Date.now()}`,
+    text,
+    channelId: 'emulator',
+    serviceUrl,
+    timestamp: new Date().toISOString(),
+    from: { id: 'user-2', name: 'Other user', role: 'user' },
+    recipient: { id: 'bot-1', name: 'Bot', role: 'bot' },
+    conversation: { id: conversationId },
+  };
+}
+
 export interface TeamsConversation {
   readonly conversationId: string;
   readonly tenantId: string;
