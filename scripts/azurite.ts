@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { once } from 'node:events';
 
 /** The well-known development account every Azurite accepts. */
@@ -54,6 +54,19 @@ export async function freePort(): Promise<number> {
   await once(server, 'close');
   if (address === null || typeof address === 'string') throw new Error('could not read a free port');
   return address.port;
+}
+
+/** Whether something accepts connections on this 127.0.0.1 port. */
+export async function isPortTaken(port: number): Promise<boolean> {
+  const socket = connect(port, '127.0.0.1');
+  try {
+    await once(socket, 'connect');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    socket.destroy();
+  }
 }
 
 export async function startAzurite(options: AzuriteOptions = {}): Promise<RunningAzurite> {

@@ -1,9 +1,8 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { accessSync, constants, copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import path from 'node:path';
-import { startAzurite, type RunningAzurite } from './azurite';
+import { isPortTaken, startAzurite, type RunningAzurite } from './azurite';
 import { abortOnSignals, defaultPort, portFromEnv, serveUntilStopped } from './localHost';
 import { consoleHostLog } from './localHostLog';
 
@@ -68,18 +67,6 @@ function applySettings(values: Readonly<Record<string, string>>): void {
 
 function usesDevelopmentStorage(): boolean {
   return /^\s*UseDevelopmentStorage\s*=\s*true\s*;?\s*$/i.test(process.env.AzureWebJobsStorage ?? '');
-}
-
-async function isPortTaken(port: number): Promise<boolean> {
-  const socket = connect(port, '127.0.0.1');
-  try {
-    await once(socket, 'connect');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    socket.destroy();
-  }
 }
 
 async function isAzuriteTableService(port: number): Promise<boolean> {

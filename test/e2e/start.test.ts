@@ -2,13 +2,12 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { TableClient } from '@azure/data-tables';
-import { freePort } from '../../scripts/azurite';
+import { freePort, isPortTaken } from '../../scripts/azurite';
 import { startFakeConnector, type FakeConnector } from '../../scripts/fakeConnector';
 import { emulatorConversationUpdate } from '../support/activities';
 import { repoRoot, startTestStorage, type TestStorage } from '../support/appProcess';
@@ -18,18 +17,6 @@ import { repoRoot, startTestStorage, type TestStorage } from '../support/appProc
  * machine: storage is a test Azurite (so start.ts launches none on the fixed
  * ports), the settings file lives in a temporary folder, the port is free.
  */
-
-async function isListening(port: number): Promise<boolean> {
-  const socket = connect(port, '127.0.0.1');
-  try {
-    await once(socket, 'connect');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    socket.destroy();
-  }
-}
 
 function hasExited(child: ChildProcess): boolean {
   return child.exitCode !== null || child.signalCode !== null;
@@ -120,7 +107,7 @@ describe('npm start (scripts/start.ts) without Core Tools, with storage in a tes
     signalGroup(start, 'SIGINT');
     const [code] = (await exited) as [number | null];
     assert.equal(code, 0, output);
-    assert.equal(await isListening(port), false);
+    assert.equal(await isPortTaken(port), false);
   });
 });
 
