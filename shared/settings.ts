@@ -40,8 +40,12 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 const appTypes: readonly AppType[] = ['MultiTenant', 'SingleTenant', 'UserAssignedMSI'];
 
-/** Azure's front end ends an HTTP call at 230 s; the rest of a run needs a little time to answer. */
-const maxHttpDeadlineSeconds = 220;
+/**
+ * Azure's front end ends an HTTP call at 230 s. After the deadline a run still
+ * waits for attempts in flight (up to 15 s each) and counts who was left
+ * (up to 10 s), so the deadline must stop well before.
+ */
+const maxHttpDeadlineSeconds = 195;
 
 export function loadSettings(env: Env): Settings {
   const text = (name: string, fallback = ''): string => env[name]?.trim() || fallback;
@@ -67,7 +71,7 @@ export function loadSettings(env: Env): Settings {
     throw new SettingsError('MicrosoftAppTenantId', `is required when MicrosoftAppType is ${appType}`);
   }
 
-  const deadlineSeconds = positiveNumber('NOTIFY_DEADLINE_SECONDS', 200);
+  const deadlineSeconds = positiveNumber('NOTIFY_DEADLINE_SECONDS', 180);
   if (deadlineSeconds > maxHttpDeadlineSeconds) {
     throw new SettingsError(
       'NOTIFY_DEADLINE_SECONDS',
