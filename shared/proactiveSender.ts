@@ -24,7 +24,9 @@ export interface ProactiveSenderOptions {
  *   `{ retryOptions: { maxRetries: 0 } }` a 503 still reaches the channel 4
  *   times). So each turn's fresh connector client gets its `defaultRetryPolicy`
  *   removed: the engine is the only place that retries, and counts every attempt.
- * - Each attempt has a timeout.
+ * - Each attempt has a timeout covering all of it (credentials, token, wire
+ *   gate, HTTP request): past it the send rejects with SendTimeoutError even
+ *   if a step ignores the abort signal, and a late answer is not counted.
  * - A failure to obtain a token is told apart from an HTTP error (CredentialsError).
  * - Errors are caught inside the turn and rethrown here, so the adapter's
  *   onTurnError does not log every throttled attempt as an unhandled error.
@@ -39,25 +41,55 @@ export function createProactiveSender(
 ): SendActivity {
   const attemptTimeoutMs = options.attemptTimeoutMs ?? 15_000;
   return async (conversation, activity, sendOptions = {}) => {
-    let turnStarted = false;
-    let failure: { readonly error: unknown } | undefined;
+    // One timer covers the whole attempt: credentials, token, the wire gate and the HTTP request.
+    // Token acquisition and the wire gate ignore abort signals, so the timer rejects on its own
+    // rather than waiting for them; whatever finishes after it is not counted (it may have been
+    // delivered, which a Timeout, retryable, already allows for).
+    const controller = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        const error = new SendTimeoutError(attemptTimeoutMs);
+        controller.abort(error);
+        reject(error);
+      }, attemptTimeoutMs);
+    });
+    const attempt = sendOnce(adapter, botAppId, conversation, activity, controller.signal, sendOptions.beforeWire);
+    attempt.catch(() => undefined); // a late failure after the timeout has nobody to report to
     try {
-      await adapter.continueConversationAsync(botAppId, toReference(conversation), async (context) => {
-        turnStarted = true;
-        try {
-          makeSingleAttempt(connectorPipelineOf(context, adapter), attemptTimeoutMs, sendOptions.beforeWire);
-          await context.sendActivity(activity);
-        } catch (error) {
-          failure = { error };
-        }
-      });
-    } catch (error) {
-      // Before the turn, the adapter only builds credentials and the connector client.
-      if (!turnStarted) throw new CredentialsError('Could not create credentials for the bot', error);
-      throw error;
+      await Promise.race([attempt, timedOut]);
+    } finally {
+      clearTimeout(timer);
     }
-    if (failure !== undefined) throw failure.error;
   };
+}
+
+async function sendOnce(
+  adapter: CloudAdapter,
+  botAppId: string,
+  conversation: StoredConversation,
+  activity: Partial<Activity>,
+  signal: AbortSignal,
+  beforeWire: (() => Promise<void>) | undefined,
+): Promise<void> {
+  let turnStarted = false;
+  let failure: { readonly error: unknown } | undefined;
+  try {
+    await adapter.continueConversationAsync(botAppId, toReference(conversation), async (context) => {
+      turnStarted = true;
+      try {
+        makeSingleAttempt(connectorPipelineOf(context, adapter), signal, beforeWire);
+        await context.sendActivity(activity);
+      } catch (error) {
+        failure = { error };
+      }
+    });
+  } catch (error) {
+    // Before the turn, the adapter only builds credentials and the connector client.
+    if (!turnStarted) throw new CredentialsError('Could not create credentials for the bot', error);
+    throw error;
+  }
+  if (failure !== undefined) throw failure.error;
 }
 
 function toReference(conversation: StoredConversation): ConversationReference {
@@ -93,7 +125,7 @@ function connectorPipelineOf(context: TurnContext, adapter: CloudAdapter): Pipel
   return pipeline;
 }
 
-function makeSingleAttempt(pipeline: PipelineLike, attemptTimeoutMs: number, beforeWire: (() => Promise<void>) | undefined): void {
+function makeSingleAttempt(pipeline: PipelineLike, signal: AbortSignal, beforeWire: (() => Promise<void>) | undefined): void {
   const policies = pipeline.getOrderedPolicies();
   const sign = policies.find((policy) => policy.name === signPolicyName);
   if (!policies.some((policy) => policy.name === retryPolicyName) || sign === undefined) {
@@ -102,15 +134,17 @@ function makeSingleAttempt(pipeline: PipelineLike, attemptTimeoutMs: number, bef
   pipeline.removePolicy({ name: retryPolicyName });
   pipeline.removePolicy({ name: signPolicyName });
   pipeline.addPolicy(reportingTokenFailures(sign));
-  pipeline.addPolicy(timingOut(attemptTimeoutMs));
-  if (beforeWire !== undefined) pipeline.addPolicy(waitingFor(beforeWire));
+  pipeline.addPolicy(abortingWith(signal));
+  if (beforeWire !== undefined) pipeline.addPolicy(waitingFor(beforeWire, signal));
 }
 
-function waitingFor(beforeWire: () => Promise<void>): PipelinePolicyLike {
+function waitingFor(beforeWire: () => Promise<void>, signal: AbortSignal): PipelinePolicyLike {
   return {
     name: 'proactiveSenderBeforeWire',
     async sendRequest(request, next) {
       await beforeWire();
+      // The attempt timed out while waiting for its turn: the request must not go out after all.
+      if (signal.aborted) throw new SendTimeoutError(timeoutOf(signal));
       return next(request);
     },
   };
@@ -135,24 +169,20 @@ function reportingTokenFailures(sign: PipelinePolicyLike): PipelinePolicyLike {
   };
 }
 
-/** Aborts the attempt after `timeoutMs` (our own timer, cleared when the attempt ends, so none outlives it). */
-function timingOut(timeoutMs: number): PipelinePolicyLike {
+/** Lets the attempt's timer abort the HTTP request itself (the sender's race stops waiting for it). */
+function abortingWith(signal: AbortSignal): PipelinePolicyLike {
   return {
     name: 'proactiveSenderAttemptTimeout',
     async sendRequest(request, next) {
-      const controller = new AbortController();
-      const timer = setTimeout(() => controller.abort(), timeoutMs);
-      request.abortSignal = controller.signal;
-      try {
-        return await next(request);
-      } catch (error) {
-        if (controller.signal.aborted) throw new SendTimeoutError(timeoutMs);
-        throw error;
-      } finally {
-        clearTimeout(timer);
-      }
+      request.abortSignal = signal;
+      return next(request);
     },
   };
+}
+
+function timeoutOf(signal: AbortSignal): number {
+  const reason: unknown = signal.reason;
+  return reason instanceof SendTimeoutError ? reason.timeoutMs : 0;
 }
 
 function property(value: unknown, name: string): unknown {

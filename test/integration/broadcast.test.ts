@@ -34,7 +34,8 @@ const bearer = 'Bearer test-token-for-the-fake-connector';
 
 /** Credentials that sign every request with a fixed token (Azure AD cannot be reached from tests). */
 class FixedTokenCredentialsFactory extends ServiceClientCredentialsFactory {
-  constructor(private readonly failTokenWith?: Error) {
+  /** `failTokenWith: 'hang'`: the token request never answers. */
+  constructor(private readonly failTokenWith?: Error | 'hang') {
     super();
   }
 
@@ -51,6 +52,7 @@ class FixedTokenCredentialsFactory extends ServiceClientCredentialsFactory {
     const failure = this.failTokenWith;
     return {
       async signRequest(request) {
+        if (failure === 'hang') return new Promise<never>(() => undefined);
         if (failure !== undefined) throw failure;
         request.headers.set('Authorization', bearer);
         return request;
@@ -259,6 +261,31 @@ describe('broadcast through CloudAdapter, the fake Bot Connector and Azurite', (
     assert.ok(check.ok);
     await assert.rejects(send(check.conversation, { type: 'message', text: 'hi' }), SendTimeoutError);
     assert.equal(connector.requests, 1);
+  });
+
+  test('a token request that never answers fails the attempt as a timeout, and nothing reaches the channel', { timeout: 10_000 }, async () => {
+    const connector = await fakeConnector({ requireAuthorization: bearer });
+    const settings = testSettings({ MicrosoftAppId: botAppId, MicrosoftAppPassword: 'unused' });
+    const adapter = createAdapter(settings, recordingLogger(), { credentialsFactory: new FixedTokenCredentialsFactory('hang') });
+    const send = createProactiveSender(adapter, botAppId, { attemptTimeoutMs: 100 });
+    const check = toStoredConversation(teamsReference(connector.serviceUrl, 'a:hung-token'));
+    assert.ok(check.ok);
+    await assert.rejects(send(check.conversation, { type: 'message', text: 'hi' }), SendTimeoutError);
+    assert.equal(connector.requests, 0);
+  });
+
+  test('a request still waiting at the wire gate when its attempt times out is never sent', { timeout: 10_000 }, async () => {
+    const connector = await fakeConnector();
+    const adapter = createAdapter(testSettings(), recordingLogger());
+    const send = createProactiveSender(adapter, '', { attemptTimeoutMs: 100 });
+    const check = toStoredConversation(teamsReference(connector.serviceUrl, 'a:gated'));
+    assert.ok(check.ok);
+    let openGate: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    await assert.rejects(send(check.conversation, { type: 'message', text: 'hi' }, { beforeWire: () => gate }), SendTimeoutError);
+    openGate();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(connector.requests, 0);
   });
 
   test('botbuilder ignores ConnectorClientOptions.retryOptions: its pipeline still retries a 429 three times', async () => {
