@@ -1,6 +1,6 @@
 import type { BroadcastRequest, BroadcastSummary, RecipientFailure } from './broadcastTypes';
 import type { Clock } from './clock';
-import { defaultPageSize, listAll, type ConversationStore, type StoredConversation } from './conversationStore';
+import { defaultPageSize, type ConversationStore, type StoredConversation } from './conversationStore';
 import { classifyDeliveryError, credentialsHint, type DeliveryFailure } from './deliveryError';
 import type { Logger } from './logger';
 import type { SendActivity } from './proactiveSender';
@@ -142,18 +142,15 @@ class BroadcastRun {
 
   private async readReferences(): Promise<void> {
     try {
-      for await (const conversation of listAll(this.deps.store, this.request.filter, this.pageSize)) {
-        this.counts.matched += 1;
-        while (this.buffered >= this.maxBuffered && this.halt === undefined) await this.spaceFreed.wait();
-        if (this.halt !== undefined) {
-          this.counts.notAttempted += 1;
-          if (this.deps.clock.now() > this.haltedAt + this.countingBudgetMs) return this.giveUpCounting();
-          continue;
-        }
-        this.buffered += 1;
-        if (this.request.ledger === undefined) this.enqueue(conversation);
-        else await this.checkLedgerThenEnqueue(conversation);
-      }
+      let continuationToken: string | undefined;
+      do {
+        // Once the run has ended, reading on only counts who was not attempted: within a budget,
+        // checked before every page, since pages the filter empties or slow pages also take time.
+        if (this.countingBudgetSpent()) return this.giveUpCounting();
+        const page = await this.deps.store.list({ filter: this.request.filter, continuationToken, pageSize: this.pageSize });
+        for (const conversation of page.items) await this.take(conversation);
+        continuationToken = page.continuationToken;
+      } while (continuationToken !== undefined);
     } catch (error) {
       // What was read still gets sent; what was not cannot even be counted.
       this.readFailure = `could not read the conversation store, recipients after the first ${this.counts.matched} were not reached: ${errorMessage(error)}`;
@@ -163,6 +160,23 @@ class BroadcastRun {
       this.readerDone = true;
       this.changed.notify();
     }
+  }
+
+  private countingBudgetSpent(): boolean {
+    return this.halt !== undefined && this.deps.clock.now() > this.haltedAt + this.countingBudgetMs;
+  }
+
+  /** One matching reference from the store: queued (or checked against the ledger), or counted as not attempted once the run ended. */
+  private async take(conversation: StoredConversation): Promise<void> {
+    this.counts.matched += 1;
+    while (this.buffered >= this.maxBuffered && this.halt === undefined) await this.spaceFreed.wait();
+    if (this.halt !== undefined) {
+      this.counts.notAttempted += 1;
+      return;
+    }
+    this.buffered += 1;
+    if (this.request.ledger === undefined) this.enqueue(conversation);
+    else await this.checkLedgerThenEnqueue(conversation);
   }
 
   private giveUpCounting(): void {

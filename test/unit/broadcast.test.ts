@@ -426,6 +426,30 @@ describe('BroadcastEngine', () => {
     assert.equal(logger.lines('log').filter((line) => /matched 5, sent 4, failed 1/.test(line)).length, 1);
   });
 
+  test('after a stop, paging on through rows the filter drops stays within the counting budget', async () => {
+    // 20 recipients of tenant-a are listed first, then 3,000 rows of another tenant the filter drops.
+    const inner = await storeWith(3_020, (i) => (i < 20 ? 'tenant-a' : 'tenant-b'));
+    const clock = new FakeClock();
+    let pages = 0;
+    const slow: ConversationStore = {
+      upsert: (c) => inner.upsert(c),
+      insert: (c) => inner.insert(c),
+      get: (k) => inner.get(k),
+      delete: (k, condition) => inner.delete(k, condition),
+      list: async (options?: ListOptions) => {
+        pages += 1;
+        await clock.sleep(100);
+        return inner.list(options);
+      },
+    };
+    const { broadcast, logger } = harness(slow, { clock, script: () => channelError(401), tuning: { pageSize: 10, countingBudgetMs: 10_000 } });
+    const summary = await broadcast({ filter: { tenantIds: ['tenant-a'] } });
+    assert.match(summary.stoppedEarly ?? '', /MicrosoftAppPassword/);
+    assert.ok(summary.durationMs <= 1_000 + 10_000, `${summary.durationMs} ms, ${pages} pages read`);
+    assert.ok(pages < 302, `${pages} pages read`);
+    assert.ok(logger.lines('warn').some((line) => line.includes('lower bounds')));
+  });
+
   test('a store that fails mid-run stops the run and says so', async () => {
     const inner = await storeWith(50);
     let pages = 0;
