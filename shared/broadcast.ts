@@ -237,7 +237,7 @@ class BroadcastRun {
   private dispatchReady(): void {
     if (this.halt === undefined && this.deps.clock.now() >= this.deadlineAt) this.haltAt({
       reason: 'deadline',
-      message: `the deadline of ${this.deadlineSeconds} s was reached; recipients not attempted by then are counted in notAttempted`,
+      message: `the deadline of ${this.deadlineSeconds} s was reached; recipients not attempted by then, or whose retry would come after it, are counted in notAttempted`,
     });
     if (this.halt !== undefined) return;
     while (this.inFlight < this.deps.settings.concurrency) {
@@ -293,8 +293,10 @@ class BroadcastRun {
     if (delivery.attempts === 0 || delivery.lastFailure === undefined) {
       this.counts.notAttempted += 1;
       this.release();
+    } else if (this.halt?.reason === 'stopped') {
+      this.fail(delivery, delivery.lastFailure);
     } else {
-      this.fail(delivery, this.halt?.reason === 'stopped' ? delivery.lastFailure : deadlineExceeded(delivery.lastFailure));
+      this.cutOffByDeadline(delivery, delivery.lastFailure);
     }
   }
 
@@ -330,9 +332,10 @@ class BroadcastRun {
 
   private retryOrGiveUp(delivery: PendingDelivery, failure: DeliveryFailure & { readonly kind: 'retryable' }): void {
     if (failure.status === 429) this.deps.rateLimiter.throttled(delivery.conversation.tenantId);
-    if (delivery.attempts >= this.deps.settings.maxAttempts || this.halt !== undefined) return this.fail(delivery, failure);
+    if (delivery.attempts >= this.deps.settings.maxAttempts || this.halt?.reason === 'stopped') return this.fail(delivery, failure);
+    if (this.halt?.reason === 'deadline') return this.cutOffByDeadline(delivery, failure);
     const notBefore = this.deps.clock.now() + retryDelay(delivery.attempts, failure.retryAfterMs, this.backoff);
-    if (notBefore >= this.deadlineAt) return this.fail(delivery, deadlineExceeded(failure));
+    if (notBefore >= this.deadlineAt) return this.cutOffByDeadline(delivery, failure);
     delivery.notBefore = notBefore;
     delivery.lastFailure = failure;
     this.queues.addRetry(delivery);
@@ -375,6 +378,19 @@ class BroadcastRun {
     this.release();
   }
 
+  /**
+   * A recipient whose retry the deadline cut off was not reached, and a retry of the request
+   * with the same id would reach them: counted in notAttempted (not failed), like the ones never tried.
+   */
+  private cutOffByDeadline(delivery: PendingDelivery, lastFailure: DeliveryFailure): void {
+    this.counts.notAttempted += 1;
+    this.deps.logger.warn(
+      `Broadcast ${this.request.id}: not reached before the deadline: ${describe(delivery.conversation)}, its retry would come after it ` +
+        `(${delivery.attempts} attempt(s), last error ${lastFailure.status ?? '-'} ${lastFailure.code}: ${lastFailure.message}); counted in notAttempted`,
+    );
+    this.release();
+  }
+
   /** Stops the whole run: nothing new is sent, the rest is counted as not attempted. */
   private stop(message: string): void {
     if (this.halt === undefined) this.haltAt({ reason: 'stopped', message });
@@ -388,7 +404,8 @@ class BroadcastRun {
     for (let i = 0; i < fresh.length; i++) this.release();
     for (const delivery of retries) {
       const last: DeliveryFailure = delivery.lastFailure ?? { kind: 'retryable', code: 'Unknown', message: 'no error recorded' };
-      this.fail(delivery, halt.reason === 'deadline' ? deadlineExceeded(last) : last);
+      if (halt.reason === 'deadline') this.cutOffByDeadline(delivery, last);
+      else this.fail(delivery, last);
     }
     this.deps.logger.error(`Broadcast ${this.request.id}: ${halt.reason === 'stopped' ? 'stopped early: ' : ''}${halt.message}`);
     this.changed.notify();
@@ -413,10 +430,6 @@ class BroadcastRun {
     );
     return summary;
   }
-}
-
-function deadlineExceeded(failure: DeliveryFailure): DeliveryFailure {
-  return { ...failure, code: 'DeadlineExceeded', message: `retry would come after the deadline; last error ${failure.code}: ${failure.message}` };
 }
 
 function describe(conversation: StoredConversation): string {

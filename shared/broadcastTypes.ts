@@ -25,7 +25,7 @@ export interface RecipientFailure {
   readonly conversationId: string;
   /** HTTP status from the channel; absent for network errors and timeouts. */
   readonly status?: number;
-  /** The channel's error code (e.g. `ConversationNotFound`), or our own (`Timeout`, `NetworkError`, `DeadlineExceeded`). */
+  /** The channel's error code (e.g. `ConversationNotFound`), or our own (`Timeout`, `NetworkError`). */
   readonly code: string;
   readonly message: string;
   readonly attempts: number;
@@ -38,7 +38,7 @@ export interface BroadcastSummary {
   /** Stored conversations that matched the filter. Always matched = sent + failed + alreadySent + notAttempted. */
   readonly matched: number;
   readonly sent: number;
-  /** Attempted and not delivered (gone, refused, out of attempts, or a retry due after the deadline). */
+  /** Attempted and not delivered (gone, refused, out of attempts, or cut short by a stop). */
   readonly failed: number;
   /** Of `failed`: references deleted from the store because the conversation is gone for good. */
   readonly pruned: number;
@@ -46,7 +46,11 @@ export interface BroadcastSummary {
   readonly retried: number;
   /** Recipients skipped because an earlier attempt of the same id already delivered to them. */
   readonly alreadySent: number;
-  /** Recipients never attempted because the run stopped early or hit its deadline. */
+  /**
+   * Recipients not reached because the run stopped early or hit its deadline: never attempted, or
+   * (deadline) attempted without success and their retry would have come after it. A retry of the
+   * request with the same id reaches them.
+   */
   readonly notAttempted: number;
   readonly durationMs: number;
   /**

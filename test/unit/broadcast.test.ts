@@ -130,7 +130,11 @@ function harness(
     store,
     logger,
     limiter,
-    broadcast: (request = {}) => clock.run(engine.broadcast({ id: 'n1', activity: { type: 'message', text: 'hello' }, ...request })),
+    broadcast: async (request = {}) => {
+      const summary = await clock.run(engine.broadcast({ id: 'n1', activity: { type: 'message', text: 'hello' }, ...request }));
+      assertCountsAddUp(summary);
+      return summary;
+    },
   };
 }
 
@@ -291,13 +295,21 @@ describe('BroadcastEngine', () => {
     assertCountsAddUp(summary);
   });
 
-  test('a retry that would come after the deadline is reported as DeadlineExceeded', async () => {
+  test('a recipient whose retry would come after the deadline is counted as not attempted, not failed, and logged', async () => {
     const store = await storeWith(2);
     const script: Script = (id) => (id === 'c00000' ? channelError(429, 'Throttled', '60') : undefined);
-    const { broadcast } = harness(store, { script, settings: { deadlineSeconds: 30 } });
+    const { broadcast, logger } = harness(store, { script, settings: { deadlineSeconds: 30 } });
     const summary = await broadcast();
-    assert.deepEqual([summary.sent, summary.failed, summary.notAttempted], [1, 1, 0]);
-    assert.deepEqual([summary.failures[0]?.code, summary.failures[0]?.status], ['DeadlineExceeded', 429]);
+    assert.deepEqual([summary.sent, summary.failed, summary.notAttempted, summary.failures.length], [1, 0, 1, 0]);
+    assert.ok(logger.lines('warn').some((line) => /c00000.*deadline.*429 Throttled/.test(line) || /deadline.*c00000.*429 Throttled/.test(line)));
+  });
+
+  test('retries still waiting when the deadline comes are counted as not attempted', async () => {
+    const store = await storeWith(3);
+    // Each answers 503 every time: backoff 1 s, 2 s, 4 s... their retries are queued when the 5 s deadline comes.
+    const { broadcast } = harness(store, { script: () => channelError(503, 'ServiceUnavailable'), settings: { deadlineSeconds: 5, maxAttempts: 10 } });
+    const summary = await broadcast();
+    assert.deepEqual([summary.sent, summary.failed, summary.notAttempted], [0, 0, 3]);
   });
 
   test('skips recipients the ledger already holds and records new deliveries in it', async () => {
@@ -414,6 +426,7 @@ describe('BroadcastEngine', () => {
     });
     const summary = await clock.run(engine.broadcast({ id: 'n', activity: { type: 'message', text: 'x' } }));
     assert.equal(summary.sent, 5_000);
+    assertCountsAddUp(summary);
     assert.ok(maxHeld <= 300 + 100, `held ${maxHeld}`);
   });
 

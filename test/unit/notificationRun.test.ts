@@ -1,6 +1,12 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
+import { BroadcastEngine } from '../../shared/broadcast';
 import type { BroadcastRequest, BroadcastSummary } from '../../shared/broadcastTypes';
+import { FakeClock } from '../../shared/clock';
+import { toStoredConversation } from '../../shared/conversationStore';
+import { RateLimiter } from '../../shared/rateLimiter';
+import { channelError } from '../support/channelErrors';
+import { recordingLogger } from '../support/recordingLogger';
 import { MemoryConversationStore } from '../../shared/memoryConversationStore';
 import { MemoryDeliveryLedgers } from '../../shared/memoryDeliveryLedgers';
 import { requestFingerprint } from '../../shared/notificationRequest';
@@ -130,6 +136,37 @@ describe('sendNotification', () => {
   it('reports a run the deadline cut short as deadlineReached', async () => {
     const outcome = await sendNotification(deps(async (r) => summary(r.id, { sent: 1, notAttempted: 1 })), { activity });
     assert.equal(outcome.kind, 'deadlineReached');
+  });
+
+  it('reports as deadlineReached a run whose only unreached recipient had a retry due after the deadline, so the same id reaches them', async () => {
+    const clock = new FakeClock();
+    const store = new MemoryConversationStore();
+    for (const id of ['c1', 'c2']) {
+      const check = toStoredConversation({
+        channelId: 'msteams',
+        serviceUrl: 'https://smba.example/teams/',
+        conversation: { id, tenantId: 't1', isGroup: false, conversationType: 'personal', name: '' },
+        bot: { id: 'bot', name: 'bot' },
+        user: { id: `user-${id}`, name: '' },
+      });
+      assert.ok(check.ok);
+      await store.upsert(check.conversation);
+    }
+    const engine = new BroadcastEngine({
+      store,
+      send: async (conversation) => {
+        await clock.sleep(100);
+        if (conversation.conversationId === 'c1') throw channelError(429, 'Throttled', '60');
+      },
+      rateLimiter: new RateLimiter({ tenantPerSecond: 50, conversationPerSecond: 7 }, clock, { warmupMs: 0 }),
+      clock,
+      settings: { concurrency: 4, maxAttempts: 5, deadlineSeconds: 30 },
+      logger: recordingLogger(),
+    });
+    const outcome = await clock.run(sendNotification({ ...deps((request) => engine.broadcast(request)), store }, { id: 'n-429', activity }));
+    assert.equal(outcome.kind, 'deadlineReached');
+    assert.ok('summary' in outcome);
+    assert.deepEqual([outcome.summary.sent, outcome.summary.failed, outcome.summary.notAttempted], [1, 0, 1]);
   });
 
   it('probes the conversation table before sending; when it is down, answers storageUnavailable, sends nothing and claims nothing', async () => {
