@@ -25,7 +25,7 @@ export interface RecipientFailure {
   readonly conversationId: string;
   /** HTTP status from the channel; absent for network errors and timeouts. */
   readonly status?: number;
-  /** The channel's error code (e.g. `ConversationNotFound`), or our own (`Timeout`, `NetworkError`). */
+  /** The channel's error code (e.g. `ConversationNotFound`), or our own (`Timeout`, `NetworkError`, `TokenUnavailable`, `CredentialsUnavailable`). */
   readonly code: string;
   readonly message: string;
   readonly attempts: number;

@@ -15,7 +15,7 @@ export type DeliveryFailure =
   | FailureBase<'gone'>
   /** Worth trying again (throttled, server error, network); `retryAfterMs` when the channel said when. */
   | (FailureBase<'retryable'> & { readonly retryAfterMs?: number })
-  /** The bot's own credentials were refused or could not be obtained: every other send will fail too. */
+  /** The bot's own credentials were refused (a token endpoint that cannot be reached is retryable): every other send will fail too. */
   | FailureBase<'credentials'>
   /** Our side cannot send at all (e.g. an unexpected botbuilder version): stop the run. */
   | FailureBase<'fatal'>
@@ -81,7 +81,9 @@ export const credentialsHint =
 
 export function classifyDeliveryError(error: unknown, nowEpochMs: number = Date.now()): DeliveryFailure {
   if (error instanceof CredentialsError) {
-    return { kind: 'credentials', code: 'CredentialsUnavailable', message: error.message };
+    return tokenFailureIsTransient(error.cause)
+      ? { kind: 'retryable', code: 'TokenUnavailable', message: error.message }
+      : { kind: 'credentials', code: 'CredentialsUnavailable', message: error.message };
   }
   if (error instanceof ConnectorInternalsChangedError) {
     return { kind: 'fatal', code: 'ConnectorInternalsChanged', message: error.message };
@@ -97,6 +99,45 @@ export function classifyDeliveryError(error: unknown, nowEpochMs: number = Date.
     return { kind: 'permanent', code: shape.code ?? shape.name ?? 'Error', message: shape.message };
   }
   return classifyHttpFailure(shape.status, shape.code, shape.message, parseRetryAfter(shape.retryAfter, nowEpochMs));
+}
+
+/** OAuth / MSAL error codes for a token the identity provider refused: the bot's configuration is wrong. */
+const tokenRefusedCodes: ReadonlySet<string> = new Set([
+  'invalid_client',
+  'unauthorized_client',
+  'invalid_grant',
+  'invalid_request',
+  'invalid_scope',
+  'unsupported_grant_type',
+]);
+/** MSAL error codes for a token endpoint that could not be reached or asked to come back later. */
+const tokenUnavailableCodes: ReadonlySet<string> = new Set(['network_error', 'temporarily_unavailable']);
+
+/**
+ * Whether a failure to get a token (the cause of a CredentialsError) is worth retrying: the
+ * token endpoint could not be reached (network error, timeout), failed (5xx) or throttled (429).
+ * Read from typed fields only: `statusCode`/`status`/`httpStatus`, MSAL's `errorCode`
+ * (ClientAuthError `network_error` vs ServerError `invalid_client`), a socket `code`, following
+ * `cause` (and MSAL NetworkError's `error`). Anything else, a refusal (400/401 from the token
+ * endpoint, `invalid_client` for AADSTS7000215, `unauthorized_client`) or an error with nothing
+ * to tell, is taken as credentials that will not work for any recipient.
+ */
+export function tokenFailureIsTransient(cause: unknown): boolean {
+  let error = cause;
+  for (let depth = 0; depth < 5 && typeof error === 'object' && error !== null; depth++) {
+    if (error instanceof SendTimeoutError) return true;
+    const record = error as Record<string, unknown>;
+    const status = [record['statusCode'], record['status'], record['httpStatus']].find((value): value is number => typeof value === 'number');
+    if (status !== undefined) return status === 408 || status === 429 || status >= 500;
+    const errorCode = typeof record['errorCode'] === 'string' ? record['errorCode'] : undefined;
+    if (errorCode !== undefined && tokenRefusedCodes.has(errorCode)) return false;
+    if (errorCode !== undefined && tokenUnavailableCodes.has(errorCode)) return true;
+    const code = record['code'];
+    if (typeof code === 'string' && networkErrorCodes.has(code)) return true;
+    if (record['name'] === 'AbortError' || record['name'] === 'TimeoutError') return true;
+    error = record['cause'] ?? record['error'];
+  }
+  return false;
 }
 
 export function classifyHttpFailure(

@@ -10,6 +10,7 @@ import {
   type ListOptions,
   type StoredConversation,
 } from '../../shared/conversationStore';
+import { CredentialsError } from '../../shared/deliveryError';
 import { MemoryConversationStore } from '../../shared/memoryConversationStore';
 import type { SendActivity } from '../../shared/proactiveSender';
 import { RateLimiter } from '../../shared/rateLimiter';
@@ -272,6 +273,16 @@ describe('BroadcastEngine', () => {
     assert.equal(summary.retried, 0);
     assertCountsAddUp(summary);
     assert.equal(logger.lines('error').filter((line) => line.includes('MicrosoftAppPassword')).length, 1);
+  });
+
+  test('a token endpoint that cannot be reached is retried like a network error and does not stop the run', async () => {
+    const store = await storeWith(5);
+    const unreachable = new CredentialsError('Could not get a token for the bot', networkError('ECONNREFUSED'));
+    const { broadcast, logger } = harness(store, { script: (id, attempt) => (id === 'c00002' && attempt === 1 ? unreachable : undefined) });
+    const summary = await broadcast();
+    assert.equal(summary.stoppedEarly, undefined);
+    assert.deepEqual([summary.sent, summary.failed, summary.retried, summary.notAttempted], [5, 0, 1, 0]);
+    assert.ok(!logger.lines('error').some((line) => line.includes('MicrosoftAppPassword')));
   });
 
   test('stops at the deadline: nothing starts after it and the rest is counted as notAttempted', async () => {

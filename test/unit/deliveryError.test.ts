@@ -6,6 +6,7 @@ import {
   SendTimeoutError,
   classifyDeliveryError,
 } from '../../shared/deliveryError';
+import { ClientAuthError, ClientAuthErrorCodes, ServerError } from '@azure/msal-node';
 import { channelError, networkError } from '../support/channelErrors';
 
 describe('classifyDeliveryError', () => {
@@ -38,8 +39,38 @@ describe('classifyDeliveryError', () => {
     assert.deepEqual([failure.kind, failure.status, failure.code], ['credentials', 401, 'Unauthorized']);
   });
 
-  test('a failure to get a token is a credentials failure too', () => {
-    assert.equal(classifyDeliveryError(new CredentialsError('no token', new Error('AADSTS7000215'))).kind, 'credentials');
+  test('a token the identity provider refuses is a credentials failure, which stops the run', () => {
+    const refusals: unknown[] = [
+      // What MSAL throws for a wrong secret (AADSTS7000215) and an app not allowed this grant.
+      new ServerError('invalid_client', 'AADSTS7000215: Invalid client secret provided.', '', '7000215', 401),
+      new ServerError('unauthorized_client', 'AADSTS700016: Application not found in the directory.', '', '700016', 400),
+      new ServerError('invalid_client', 'AADSTS7000215'),
+      Object.assign(new Error('token endpoint answered 400'), { statusCode: 400 }),
+      // Nothing to tell it apart: taken as credentials, as before.
+      new Error('AADSTS7000215: Invalid client secret provided.'),
+    ];
+    for (const cause of refusals) {
+      const failure = classifyDeliveryError(new CredentialsError('Could not get a token for the bot', cause));
+      assert.deepEqual([failure.kind, failure.code], ['credentials', 'CredentialsUnavailable'], String(cause));
+    }
+  });
+
+  test('a token endpoint that cannot be reached, fails or throttles is retryable, not a credentials failure', () => {
+    const transient: unknown[] = [
+      // What MSAL throws when the token request never got an answer.
+      new ClientAuthError(ClientAuthErrorCodes.networkError),
+      new ServerError('temporarily_unavailable', 'AADSTS50196', '', '50196', 503),
+      new ServerError('', 'server error', '', undefined, 500),
+      new ServerError('', 'throttled', '', undefined, 429),
+      networkError('ECONNREFUSED'),
+      new Error('fetch failed', { cause: networkError('ENOTFOUND') }),
+      new SendTimeoutError(100),
+    ];
+    for (const cause of transient) {
+      const failure = classifyDeliveryError(new CredentialsError('Could not get a token for the bot', cause));
+      assert.deepEqual([failure.kind, failure.code], ['retryable', 'TokenUnavailable'], String(cause));
+      assert.match(failure.message, /Could not get a token/);
+    }
   });
 
   test('429, 412 and 5xx are retryable, with the Retry-After they carry', () => {
