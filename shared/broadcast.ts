@@ -272,7 +272,7 @@ class BroadcastRun {
 
   private async attempt(delivery: PendingDelivery): Promise<void> {
     try {
-      await this.deps.send(delivery.conversation, this.request.activity, { beforeWire: () => this.waitForWire(delivery) });
+      await this.deps.send(delivery.conversation, this.request.activity, { beforeWire: (signal) => this.waitForWire(delivery, signal) });
     } catch (error) {
       if (error instanceof RunEndedBeforeSendError) return this.withdraw(delivery);
       return this.handleFailure(delivery, classifyDeliveryError(error));
@@ -280,10 +280,18 @@ class BroadcastRun {
     await this.recordDelivered(delivery);
   }
 
-  /** The rate limiter's wire slot; a slot after the deadline or a stop means the request is not sent at all. */
-  private async waitForWire(delivery: PendingDelivery): Promise<void> {
-    await this.deps.rateLimiter.waitForWireSlot(delivery.conversation.tenantId, delivery.conversationKey);
-    if (this.halt !== undefined || this.deps.clock.now() >= this.deadlineAt) throw new RunEndedBeforeSendError();
+  /**
+   * The rate limiter's wire slot; a slot after the deadline or a stop means the request is not sent at all,
+   * and neither is one whose attempt was given up meanwhile (`signal`): those leave the gate without taking a slot.
+   */
+  private async waitForWire(delivery: PendingDelivery, signal: AbortSignal | undefined): Promise<void> {
+    const runEnded = (): boolean => this.halt !== undefined || this.deps.clock.now() >= this.deadlineAt;
+    await this.deps.rateLimiter.waitForWireSlot(
+      delivery.conversation.tenantId,
+      delivery.conversationKey,
+      () => runEnded() || signal?.aborted === true,
+    );
+    if (runEnded()) throw new RunEndedBeforeSendError();
   }
 
   /** Undoes the count of an attempt that never left: the recipient is not attempted, or failed on its last real attempt. */

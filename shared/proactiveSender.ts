@@ -6,8 +6,11 @@ import { ConnectorInternalsChangedError, CredentialsError, SendTimeoutError } fr
 export type SendActivity = (conversation: StoredConversation, activity: Partial<Activity>, options?: SendOptions) => Promise<void>;
 
 export interface SendOptions {
-  /** Awaited right before the HTTP request is written (after token acquisition): the rate limiter's wire slot. */
-  readonly beforeWire?: () => Promise<void>;
+  /**
+   * Awaited right before the HTTP request is written (after token acquisition): the rate limiter's wire slot.
+   * `signal` aborts when the attempt times out meanwhile: the request will not be sent.
+   */
+  readonly beforeWire?: (signal: AbortSignal) => Promise<void>;
 }
 
 export interface ProactiveSenderOptions {
@@ -70,7 +73,7 @@ async function sendOnce(
   conversation: StoredConversation,
   activity: Partial<Activity>,
   signal: AbortSignal,
-  beforeWire: (() => Promise<void>) | undefined,
+  beforeWire: ((signal: AbortSignal) => Promise<void>) | undefined,
 ): Promise<void> {
   let turnStarted = false;
   let failure: { readonly error: unknown } | undefined;
@@ -125,7 +128,7 @@ function connectorPipelineOf(context: TurnContext, adapter: CloudAdapter): Pipel
   return pipeline;
 }
 
-function makeSingleAttempt(pipeline: PipelineLike, signal: AbortSignal, beforeWire: (() => Promise<void>) | undefined): void {
+function makeSingleAttempt(pipeline: PipelineLike, signal: AbortSignal, beforeWire: ((signal: AbortSignal) => Promise<void>) | undefined): void {
   const policies = pipeline.getOrderedPolicies();
   const sign = policies.find((policy) => policy.name === signPolicyName);
   if (!policies.some((policy) => policy.name === retryPolicyName) || sign === undefined) {
@@ -138,11 +141,11 @@ function makeSingleAttempt(pipeline: PipelineLike, signal: AbortSignal, beforeWi
   if (beforeWire !== undefined) pipeline.addPolicy(waitingFor(beforeWire, signal));
 }
 
-function waitingFor(beforeWire: () => Promise<void>, signal: AbortSignal): PipelinePolicyLike {
+function waitingFor(beforeWire: (signal: AbortSignal) => Promise<void>, signal: AbortSignal): PipelinePolicyLike {
   return {
     name: 'proactiveSenderBeforeWire',
     async sendRequest(request, next) {
-      await beforeWire();
+      await beforeWire(signal);
       // The attempt timed out while waiting for its turn: the request must not go out after all.
       if (signal.aborted) throw new SendTimeoutError(timeoutOf(signal));
       return next(request);

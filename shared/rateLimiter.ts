@@ -31,6 +31,8 @@ export interface RateLimiterOptions {
 interface Waiter {
   readonly conversation: Lane;
   readonly go: () => void;
+  /** True once the request will not be sent after all: it leaves without taking a slot. */
+  readonly cancelled: () => boolean;
 }
 
 /**
@@ -119,12 +121,16 @@ export class RateLimiter {
     return true;
   }
 
-  /** Waits for this request's turn on the wire; call right before the HTTP request is written. */
-  waitForWireSlot(tenantId: string, conversationKey: string): Promise<void> {
+  /**
+   * Waits for this request's turn on the wire; call right before the HTTP request is written.
+   * A request for which `cancelled()` is true when its turn comes is let go without being
+   * counted as a send (the caller must then not send it), so it takes no one's slot.
+   */
+  waitForWireSlot(tenantId: string, conversationKey: string, cancelled: () => boolean = () => false): Promise<void> {
     const tenant = this.laneOf(this.tenants, tenantId);
     const conversation = this.laneOf(this.conversations, conversationKey);
     return new Promise((go) => {
-      tenant.waiters.push({ conversation, go });
+      tenant.waiters.push({ conversation, go, cancelled });
       if (!tenant.pumping) void this.pump(tenantId, tenant);
     });
   }
@@ -143,6 +149,11 @@ export class RateLimiter {
   private async pump(tenantId: string, tenant: Lane): Promise<void> {
     tenant.pumping = true;
     for (let head = tenant.waiters[0]; head !== undefined; head = tenant.waiters[0]) {
+      if (head.cancelled()) {
+        tenant.waiters.shift();
+        head.go();
+        continue;
+      }
       const tenantInterval = this.tenantInterval(tenantId);
       const warmingUp = this.warmupMs > 0 && tenant.warmupSends < warmupSends;
       const warmup = warmingUp ? tenantInterval + this.warmupMs / warmupSends : 0;

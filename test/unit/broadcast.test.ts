@@ -48,7 +48,7 @@ class ScriptedChannel {
     this.inFlight += 1;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
-      await options?.beforeWire?.();
+      await options?.beforeWire?.(new AbortController().signal);
       const attempt = (this.attemptsByConversation.get(conversation.conversationId) ?? 0) + 1;
       this.attemptsByConversation.set(conversation.conversationId, attempt);
       const at = this.clock.now();
@@ -402,6 +402,18 @@ describe('BroadcastEngine', () => {
       maxInWindow = Math.max(maxInWindow, last - first_ + 1);
     }
     assert.equal(maxInWindow, 50);
+  });
+
+  test('a request withdrawn at the wire gate because the run ended takes no slot from the next send to the tenant', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ tenantPerSecond: 1, conversationPerSecond: 1_000 }, clock, { headroom: 1, warmupMs: 0 });
+    await clock.run(limiter.waitForWireSlot('tenant-a', 'earlier')); // the tenant's next wire slot is at 1,000 ms
+    const { broadcast } = harness(await storeWith(1), { clock, limiter, settings: { deadlineSeconds: 0.5 } });
+    const summary = await broadcast();
+    assert.deepEqual([summary.sent, summary.notAttempted], [0, 1], 'withdrawn at the gate after the 0.5 s deadline');
+    const before = clock.now();
+    await clock.run(limiter.waitForWireSlot('tenant-a', 'next'));
+    assert.equal(clock.now() - before, 0, 'the withdrawn request did not use the slot');
   });
 
   test('holds only a bounded number of references in memory, whatever the store size', async () => {
