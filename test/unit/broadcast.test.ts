@@ -6,6 +6,7 @@ import { FakeClock } from '../../shared/clock';
 import {
   toStoredConversation,
   type ConversationKey,
+  type ConversationPage,
   type ConversationStore,
   type ListOptions,
   type StoredConversation,
@@ -86,6 +87,17 @@ async function storeWith(count: number, tenantOf: (index: number) => string = ()
   const store = new MemoryConversationStore();
   for (let i = 0; i < count; i++) await store.upsert(conversation(`c${String(i).padStart(5, '0')}`, tenantOf(i)));
   return store;
+}
+
+/** The memory store with its listing replaced (to count, slow down or break pages). */
+function withList(inner: ConversationStore, list: (options?: ListOptions) => Promise<ConversationPage>): ConversationStore {
+  return {
+    upsert: (c) => inner.upsert(c),
+    insert: (c) => inner.insert(c),
+    get: (k) => inner.get(k),
+    delete: (k, condition) => inner.delete(k, condition),
+    list,
+  };
 }
 
 interface Harness {
@@ -419,17 +431,11 @@ describe('BroadcastEngine', () => {
   test('holds only a bounded number of references in memory, whatever the store size', async () => {
     const inner = await storeWith(5_000);
     let handedOut = 0;
-    const counting: ConversationStore = {
-      upsert: (c) => inner.upsert(c),
-      insert: (c) => inner.insert(c),
-      get: (k) => inner.get(k),
-      delete: (k, condition) => inner.delete(k, condition),
-      list: async (options?: ListOptions) => {
-        const page = await inner.list(options);
-        handedOut += page.items.length;
-        return page;
-      },
-    };
+    const counting = withList(inner, async (options) => {
+      const page = await inner.list(options);
+      handedOut += page.items.length;
+      return page;
+    });
     let finished = 0;
     let maxHeld = 0;
     const clock = new FakeClock();
@@ -467,17 +473,11 @@ describe('BroadcastEngine', () => {
     const inner = await storeWith(3_020, (i) => (i < 20 ? 'tenant-a' : 'tenant-b'));
     const clock = new FakeClock();
     let pages = 0;
-    const slow: ConversationStore = {
-      upsert: (c) => inner.upsert(c),
-      insert: (c) => inner.insert(c),
-      get: (k) => inner.get(k),
-      delete: (k, condition) => inner.delete(k, condition),
-      list: async (options?: ListOptions) => {
-        pages += 1;
-        await clock.sleep(100);
-        return inner.list(options);
-      },
-    };
+    const slow = withList(inner, async (options) => {
+      pages += 1;
+      await clock.sleep(100);
+      return inner.list(options);
+    });
     const { broadcast, logger } = harness(slow, { clock, script: () => channelError(401), tuning: { pageSize: 10, countingBudgetMs: 10_000 } });
     const summary = await broadcast({ filter: { tenantIds: ['tenant-a'] } });
     assert.match(summary.stoppedEarly ?? '', /MicrosoftAppPassword/);
@@ -489,16 +489,10 @@ describe('BroadcastEngine', () => {
   test('a store that fails mid-run stops the run and says so', async () => {
     const inner = await storeWith(50);
     let pages = 0;
-    const failing: ConversationStore = {
-      upsert: (c) => inner.upsert(c),
-      insert: (c) => inner.insert(c),
-      get: (k) => inner.get(k),
-      delete: (k, condition) => inner.delete(k, condition),
-      list: async (options?: ListOptions) => {
-        if (++pages > 2) throw new Error('table unavailable');
-        return inner.list(options);
-      },
-    };
+    const failing = withList(inner, async (options) => {
+      if (++pages > 2) throw new Error('table unavailable');
+      return inner.list(options);
+    });
     const { broadcast } = harness(failing, { tuning: { pageSize: 10 } });
     const summary = await broadcast();
     assert.equal(summary.sent, 20);
