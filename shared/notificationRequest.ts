@@ -58,12 +58,7 @@ export function parseNotificationRequest(bodyText: string, limits: MessageLimits
   }
   if (!isPlainObject(body)) return invalid('The request body must be a JSON object such as {"text":"Hello"}.');
 
-  const errors: string[] = [];
-  for (const field of Object.keys(body)) {
-    if (!(bodyFields as readonly string[]).includes(field)) {
-      errors.push(`Unknown field "${field}"; the fields are ${bodyFields.join(', ')}.`);
-    }
-  }
+  const errors = unknownFieldErrors(body, bodyFields, '');
 
   let id: string | undefined;
   if (body['id'] !== undefined) {
@@ -73,7 +68,7 @@ export function parseNotificationRequest(bodyText: string, limits: MessageLimits
     } else id = body['id'];
   }
 
-  const message = validateMessage(body['text'], body['card'], 'text', 'card');
+  const message = validateMessage(body['text'], body['card']);
   errors.push(...(message.ok ? [] : message.errors));
 
   let filter: ConversationFilter | undefined;
@@ -83,10 +78,8 @@ export function parseNotificationRequest(bodyText: string, limits: MessageLimits
     else errors.push(...target.errors);
   }
 
-  if (message.ok) {
-    const size = activityBytes(message.value);
-    if (size > limits.maxMessageBytes) errors.push(tooLarge(size, limits.maxMessageBytes));
-  }
+  const tooLarge = message.ok ? sizeProblem(message.value, limits.maxMessageBytes) : undefined;
+  if (tooLarge !== undefined) errors.push(tooLarge);
 
   if (errors.length > 0 || !message.ok) return { ok: false, errors };
   return {
@@ -95,21 +88,18 @@ export function parseNotificationRequest(bodyText: string, limits: MessageLimits
   };
 }
 
-/**
- * A message activity from text and/or an Adaptive Card; `textName` and
- * `cardName` name the inputs in the errors.
- */
-export function validateMessage(text: unknown, card: unknown, textName: string, cardName: string): Validated<Partial<Activity>> {
+/** A message activity from the body's `text` and/or Adaptive Card `card`. */
+function validateMessage(text: unknown, card: unknown): Validated<Partial<Activity>> {
   const errors: string[] = [];
   if (text !== undefined) {
-    if (typeof text !== 'string') errors.push(`"${textName}" must be a string.`);
-    else if (text.trim() === '') errors.push(`"${textName}" must not be blank.`);
+    if (typeof text !== 'string') errors.push('"text" must be a string.');
+    else if (text.trim() === '') errors.push('"text" must not be blank.');
   }
   if (card !== undefined) {
-    if (!isPlainObject(card)) errors.push(`"${cardName}" must be an Adaptive Card JSON object.`);
-    else if (card['type'] !== 'AdaptiveCard') errors.push(`"${cardName}" must be an Adaptive Card: its "type" must be "AdaptiveCard".`);
+    if (!isPlainObject(card)) errors.push('"card" must be an Adaptive Card JSON object.');
+    else if (card['type'] !== 'AdaptiveCard') errors.push('"card" must be an Adaptive Card: its "type" must be "AdaptiveCard".');
   }
-  if (text === undefined && card === undefined) errors.push(`The message is empty: send "${textName}", "${cardName}" or both.`);
+  if (text === undefined && card === undefined) errors.push('The message is empty: send "text", "card" or both.');
   if (errors.length > 0) return { ok: false, errors };
   return { ok: true, value: messageActivity(text as string | undefined, card as Record<string, unknown> | undefined) };
 }
@@ -132,13 +122,8 @@ export function validateTarget(value: unknown, name: string): Validated<Conversa
   if (!isPlainObject(value)) {
     return invalid(`"${name}" must be a JSON object with any of ${targetFields.join(', ')}.`);
   }
-  const errors: string[] = [];
+  const errors = unknownFieldErrors(value, targetFields, `${name}.`);
   const filter: Record<string, readonly string[]> = {};
-  for (const field of Object.keys(value)) {
-    if (!(targetFields as readonly string[]).includes(field)) {
-      errors.push(`Unknown field "${name}.${field}"; the fields are ${targetFields.join(', ')}.`);
-    }
-  }
   for (const field of targetFields) {
     const values = value[field];
     if (values === undefined) continue;
@@ -178,8 +163,17 @@ export function activityBytes(activity: Partial<Activity>): number {
   return JSON.stringify(activity).length * 2;
 }
 
-export function tooLarge(size: number, limit: number): string {
-  return `The message is ${size} bytes as Teams counts them (UTF-16, 2 bytes per character); the limit is ${limit}. Shorten the text or the card.`;
+/** Why the activity is too large to send, or undefined when it fits. */
+export function sizeProblem(activity: Partial<Activity>, maxBytes: number): string | undefined {
+  const size = activityBytes(activity);
+  if (size <= maxBytes) return undefined;
+  return `The message is ${size} bytes as Teams counts them (UTF-16, 2 bytes per character); the limit is ${maxBytes}. Shorten the text or the card.`;
+}
+
+function unknownFieldErrors(object: Record<string, unknown>, fields: readonly string[], prefix: string): string[] {
+  return Object.keys(object)
+    .filter((field) => !fields.includes(field))
+    .map((field) => `Unknown field "${prefix}${field}"; the fields are ${fields.join(', ')}.`);
 }
 
 function invalid(error: string): { readonly ok: false; readonly errors: readonly string[] } {

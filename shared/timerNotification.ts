@@ -1,6 +1,6 @@
 import type { Activity } from 'botbuilder';
 import type { ConversationFilter } from './conversationStore';
-import { activityBytes, messageActivity, tooLarge, validateTarget } from './notificationRequest';
+import { messageActivity, sizeProblem, validateTarget } from './notificationRequest';
 import { SettingsError, type Settings } from './settings';
 
 /** What the timer does on a tick, decided from the settings alone. */
@@ -22,10 +22,8 @@ export function planTimerNotification(settings: Settings): TimerPlan {
     return { kind: 'idle', reason: 'NOTIFY_TIMER_MESSAGE is not set, so the timer sends nothing' };
   }
   const activity = messageActivity(settings.timerMessage);
-  const size = activityBytes(activity);
-  if (size > settings.maxMessageBytes) {
-    throw new SettingsError('NOTIFY_TIMER_MESSAGE', `is too long: ${tooLarge(size, settings.maxMessageBytes)}`);
-  }
+  const tooLarge = sizeProblem(activity, settings.maxMessageBytes);
+  if (tooLarge !== undefined) throw new SettingsError('NOTIFY_TIMER_MESSAGE', `is too long: ${tooLarge}`);
   if (settings.timerTarget === '') return { kind: 'send', activity };
 
   let json: unknown;
