@@ -89,7 +89,8 @@ function isFile(filePath: string): boolean {
   }
 }
 
-function readJsonObject(filePath: string): Record<string, unknown> {
+/** A JSON file's object; a missing file reads as {}. */
+export function readJsonObject(filePath: string): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(filePath, 'utf8');
@@ -102,7 +103,7 @@ function readJsonObject(filePath: string): Record<string, unknown> {
   return object;
 }
 
-function asObject(value: unknown): Record<string, unknown> | undefined {
+export function asObject(value: unknown): Record<string, unknown> | undefined {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
     ? (value as Record<string, unknown>)
     : undefined;

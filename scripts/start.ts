@@ -1,10 +1,11 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { accessSync, constants, copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { isPortTaken, startAzurite, type RunningAzurite } from './azurite';
 import { abortOnSignals, defaultPort, portFromEnv, serveUntilStopped } from './localHost';
 import { consoleHostLog } from './localHostLog';
+import { asObject, readJsonObject } from './localHostApp';
 
 /**
  * `npm start`: local.settings.json → environment, Azurite when the app uses
@@ -41,20 +42,15 @@ function ensureLocalSettings(settingsPath: string): void {
 }
 
 function readLocalSettings(settingsPath: string): LocalSettings {
-  const parsed: unknown = JSON.parse(readFileSync(settingsPath, 'utf8'));
-  if (typeof parsed !== 'object' || parsed === null) throw new Error(`${settingsPath} is not a JSON object`);
-  if ('IsEncrypted' in parsed && parsed.IsEncrypted === true) {
+  const settings = readJsonObject(settingsPath);
+  if (settings.IsEncrypted === true) {
     throw new Error(`${settingsPath} is encrypted (IsEncrypted: true); only func can read it: decrypt it with "func settings decrypt"`);
   }
   const values: Record<string, string> = {};
-  const rawValues: unknown = 'Values' in parsed ? parsed.Values : undefined;
-  if (typeof rawValues === 'object' && rawValues !== null) {
-    for (const [name, value] of Object.entries(rawValues)) {
-      if (value !== null && value !== undefined) values[name] = String(value);
-    }
+  for (const [name, value] of Object.entries(asObject(settings.Values) ?? {})) {
+    if (value !== null && value !== undefined) values[name] = String(value);
   }
-  const host: unknown = 'Host' in parsed ? parsed.Host : undefined;
-  const port: unknown = typeof host === 'object' && host !== null && 'LocalHttpPort' in host ? host.LocalHttpPort : undefined;
+  const port = asObject(settings.Host)?.LocalHttpPort;
   return { values, localHttpPort: typeof port === 'number' ? port : undefined };
 }
 
