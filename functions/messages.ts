@@ -1,5 +1,5 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { handleMessagesRequest } from '../shared/messagesEndpoint';
+import { handleMessagesRequest } from '../shared/bot/messagesEndpoint';
 import { getServices } from '../shared/services';
 
 /** The bot's messaging endpoint: Bot Service (or the Emulator) posts activities here. */

@@ -1,8 +1,8 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
-import { messageActivity, parseNotificationRequest } from '../shared/notificationRequest';
-import { notificationDeps, sendNotification, type NotificationOutcome } from '../shared/notificationRun';
-import { outcomeBody, renderNotificationPage, summaryLine } from '../shared/notificationSummary';
-import { getServices } from '../shared/services';
+import { messageActivity, parseNotificationRequest } from '../shared/notifications/notificationRequest';
+import { sendNotification, type NotificationOutcome } from '../shared/notifications/notificationRun';
+import { outcomeBody, renderNotificationPage, summaryLine } from '../shared/notifications/notificationSummary';
+import { getServices, notificationDeps } from '../shared/services';
 
 /**
  * GET: sends the default message to every stored conversation and answers

@@ -1,8 +1,8 @@
 import { app, type InvocationContext, type Timer } from '@azure/functions';
-import { notificationDeps, sendNotification } from '../shared/notificationRun';
-import { outcomeBody, summaryLine } from '../shared/notificationSummary';
-import { getServices } from '../shared/services';
-import { planTimerNotification } from '../shared/timerNotification';
+import { sendNotification } from '../shared/notifications/notificationRun';
+import { outcomeBody, summaryLine } from '../shared/notifications/notificationSummary';
+import { getServices, notificationDeps } from '../shared/services';
+import { planTimerNotification } from '../shared/notifications/timerNotification';
 
 /** Reasons already logged for doing nothing: an idle timer says why once per process, not every tick. */
 const loggedIdleReasons = new Set<string>();

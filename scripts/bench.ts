@@ -12,8 +12,8 @@ import { once } from 'node:events';
 import type { ConversationReference } from 'botbuilder';
 import { startAzurite, type RunningAzurite } from './azurite';
 import { startFakeConnector, type FakeConnector, type FakeConnectorOptions } from './fakeConnector';
-import { createAdapter } from '../shared/adapter';
-import type { BroadcastSummary } from '../shared/broadcastTypes';
+import { createAdapter } from '../shared/bot/adapter';
+import type { BroadcastSummary } from '../shared/delivery/broadcastTypes';
 import {
   listAll,
   toStoredConversation,
@@ -22,11 +22,11 @@ import {
   type ConversationStore,
   type ListOptions,
   type StoredConversation,
-} from '../shared/conversationStore';
+} from '../shared/storage/conversationStore';
 import type { Logger } from '../shared/logger';
 import { createServices } from '../shared/services';
 import { loadSettings, type Settings } from '../shared/settings';
-import { TableConversationStore } from '../shared/tableConversationStore';
+import { TableConversationStore } from '../shared/storage/tableConversationStore';
 
 // ---- the fake connector, in a child process -----------------------------------------------------
 

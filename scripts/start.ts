@@ -3,9 +3,9 @@ import { once } from 'node:events';
 import { accessSync, constants, copyFileSync, existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { isPortTaken, startAzurite, type RunningAzurite } from './azurite';
-import { abortOnSignals, defaultPort, portFromEnv, serveUntilStopped } from './localHost';
-import { consoleHostLog } from './localHostLog';
-import { asObject, readJsonObject } from './localHostApp';
+import { abortOnSignals, defaultPort, portFromEnv, serveUntilStopped } from './localHost/host';
+import { consoleHostLog } from './localHost/log';
+import { asObject, readJsonObject } from './localHost/app';
 
 /**
  * `npm start`: local.settings.json → environment, Azurite when the app uses
@@ -155,7 +155,7 @@ async function main(): Promise<number> {
     }
     const func = findOnPath('func');
     if (func !== undefined) return await runFuncStart(func, port, stop);
-    log('Core Tools (func) not found: running the project local host (scripts/localHost.ts)');
+    log('Core Tools (func) not found: running the project local host (scripts/localHost/)');
     return await serveUntilStopped({ appRoot, port, log: hostLog }, stop);
   } finally {
     if (azurite !== undefined) {

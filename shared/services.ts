@@ -1,18 +1,20 @@
+// The composition root: the only file in shared/ that may import every folder below it
+// (notifications/ → delivery/, bot/ → ledgers/ → storage/ → settings, clock, logger).
 import type { CloudAdapter } from 'botbuilder';
-import { createAdapter, type AdapterOptions } from './adapter';
-import { NotificationBot } from './bot';
-import { BroadcastEngine } from './broadcast';
-import type { BroadcastRequest, BroadcastSummary } from './broadcastTypes';
+import { createAdapter, type AdapterOptions } from './bot/adapter';
+import { NotificationBot } from './bot/bot';
+import { BroadcastEngine } from './delivery/broadcast';
+import type { Broadcast } from './delivery/broadcastTypes';
 import { realClock, type Clock } from './clock';
-import type { ConversationStore } from './conversationStore';
-import type { DeliveryLedgers } from './deliveryLedgers';
+import type { ConversationStore } from './storage/conversationStore';
+import type { DeliveryLedgers } from './ledgers/deliveryLedgers';
 import { consoleLogger, type Logger } from './logger';
-import { RunningNotifications } from './notificationRun';
-import { createProactiveSender, type SendActivity } from './proactiveSender';
-import { RateLimiter } from './rateLimiter';
+import { RunningNotifications, leaseMsFor, type NotificationDeps } from './notifications/notificationRun';
+import { createProactiveSender, type SendActivity } from './delivery/proactiveSender';
+import { RateLimiter } from './delivery/rateLimiter';
 import { loadSettings, type Settings } from './settings';
-import { TableConversationStore } from './tableConversationStore';
-import { TableDeliveryLedgers } from './tableDeliveryLedger';
+import { TableConversationStore } from './storage/tableConversationStore';
+import { TableDeliveryLedgers } from './ledgers/tableDeliveryLedgers';
 
 /** Everything the functions need, built once per process. */
 export interface Services {
@@ -21,7 +23,7 @@ export interface Services {
   readonly bot: NotificationBot;
   readonly store: ConversationStore;
   /** Sends one notification to every matching stored conversation (the delivery engine). */
-  readonly broadcast: (request: BroadcastRequest) => Promise<BroadcastSummary>;
+  readonly broadcast: Broadcast;
   /** Who already got a notification with a client-chosen id, and which ids are claimed by a run. */
   readonly ledgers: DeliveryLedgers;
   /** Ids this process is sending right now. */
@@ -56,7 +58,7 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     settings,
     logger,
   });
-  const broadcast = (request: BroadcastRequest): Promise<BroadcastSummary> => engine.broadcast(request);
+  const broadcast: Broadcast = (request) => engine.broadcast(request);
   const ledgers = overrides.ledgers ?? new TableDeliveryLedgers(settings.storageConnectionString);
   return { settings, adapter, bot: new NotificationBot(store, logger), store, broadcast, ledgers, running: new RunningNotifications() };
 }
@@ -72,4 +74,15 @@ export function getServices(): Services {
 /** Tests install services built from their own settings (or clear them with undefined). */
 export function setServices(next: Services | undefined): void {
   services = next;
+}
+
+/** The notify functions' dependencies, from the composition root. */
+export function notificationDeps(services: Services): NotificationDeps {
+  return {
+    broadcast: services.broadcast,
+    store: services.store,
+    ledgers: services.ledgers,
+    leaseMs: leaseMsFor(services.settings),
+    running: services.running,
+  };
 }

@@ -2,11 +2,11 @@ import { strict as assert } from 'node:assert';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { messages } from '../../functions/messages';
-import { cardActionReceivedText, welcomeText } from '../../shared/bot';
+import { cardActionReceivedText, welcomeText } from '../../shared/bot/bot';
 import { createServices, setServices, type Services } from '../../shared/services';
 import { loadSettings } from '../../shared/settings';
 import { freePort, startAzurite, tableConnectionString, type RunningAzurite } from '../../scripts/azurite';
-import { TableConversationStore } from '../../shared/tableConversationStore';
+import { TableConversationStore } from '../../shared/storage/tableConversationStore';
 import { startFakeConnector, type FakeConnector } from '../../scripts/fakeConnector';
 import {
   emulatorConversationUpdate,

@@ -18,15 +18,15 @@ import {
 } from 'botframework-connector';
 import { startAzurite, type RunningAzurite } from '../../scripts/azurite';
 import { startFakeConnector, type FakeConnector, type FakeConnectorOptions } from '../../scripts/fakeConnector';
-import type { BroadcastSummary } from '../../shared/broadcastTypes';
-import { NotificationBot } from '../../shared/bot';
-import { createAdapter } from '../../shared/adapter';
-import { SendTimeoutError } from '../../shared/deliveryError';
-import { createProactiveSender } from '../../shared/proactiveSender';
-import { toStoredConversation, type ConversationStore } from '../../shared/conversationStore';
+import type { BroadcastSummary } from '../../shared/delivery/broadcastTypes';
+import { NotificationBot } from '../../shared/bot/bot';
+import { createAdapter } from '../../shared/bot/adapter';
+import { SendTimeoutError } from '../../shared/delivery/deliveryError';
+import { createProactiveSender } from '../../shared/delivery/proactiveSender';
+import { toStoredConversation, type ConversationStore } from '../../shared/storage/conversationStore';
 import { createServices, type Services } from '../../shared/services';
 import { loadSettings, type Settings } from '../../shared/settings';
-import { TableConversationStore } from '../../shared/tableConversationStore';
+import { TableConversationStore } from '../../shared/storage/tableConversationStore';
 import { recordingLogger } from '../support/recordingLogger';
 
 const botAppId = '11111111-2222-3333-4444-555555555555';

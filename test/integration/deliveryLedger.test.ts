@@ -3,11 +3,11 @@ import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { TableClient, type TableEntityResult } from '@azure/data-tables';
 import { freePort, startAzurite, tableConnectionString } from '../../scripts/azurite';
-import type { DeliveryLedger } from '../../shared/broadcastTypes';
-import { deliveryRowKey, type DeliveryLedgers } from '../../shared/deliveryLedgers';
-import { MemoryDeliveryLedgers } from '../../shared/memoryDeliveryLedgers';
-import { LedgerUnavailableError, TableDeliveryLedgers } from '../../shared/tableDeliveryLedger';
-import { toKey } from '../../shared/conversationKeys';
+import type { DeliveryLedger } from '../../shared/ledgers/deliveryLedgers';
+import { deliveryRowKey, type DeliveryLedgers } from '../../shared/ledgers/deliveryLedgers';
+import { MemoryDeliveryLedgers } from '../../shared/ledgers/memoryDeliveryLedgers';
+import { LedgerUnavailableError, TableDeliveryLedgers } from '../../shared/ledgers/tableDeliveryLedgers';
+import { toKey } from '../../shared/storage/conversationKeys';
 import { useAzurite } from '../support/testAzurite';
 
 const azurite = useAzurite();

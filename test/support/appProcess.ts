@@ -8,7 +8,7 @@ import { freePort, startAzurite, type RunningAzurite } from '../../scripts/azuri
 
 /**
  * Starts the function app as a child process through the project's local host
- * (scripts/localHost.ts), the way end-to-end tests need it:
+ * (scripts/localHost/host.ts), the way end-to-end tests need it:
  *
  *   const storage = await startTestStorage();
  *   const app = await startApp({ settings: appSettings(storage.connectionString) });
@@ -59,7 +59,7 @@ export async function startApp(options: StartAppOptions = {}): Promise<AppProces
   delete env.NODE_TEST_CONTEXT;
   const child = spawn(
     process.execPath,
-    [path.join(repoRoot, 'dist', 'scripts', 'localHost.js'), '--app-root', appRoot, '--port', String(port)],
+    [path.join(repoRoot, 'dist', 'scripts', 'localHost', 'host.js'), '--app-root', appRoot, '--port', String(port)],
     { cwd: appRoot, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const pid = child.pid;

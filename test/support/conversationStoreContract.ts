@@ -5,7 +5,7 @@ import {
   type ConversationFilter,
   type ConversationStore,
   type StoredConversation,
-} from '../../shared/conversationStore';
+} from '../../shared/storage/conversationStore';
 import { hostileIds } from './hostileIds';
 
 export interface ConversationFields {

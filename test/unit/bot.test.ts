@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { TestAdapter, type Activity } from 'botbuilder';
-import { NotificationBot, subscribedText, welcomeText } from '../../shared/bot';
-import { MemoryConversationStore } from '../../shared/memoryConversationStore';
+import { NotificationBot, subscribedText, welcomeText } from '../../shared/bot/bot';
+import { MemoryConversationStore } from '../../shared/storage/memoryConversationStore';
 import { recordingLogger } from '../support/recordingLogger';
 
 const bot = { id: '28:bot-app-id', name: 'Notifier' };

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BroadcastEngine, type BroadcastTuning } from '../../shared/broadcast';
-import type { BroadcastRequest, BroadcastSummary, DeliveryLedger } from '../../shared/broadcastTypes';
+import { BroadcastEngine, type BroadcastTuning } from '../../shared/delivery/broadcast';
+import type { BroadcastRequest, BroadcastSummary } from '../../shared/delivery/broadcastTypes';
+import type { DeliveryLedger } from '../../shared/ledgers/deliveryLedgers';
 import { FakeClock } from '../../shared/clock';
 import {
   toStoredConversation,
@@ -10,11 +11,11 @@ import {
   type ConversationStore,
   type ListOptions,
   type StoredConversation,
-} from '../../shared/conversationStore';
-import { CredentialsError } from '../../shared/deliveryError';
-import { MemoryConversationStore } from '../../shared/memoryConversationStore';
-import type { SendActivity } from '../../shared/proactiveSender';
-import { RateLimiter } from '../../shared/rateLimiter';
+} from '../../shared/storage/conversationStore';
+import { CredentialsError } from '../../shared/delivery/deliveryError';
+import { MemoryConversationStore } from '../../shared/storage/memoryConversationStore';
+import type { SendActivity } from '../../shared/delivery/proactiveSender';
+import { RateLimiter } from '../../shared/delivery/rateLimiter';
 import type { Settings } from '../../shared/settings';
 import { channelError, networkError } from '../support/channelErrors';
 import { recordingLogger } from '../support/recordingLogger';

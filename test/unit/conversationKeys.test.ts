@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { escapeKey, isHashedKey, keyOf, maxKeyLength, toKey, unescapeKey } from '../../shared/conversationKeys';
+import { escapeKey, isHashedKey, keyOf, maxKeyLength, toKey, unescapeKey } from '../../shared/storage/conversationKeys';
 import { hostileIds } from '../support/hostileIds';
 
 /** A small seeded generator (mulberry32), so every run checks the same strings. */

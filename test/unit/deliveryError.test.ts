@@ -5,7 +5,7 @@ import {
   CredentialsError,
   SendTimeoutError,
   classifyDeliveryError,
-} from '../../shared/deliveryError';
+} from '../../shared/delivery/deliveryError';
 import { ClientAuthError, ClientAuthErrorCodes, ServerError } from '@azure/msal-node';
 import { channelError, networkError } from '../support/channelErrors';
 

@@ -7,7 +7,7 @@ import {
   requestFingerprint,
   validateTarget,
   type NotificationRequest,
-} from '../../shared/notificationRequest';
+} from '../../shared/notifications/notificationRequest';
 
 const limits = { maxMessageBytes: 81920 };
 const card = { type: 'AdaptiveCard', version: '1.5', body: [{ type: 'TextBlock', text: 'Hello' }] };

@@ -1,19 +1,19 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
-import { BroadcastEngine } from '../../shared/broadcast';
-import type { BroadcastRequest, BroadcastSummary } from '../../shared/broadcastTypes';
+import { BroadcastEngine } from '../../shared/delivery/broadcast';
+import type { Broadcast, BroadcastRequest, BroadcastSummary } from '../../shared/delivery/broadcastTypes';
 import { FakeClock } from '../../shared/clock';
-import { toStoredConversation } from '../../shared/conversationStore';
-import { RateLimiter } from '../../shared/rateLimiter';
+import { toStoredConversation } from '../../shared/storage/conversationStore';
+import { RateLimiter } from '../../shared/delivery/rateLimiter';
 import { channelError } from '../support/channelErrors';
 import { recordingLogger } from '../support/recordingLogger';
-import { MemoryConversationStore } from '../../shared/memoryConversationStore';
-import { MemoryDeliveryLedgers } from '../../shared/memoryDeliveryLedgers';
-import { requestFingerprint } from '../../shared/notificationRequest';
-import { RunningNotifications, leaseMsFor, sendNotification, type Broadcast } from '../../shared/notificationRun';
-import { escapeHtml, outcomeBody, renderNotificationPage } from '../../shared/notificationSummary';
-import { LedgerUnavailableError } from '../../shared/tableDeliveryLedger';
-import { StoreUnavailableError } from '../../shared/tableConversationStore';
+import { MemoryConversationStore } from '../../shared/storage/memoryConversationStore';
+import { MemoryDeliveryLedgers } from '../../shared/ledgers/memoryDeliveryLedgers';
+import { requestFingerprint } from '../../shared/notifications/notificationRequest';
+import { RunningNotifications, leaseMsFor, sendNotification } from '../../shared/notifications/notificationRun';
+import { escapeHtml, outcomeBody, renderNotificationPage } from '../../shared/notifications/notificationSummary';
+import { LedgerUnavailableError } from '../../shared/ledgers/tableDeliveryLedgers';
+import { StoreUnavailableError } from '../../shared/storage/tableConversationStore';
 
 const activity = { type: 'message', text: 'hi' };
 /** The fingerprint of `{ activity }`, as another instance sending the same request would claim it. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { FakeClock } from '../../shared/clock';
-import { RateLimiter, type RateLimiterOptions } from '../../shared/rateLimiter';
+import { RateLimiter, type RateLimiterOptions } from '../../shared/delivery/rateLimiter';
 
 const exact: RateLimiterOptions = { headroom: 1, warmupMs: 0 };
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { backoffDelay, parseRetryAfter, retryDelay } from '../../shared/retryPolicy';
+import { backoffDelay, parseRetryAfter, retryDelay } from '../../shared/delivery/retryPolicy';
 
 const now = Date.parse('2026-11-25T12:00:00Z');
 

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { loadSettings, SettingsError } from '../../shared/settings';
-import { planTimerNotification } from '../../shared/timerNotification';
+import { planTimerNotification } from '../../shared/notifications/timerNotification';
 
 function settings(values: Record<string, string>) {
   return loadSettings({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', ...values });

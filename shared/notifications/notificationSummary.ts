@@ -1,4 +1,4 @@
-import type { BroadcastSummary } from './broadcastTypes';
+import type { BroadcastSummary } from '../delivery/broadcastTypes';
 import type { NotificationOutcome } from './notificationRun';
 
 /** How a notification outcome is shown: a small HTML page for `GET /api/notify`, JSON for `POST`. */

@@ -1,8 +1,8 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import type { FunctionsRegistry, HttpCookie, HttpData, RegisteredFunction } from './localHostCore';
-import { invokeFunction } from './localHostInvoke';
-import { describeError, type HostLog } from './localHostLog';
-import { CompiledRoute, compareRoutePrecedence, safeDecode, type RouteParams } from './localHostRoutes';
+import type { FunctionsRegistry, HttpCookie, HttpData, RegisteredFunction } from './core';
+import { invokeFunction } from './invoke';
+import { describeError, type HostLog } from './log';
+import { CompiledRoute, compareRoutePrecedence, safeDecode, type RouteParams } from './routes';
 
 /** Like the Functions host's default `maxRequestBodySize`. */
 const maxBodyBytes = 100 * 1024 * 1024;

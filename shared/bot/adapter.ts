@@ -6,9 +6,9 @@ import {
   type TurnContext,
 } from 'botbuilder';
 import type { ConnectorClientOptions, ServiceClientCredentialsFactory } from 'botframework-connector';
-import type { Logger } from './logger';
-import { StoreUnavailableError } from './tableConversationStore';
-import type { Settings } from './settings';
+import type { Logger } from '../logger';
+import { StoreUnavailableError } from '../storage/tableConversationStore';
+import type { Settings } from '../settings';
 
 export interface AdapterOptions {
   /** Tests replace the credentials (Azure AD cannot be reached here). */

@@ -6,8 +6,8 @@ import type {
   InvocationResponse,
   RegisteredFunction,
   TypedData,
-} from './localHostCore';
-import { describeError, type HostLog } from './localHostLog';
+} from './core';
+import { describeError, type HostLog } from './log';
 
 export type InvocationResult =
   | { readonly succeeded: true; readonly response: InvocationResponse }

@@ -1,4 +1,4 @@
-import type { Clock } from './clock';
+import type { Clock } from '../clock';
 
 /** Teams' limits for one bot: per tenant, and per conversation. */
 export interface RateLimits {

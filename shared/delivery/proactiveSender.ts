@@ -1,5 +1,5 @@
 import type { Activity, CloudAdapter, ConversationReference, TurnContext } from 'botbuilder';
-import type { StoredConversation } from './conversationStore';
+import type { StoredConversation } from '../storage/conversationStore';
 import { ConnectorInternalsChangedError, CredentialsError, SendTimeoutError } from './deliveryError';
 
 /** Sends one activity to one stored conversation, exactly one HTTP attempt; throws what the channel answered. */

@@ -1,3 +1,5 @@
+// bot/: the bot's turn logic, the CloudAdapter and the messaging endpoint (capture).
+// May import storage/ and the root utilities (settings, logger); never delivery/ or notifications/.
 import {
   ActivityHandler,
   TurnContext,
@@ -10,8 +12,8 @@ import {
   toStoredConversation,
   type ConversationStore,
   type StoredConversation,
-} from './conversationStore';
-import type { Logger } from './logger';
+} from '../storage/conversationStore';
+import type { Logger } from '../logger';
 
 export const welcomeText =
   'Hi! This bot sends you notifications in this conversation. You are subscribed; nothing else to do.';

@@ -1,3 +1,5 @@
+// storage/: conversation references at rest: the store interface, its memory and Table
+// implementations, key encoding and the Table client. May import only the root utilities.
 import type { ConversationReference } from 'botbuilder';
 
 /** Identifies one stored conversation: ids are only unique within a channel. */

@@ -1,6 +1,5 @@
-import type { DeliveryLedger } from './broadcastTypes';
-import type { ConversationKey } from './conversationStore';
-import { deliveryRowKey, type DeliveryLedgers, type LedgerClaim } from './deliveryLedgers';
+import type { ConversationKey } from '../storage/conversationStore';
+import { deliveryRowKey, type DeliveryLedger, type DeliveryLedgers, type LedgerClaim } from './deliveryLedgers';
 
 /** The in-memory twin of TableDeliveryLedgers, for unit tests: same keys and claims, lost with the process. */
 export class MemoryDeliveryLedgers implements DeliveryLedgers {

@@ -11,7 +11,7 @@ import {
   type StoredConversation,
 } from './conversationStore';
 import { keyOf, toKey } from './conversationKeys';
-import type { Logger } from './logger';
+import type { Logger } from '../logger';
 import { Table, TableUnavailableError, hasStatus, type TableOptions } from './tableClient';
 
 /** The table could not be reached or refused us: an outage or a misconfiguration, not bad input. */

@@ -1,7 +1,7 @@
 import type { Activity } from 'botbuilder';
-import type { ConversationFilter } from './conversationStore';
+import type { ConversationFilter } from '../storage/conversationStore';
 import { messageActivity, sizeProblem, validateTarget } from './notificationRequest';
-import { SettingsError, type Settings } from './settings';
+import { SettingsError, type Settings } from '../settings';
 
 /** What the timer does on a tick, decided from the settings alone. */
 export type TimerPlan =

@@ -1,4 +1,4 @@
-import type { StoredConversation } from './conversationStore';
+import type { StoredConversation } from '../storage/conversationStore';
 import type { DeliveryFailure } from './deliveryError';
 import type { RateLimiter } from './rateLimiter';
 

@@ -1,13 +1,15 @@
+// localHost/: a stand-in for Core Tools' `func start`: loads the compiled functions through
+// @azure/functions' own worker interface and serves them over HTTP and timers. Imports nothing from the app.
 import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { describeApp } from './localHostApp';
-import { FunctionsRegistry, installFunctionsCore } from './localHostCore';
-import { createRequestListener, httpRoute, type HttpRoute, type ManualRunOutcome } from './localHostHttp';
-import { invokeFunction, triggerBinding } from './localHostInvoke';
-import { consoleHostLog, describeError, type HostLog } from './localHostLog';
-import { startTimers, timerTriggerData, type TimerDefinition } from './localHostTimers';
+import { describeApp } from './app';
+import { FunctionsRegistry, installFunctionsCore } from './core';
+import { createRequestListener, httpRoute, type HttpRoute, type ManualRunOutcome } from './http';
+import { invokeFunction, triggerBinding } from './invoke';
+import { consoleHostLog, describeError, type HostLog } from './log';
+import { startTimers, timerTriggerData, type TimerDefinition } from './timers';
 
 /**
  * A small stand-in for `func start` where Core Tools cannot be installed: it
@@ -229,7 +231,7 @@ function parseArguments(argv: readonly string[]): { appRoot?: string; port?: num
       result.port = portFromEnv({ PORT: value });
       index++;
     } else {
-      throw new Error(`unknown argument "${flag}" (usage: localHost.js [--app-root <folder>] [--port <port>])`);
+      throw new Error(`unknown argument "${flag}" (usage: localHost/host.js [--app-root <folder>] [--port <port>])`);
     }
   }
   return result;

@@ -1,12 +1,14 @@
+// delivery/: the delivery engine: tenant queues, rate limiter, retry policy, error
+// classification and the proactive sender. May import ledgers/, storage/ and the root utilities.
 import type { BroadcastRequest, BroadcastSummary, RecipientFailure } from './broadcastTypes';
-import type { Clock } from './clock';
-import { defaultPageSize, type ConversationStore, type StoredConversation } from './conversationStore';
+import type { Clock } from '../clock';
+import { defaultPageSize, type ConversationStore, type StoredConversation } from '../storage/conversationStore';
 import { classifyDeliveryError, credentialsHint, type DeliveryFailure } from './deliveryError';
-import type { Logger } from './logger';
+import type { Logger } from '../logger';
 import type { SendActivity } from './proactiveSender';
 import type { RateLimiter } from './rateLimiter';
 import { defaultBackoff, retryDelay, type BackoffOptions } from './retryPolicy';
-import type { Settings } from './settings';
+import type { Settings } from '../settings';
 import { TenantQueues, type PendingDelivery } from './tenantQueues';
 
 export interface BroadcastDependencies {

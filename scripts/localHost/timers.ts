@@ -1,6 +1,6 @@
 import { Cron } from 'croner';
-import type { RegisteredFunction, TypedData } from './localHostCore';
-import { describeError, type HostLog } from './localHostLog';
+import type { RegisteredFunction, TypedData } from './core';
+import { describeError, type HostLog } from './log';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

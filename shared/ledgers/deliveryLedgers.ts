@@ -1,6 +1,7 @@
-import type { DeliveryLedger } from './broadcastTypes';
-import type { ConversationKey } from './conversationStore';
-import { toKey } from './conversationKeys';
+// ledgers/: who already got a notification, and which ids a run has claimed (memory and Table).
+// May import storage/ and the root utilities.
+import type { ConversationKey } from '../storage/conversationStore';
+import { toKey } from '../storage/conversationKeys';
 
 /**
  * The ledgers of client-chosen notification ids. A run first claims its id:
@@ -10,6 +11,12 @@ import { toKey } from './conversationKeys';
  * records the request's fingerprint (what is sent, to whom): the id stays
  * bound to it, so a reused id with another message is refused, not skipped.
  */
+/** Remembers who already got a notification, so a retried request never sends twice. */
+export interface DeliveryLedger {
+  wasDelivered(key: ConversationKey): Promise<boolean>;
+  recordDelivered(key: ConversationKey): Promise<void>;
+}
+
 export interface DeliveryLedgers {
   /** Claims the id and reads what is already recorded for it; throws when the storage is unreachable. */
   claim(notificationId: string, leaseMs: number, fingerprint: string): Promise<LedgerClaim>;

@@ -1,14 +1,12 @@
+// notifications/: what a notification is (request parsing, the timer's plan), how one run
+// goes (claim, send, release) and its summary. May import delivery/, ledgers/, storage/ and the root utilities.
 import { randomUUID } from 'node:crypto';
-import type { BroadcastSummary, DeliveryLedger } from './broadcastTypes';
-import type { ConversationStore } from './conversationStore';
-import type { DeliveryLedgers } from './deliveryLedgers';
+import type { Broadcast, BroadcastSummary } from '../delivery/broadcastTypes';
+import type { DeliveryLedger, DeliveryLedgers } from '../ledgers/deliveryLedgers';
+import type { ConversationStore } from '../storage/conversationStore';
 import { requestFingerprint, type NotificationRequest } from './notificationRequest';
-import type { Services } from './services';
-import type { Settings } from './settings';
-import { TableUnavailableError } from './tableClient';
-
-/** The delivery engine, as the notify functions use it (services.broadcast). */
-export type Broadcast = Services['broadcast'];
+import type { Settings } from '../settings';
+import { TableUnavailableError } from '../storage/tableClient';
 
 /** Ids of the notifications this process is sending right now. */
 export class RunningNotifications {
@@ -105,15 +103,4 @@ async function startRun(deps: NotificationDeps, id: string, request: Notificatio
     if (error instanceof TableUnavailableError) return { kind: 'storageUnavailable', id, message: error.message };
     throw error;
   }
-}
-
-/** The notify functions' dependencies, from the composition root. */
-export function notificationDeps(services: Services): NotificationDeps {
-  return {
-    broadcast: services.broadcast,
-    store: services.store,
-    ledgers: services.ledgers,
-    leaseMs: leaseMsFor(services.settings),
-    running: services.running,
-  };
 }

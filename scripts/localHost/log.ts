@@ -1,4 +1,4 @@
-import type { LogLevel } from './localHostCore';
+import type { LogLevel } from './core';
 
 /** Console output in the style of `func start`: `[timestamp] message`. */
 export interface HostLog {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Activity, Attachment } from 'botbuilder';
-import type { ConversationFilter } from './conversationStore';
+import type { ConversationFilter } from '../storage/conversationStore';
 
 /**
  * The body of `POST /api/notify`, validated:

@@ -1,7 +1,7 @@
 import { odata, type TableEntityResult } from '@azure/data-tables';
-import { toKey } from './conversationKeys';
+import { toKey } from '../storage/conversationKeys';
 import { deliveryRowKey, type DeliveryLedgers, type LedgerClaim } from './deliveryLedgers';
-import { Table, TableUnavailableError, hasStatus, type TableOptions } from './tableClient';
+import { Table, TableUnavailableError, hasStatus, type TableOptions } from '../storage/tableClient';
 
 /**
  * Which conversations already received a notification, in Azure Table

@@ -1,5 +1,6 @@
 import type { Activity } from 'botbuilder';
-import type { ConversationFilter, ConversationKey } from './conversationStore';
+import type { DeliveryLedger } from '../ledgers/deliveryLedgers';
+import type { ConversationFilter } from '../storage/conversationStore';
 
 /** One notification to send to every stored conversation that matches the filter. */
 export interface BroadcastRequest {
@@ -12,12 +13,6 @@ export interface BroadcastRequest {
   readonly ledger?: DeliveryLedger;
   /** Overrides settings.deadlineSeconds for this run. */
   readonly deadlineSeconds?: number;
-}
-
-/** Remembers who already got a notification, so a retried request never sends twice. */
-export interface DeliveryLedger {
-  wasDelivered(key: ConversationKey): Promise<boolean>;
-  recordDelivered(key: ConversationKey): Promise<void>;
 }
 
 export interface RecipientFailure {
@@ -61,3 +56,6 @@ export interface BroadcastSummary {
   /** The first failures, capped; `failed` has the full count. */
   readonly failures: readonly RecipientFailure[];
 }
+
+/** The delivery engine as its callers see it: one notification in, its summary out. */
+export type Broadcast = (request: BroadcastRequest) => Promise<BroadcastSummary>;
