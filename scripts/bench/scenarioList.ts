@@ -1,0 +1,16 @@
+import type { Scenario } from './scenario';
+import { faults } from './scenarios/faults';
+import { memory } from './scenarios/memory';
+import { single } from './scenarios/single';
+import { tenants } from './scenarios/tenants';
+
+/**
+ * Every scenario, in the order `npm run bench` (no names) runs them.
+ * A new scenario: one file in scenarios/ exporting a Scenario, and one line here.
+ */
+export const scenarios: readonly Scenario[] = [
+  single,
+  faults,
+  tenants,
+  memory,
+];

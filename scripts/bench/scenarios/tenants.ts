@@ -1,0 +1,19 @@
+import type { Scenario } from '../scenario';
+import { throughputRow } from '../summaryRows';
+import { teamsLike, throughput } from '../throughput';
+
+export const tenants: Scenario = {
+  name: 'tenants',
+  description: '10 tenants x 200 recipients, Teams-like throttling per tenant; baseline: the seed\'s loop on --baseline-n=200',
+  async run(context) {
+    const result = await throughput(context, {
+      name: 'tenants',
+      title: '10 tenants x 200',
+      connector: teamsLike,
+      tenants: 10,
+      perTenant: 200,
+      baselineN: context.flag('baseline-n', 200),
+    });
+    return [throughputRow('10 tenants x 200', result, 475)];
+  },
+};
