@@ -15,13 +15,19 @@ import { setTimeout as delay } from 'node:timers/promises';
  *   5. throttling (see `ThrottleOptions`): 429 `Throttled` with Retry-After
  *   6. faults: `conversationFaults`, then `faults(...)`, then `randomFaults`
  *   7. delivery: recorded in `received`, answered 201 `{"id": "..."}`
- * Latency (`latencyMs` + jitter) is waited before every answer, errors included.
+ *
+ * Timing, as the real service sees a request: the body is read, then the
+ * request travels for a random `jitterMs` (network transit, which reorders
+ * requests sent close together), then it *arrives*: steps 1-7 judge it and the
+ * throttling windows count it at that moment, as the service counts requests
+ * when they reach it. Then `latencyMs` is waited before the answer, errors
+ * included. So a client sees a round trip of latencyMs + [0, jitterMs).
  */
 
 export interface ThrottleOptions {
   /**
    * Sliding one-second windows, one per tenant and one per conversation.
-   * A request arriving at time `now` (the moment its body has been fully read)
+   * A request arriving at time `now` (its body read, and its `jitterMs` transit over)
    * is throttled when the window already holds `limit` admitted requests whose
    * arrival time t satisfies `now - 1000 ms < t <= now`. Only requests that
    * pass the throttle are put in the windows: throttled requests (429) do not
@@ -69,8 +75,13 @@ export interface RandomFaultOptions {
 
 export interface FakeConnectorOptions {
   readonly latencyMs?: number;
-  /** Extra latency, uniform in [0, jitterMs). */
+  /**
+   * Network transit before the request arrives, uniform in [0, jitterMs): on top of
+   * `latencyMs`, and it shuffles the arrival order of requests sent less than this apart.
+   */
   readonly jitterMs?: number;
+  /** Uniform in [0, 1), for the jitter; tests pass a scripted one. Default Math.random. */
+  readonly random?: () => number;
   readonly throttle?: ThrottleOptions;
   readonly faults?: (request: FaultRequest) => Fault | undefined;
   /** Fault for every request to a conversation, keyed by the decoded conversation id. */
@@ -116,6 +127,8 @@ export interface FakeConnector {
   readonly accepted: number;
   /** 429s sent, by throttling and by injected faults. */
   readonly throttled: number;
+  /** Of `throttled`: 429s because a throttling window was full (the client's own pace). */
+  readonly throttledByRate: number;
   /** Requests answered by destroying the socket. */
   readonly dropped: number;
   /** Answers sent, by HTTP status. */
@@ -153,6 +166,8 @@ interface Answer {
   readonly status: number;
   readonly body: unknown;
   readonly retryAfterSeconds?: number;
+  /** A throttling window was full (not an injected fault). */
+  readonly byRate?: true;
 }
 
 type Outcome = Answer | { readonly drop: true };
@@ -173,6 +188,7 @@ class FakeConnectorServer implements FakeConnector {
   requests = 0;
   accepted = 0;
   throttled = 0;
+  throttledByRate = 0;
   dropped = 0;
   maxInFlight = 0;
   readonly byStatus = new Map<number, number>();
@@ -190,7 +206,7 @@ class FakeConnectorServer implements FakeConnector {
 
   constructor(private readonly options: FakeConnectorOptions) {
     this.clock = options.clock ?? (() => performance.now());
-    // Every request waiting out its latency listens on this one signal.
+    // Every request in transit or waiting out its latency listens on this one signal.
     setMaxListeners(0, this.stopping.signal);
     this.server = createServer((req, res) => void this.handle(req, res));
     // Clients (undici, node's agent) reuse sockets; keep them open well past their own idle timeouts.
@@ -224,6 +240,7 @@ class FakeConnectorServer implements FakeConnector {
     this.requests = 0;
     this.accepted = 0;
     this.throttled = 0;
+    this.throttledByRate = 0;
     this.dropped = 0;
     this.maxInFlight = this.inFlight;
     this.byStatus.clear();
@@ -248,8 +265,9 @@ class FakeConnectorServer implements FakeConnector {
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
       const body = await readBody(req);
+      await this.wait(this.random() * (this.options.jitterMs ?? 0));
       const outcome = this.judgeSafely(req, body);
-      await this.waitLatency();
+      await this.wait(this.options.latencyMs ?? 0);
       if (res.destroyed) return;
       if ('drop' in outcome) {
         this.dropped += 1;
@@ -258,7 +276,7 @@ class FakeConnectorServer implements FakeConnector {
       }
       this.send(res, outcome);
     } catch {
-      // The client went away, or stop() aborted the latency wait: nobody to answer.
+      // The client went away, or stop() aborted the transit or latency wait: nobody to answer.
       if (!res.destroyed) res.destroy();
     } finally {
       this.inFlight -= 1;
@@ -324,6 +342,7 @@ class FakeConnectorServer implements FakeConnector {
       return {
         ...errorAnswer(429, 'Throttled', `Too many requests for ${scope}`),
         retryAfterSeconds: limits.retryAfterSeconds ?? 1,
+        byRate: true,
       };
     }
     if (limits.perTenantPerSecond !== undefined) this.tenantWindows.add(tenantId, now);
@@ -351,14 +370,18 @@ class FakeConnectorServer implements FakeConnector {
     this.delivered.set(activity.conversationId, this.deliveredCount(activity.conversationId) + 1);
   }
 
-  private async waitLatency(): Promise<void> {
-    const latency = (this.options.latencyMs ?? 0) + Math.random() * (this.options.jitterMs ?? 0);
-    if (latency > 0) await delay(latency, undefined, { signal: this.stopping.signal });
+  private async wait(ms: number): Promise<void> {
+    if (ms > 0) await delay(ms, undefined, { signal: this.stopping.signal });
+  }
+
+  private random(): number {
+    return (this.options.random ?? Math.random)();
   }
 
   private send(res: ServerResponse, answer: Answer): void {
     this.byStatus.set(answer.status, (this.byStatus.get(answer.status) ?? 0) + 1);
     if (answer.status === 429) this.throttled += 1;
+    if (answer.byRate === true) this.throttledByRate += 1;
     const text = JSON.stringify(answer.body);
     res.statusCode = answer.status;
     res.setHeader('Content-Type', 'application/json; charset=utf-8');

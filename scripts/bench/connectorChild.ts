@@ -22,6 +22,7 @@ function statsOf(connector: FakeConnector): ConnectorStats {
     lastAcceptedAt: connector.received[connector.received.length - 1]?.receivedAt ?? 0,
     requests: connector.requests,
     throttled: connector.throttled,
+    throttledByRate: connector.throttledByRate,
     distinctDelivered: new Set(connector.received.map((activity) => activity.conversationId)).size,
     duplicates: connector.duplicates().size,
   };

@@ -109,6 +109,7 @@ export function printComparison(title: string, engine: Measured, baseline: Measu
     ['lost (silently)', (m) => String(lostOf(m))],
     ['duplicates', (m) => String(m.stats.duplicates)],
     ['429s received', (m) => String(m.stats.throttled)],
+    ['  of which our rate', (m) => String(m.stats.throttledByRate)],
     ['HTTP requests', (m) => String(m.stats.requests)],
     ['peak RSS (MB)', (m) => m.peakRssMb.toFixed(0)],
   ];

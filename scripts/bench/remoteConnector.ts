@@ -16,6 +16,8 @@ export interface ConnectorStats {
   readonly requests: number;
   /** 429s sent, by throttling and by injected faults. */
   readonly throttled: number;
+  /** Of `throttled`: 429s because a throttling window was full (our own pace). */
+  readonly throttledByRate: number;
   readonly distinctDelivered: number;
   readonly duplicates: number;
 }

@@ -182,6 +182,43 @@ describe('fake Bot Connector', () => {
     assert.equal(second.retryAfter, '1');
   });
 
+  it('counts a request in the throttling windows when it arrives after its network transit, so jitter reorders arrivals', async () => {
+    const clock = manualClock();
+    let draws = 0;
+    // The first request draws a transit of almost 10 minutes, the second none.
+    const random = (): number => (++draws === 1 ? 0.99 : 0);
+    const connector = await start({ throttle: { perTenantPerSecond: 1 }, jitterMs: 600_000, random, clock: clock.now });
+
+    const sentFirst = send(connector, 'first', activity('first')).catch((error: unknown) => error);
+    while (draws < 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    const sentSecond = await send(connector, 'second', activity('second'));
+
+    assert.equal(sentSecond.status, 201, 'the request still in transit has not taken the window');
+    assert.equal(connector.requests, 2);
+    assert.deepEqual(connector.received.map((r) => r.conversationId), ['second']);
+    await connector.stop();
+    assert.ok((await sentFirst) instanceof Error, 'stop ends the request in transit');
+  });
+
+  it('tells 429s from a full throttling window apart from injected 429s', async () => {
+    const clock = manualClock();
+    const connector = await start({
+      throttle: { perTenantPerSecond: 1 },
+      conversationFaults: { busy: { status: 429, retryAfterSeconds: 3 } },
+      clock: clock.now,
+    });
+
+    const admitted = await send(connector, 'a', activity('a'));
+    const overRate = await send(connector, 'b', activity('b'));
+    clock.advance(1000);
+    const injected = await send(connector, 'busy', activity('busy'));
+
+    assert.deepEqual([admitted.status, overRate.status, injected.status], [201, 429, 429]);
+    assert.deepEqual([overRate.retryAfter, injected.retryAfter], ['1', '3']);
+    assert.equal(connector.throttled, 2);
+    assert.equal(connector.throttledByRate, 1);
+  });
+
   it('throttles with the real clock and accepts again after a second', async () => {
     const connector = await start({ throttle: { perTenantPerSecond: 2 } });
 
