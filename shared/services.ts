@@ -43,7 +43,7 @@ export interface ServiceOverrides {
 export function createServices(settings: Settings, overrides: ServiceOverrides = {}): Services {
   const logger = overrides.logger ?? consoleLogger;
   const store =
-    overrides.store ?? new TableConversationStore(settings.storageConnectionString, settings.conversationsTable, logger);
+    overrides.store ?? new TableConversationStore(settings.conversationsStorage, settings.conversationsTable, logger);
   const adapter = createAdapter(settings, logger, overrides.adapterOptions);
   const clock = overrides.clock ?? realClock;
   const engine = new BroadcastEngine({
@@ -59,7 +59,7 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     logger,
   });
   const broadcast: Broadcast = (request) => engine.broadcast(request);
-  const ledgers = overrides.ledgers ?? new TableDeliveryLedgers(settings.storageConnectionString);
+  const ledgers = overrides.ledgers ?? new TableDeliveryLedgers(settings.conversationsStorage);
   return { settings, adapter, bot: new NotificationBot(store, logger), store, broadcast, ledgers, running: new RunningNotifications() };
 }
 

@@ -1,5 +1,11 @@
 /** Every app setting the product reads, parsed once into a typed, frozen object. */
 
+import { SettingsError } from './settingsError';
+import { readStorageConnection, type StorageConnection } from './storageConnection';
+
+export { SettingsError } from './settingsError';
+export type { StorageConnection, StorageIdentity } from './storageConnection';
+
 export type AppType = 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI';
 
 export interface Settings {
@@ -7,8 +13,10 @@ export interface Settings {
   readonly microsoftAppPassword: string;
   readonly microsoftAppType: AppType;
   readonly microsoftAppTenantId: string;
-  /** Connection string of the table that holds conversation references. */
-  readonly storageConnectionString: string;
+  /** The storage account of the conversation and delivery tables: CONVERSATIONS_STORAGE_CONNECTION, else AzureWebJobsStorage. */
+  readonly conversationsStorage: StorageConnection;
+  /** AzureWebJobsStorage: the Functions host's own account (queues, timers). */
+  readonly webJobsStorage: StorageConnection;
   readonly conversationsTable: string;
   /** Text sent by `GET /api/notify` and by the timer when no timer message is set. */
   readonly defaultMessage: string;
@@ -27,13 +35,6 @@ export interface Settings {
   readonly timerDeadlineSeconds: number;
   /** Largest outgoing activity, counted as UTF-16 bytes like Teams does. */
   readonly maxMessageBytes: number;
-}
-
-export class SettingsError extends Error {
-  constructor(readonly setting: string, problem: string) {
-    super(`App setting ${setting} ${problem}`);
-    this.name = 'SettingsError';
-  }
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -79,10 +80,15 @@ export function loadSettings(env: Env): Settings {
     );
   }
 
-  const storageConnectionString = text('CONVERSATIONS_STORAGE_CONNECTION') || text('AzureWebJobsStorage');
-  if (storageConnectionString === '') {
-    throw new SettingsError('AzureWebJobsStorage', 'is missing (use "UseDevelopmentStorage=true" for Azurite)');
+  // The Functions host needs AzureWebJobsStorage for timers and queues, so it is required even with its own table account.
+  const webJobsStorage = readStorageConnection(env, 'AzureWebJobsStorage', { queues: true });
+  if (webJobsStorage === undefined) {
+    throw new SettingsError(
+      'AzureWebJobsStorage',
+      'is missing (use "UseDevelopmentStorage=true" for Azurite, or AzureWebJobsStorage__accountName for a managed identity)',
+    );
   }
+  const conversationsStorage = readStorageConnection(env, 'CONVERSATIONS_STORAGE_CONNECTION', { queues: false }) ?? webJobsStorage;
 
   const conversationsTable = text('CONVERSATIONS_TABLE', 'conversations');
   if (!/^[A-Za-z][A-Za-z0-9]{2,62}$/.test(conversationsTable)) {
@@ -94,7 +100,8 @@ export function loadSettings(env: Env): Settings {
     microsoftAppPassword: text('MicrosoftAppPassword'),
     microsoftAppType: appType,
     microsoftAppTenantId,
-    storageConnectionString,
+    conversationsStorage,
+    webJobsStorage,
     conversationsTable,
     defaultMessage: text('NOTIFY_DEFAULT_MESSAGE', 'proactive hello'),
     notifySchedule: text('NOTIFY_SCHEDULE'),

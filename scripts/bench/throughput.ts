@@ -30,7 +30,7 @@ export interface ThroughputResult {
 export async function throughput(context: BenchContext, plan: ThroughputPlan): Promise<ThroughputResult> {
   return withConnector(plan.connector, async (connector) => {
     const settings = benchSettings(context.azurite.connectionString, `bench${plan.name}${Date.now()}`, plan.settings);
-    const store = new TableConversationStore(settings.storageConnectionString, settings.conversationsTable);
+    const store = new TableConversationStore(settings.conversationsStorage, settings.conversationsTable);
     await seedTable(store, connector.serviceUrl, plan.tenants, plan.perTenant);
     const total = plan.tenants * plan.perTenant;
     const engine = await measure('engine', total, connector, () => engineRun(settings, store));

@@ -2,6 +2,7 @@ import { odata, type TableEntityResult } from '@azure/data-tables';
 import { toKey } from '../storage/conversationKeys';
 import { deliveryRowKey, type DeliveryLedgers, type LedgerClaim } from './deliveryLedgers';
 import { Table, TableUnavailableError, hasStatus, type TableOptions } from '../storage/tableClient';
+import type { StorageConnection } from '../settings';
 
 /**
  * Which conversations already received a notification, in Azure Table
@@ -50,9 +51,9 @@ export interface TableDeliveryLedgersOptions extends TableOptions {
 export class TableDeliveryLedgers implements DeliveryLedgers {
   private readonly table: Table;
 
-  constructor(connectionString: string, options: TableDeliveryLedgersOptions = {}) {
+  constructor(connection: StorageConnection, options: TableDeliveryLedgersOptions = {}) {
     const tableName = options.tableName ?? defaultDeliveriesTable;
-    this.table = new Table(connectionString, tableName, (operation, cause) => new LedgerUnavailableError(operation, cause), options);
+    this.table = new Table(connection, tableName, (operation, cause) => new LedgerUnavailableError(operation, cause), options);
   }
 
   async claim(notificationId: string, leaseMs: number, fingerprint: string): Promise<LedgerClaim> {

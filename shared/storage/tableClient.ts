@@ -1,4 +1,6 @@
-import { RestError, TableClient } from '@azure/data-tables';
+import { RestError, type TableClient } from '@azure/data-tables';
+import type { StorageConnection } from '../settings';
+import { tableClientFor, type StorageClientOptions } from './storageClients';
 
 /** A table could not be reached or refused us: an outage or a misconfiguration, not bad input. */
 export abstract class TableUnavailableError extends Error {
@@ -7,10 +9,7 @@ export abstract class TableUnavailableError extends Error {
   }
 }
 
-export interface TableOptions {
-  /** Retries of the SDK's own pipeline per request (default 3, with backoff). */
-  readonly maxRetries?: number;
-}
+export type TableOptions = StorageClientOptions;
 
 /**
  * One table: created on first use, and every call's outage reported as the
@@ -21,17 +20,12 @@ export class Table {
   private tableReady: Promise<void> | undefined;
 
   constructor(
-    connectionString: string,
+    connection: StorageConnection,
     tableName: string,
     private readonly unavailable: (operation: string, cause: unknown) => TableUnavailableError,
     options: TableOptions = {},
   ) {
-    // Azurite speaks http; the SDK refuses http unless told (it does so itself for UseDevelopmentStorage=true).
-    const insecure = /(^|;)\s*(DefaultEndpointsProtocol=http\s*(;|$)|TableEndpoint=http:)/i.test(connectionString);
-    this.client = TableClient.fromConnectionString(connectionString, tableName, {
-      allowInsecureConnection: insecure,
-      ...(options.maxRetries === undefined ? {} : { retryOptions: { maxRetries: options.maxRetries } }),
-    });
+    this.client = tableClientFor(connection, tableName, options);
   }
 
   async call<T>(operation: string, action: (client: TableClient) => Promise<T>): Promise<T> {

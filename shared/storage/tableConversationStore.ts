@@ -12,6 +12,7 @@ import {
 } from './conversationStore';
 import { keyOf, toKey } from './conversationKeys';
 import type { Logger } from '../logger';
+import type { StorageConnection } from '../settings';
 import { Table, TableUnavailableError, hasStatus, type TableOptions } from './tableClient';
 
 /** The table could not be reached or refused us: an outage or a misconfiguration, not bad input. */
@@ -48,12 +49,12 @@ export class TableConversationStore implements ConversationStore {
   private readonly table: Table;
 
   constructor(
-    connectionString: string,
+    connection: StorageConnection,
     tableName: string,
     private readonly logger?: Logger,
     options: TableConversationStoreOptions = {},
   ) {
-    this.table = new Table(connectionString, tableName, (operation, cause) => new StoreUnavailableError(operation, cause), options);
+    this.table = new Table(connection, tableName, (operation, cause) => new StoreUnavailableError(operation, cause), options);
   }
 
   async upsert(conversation: StoredConversation): Promise<void> {

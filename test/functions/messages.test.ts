@@ -18,6 +18,7 @@ import {
   teamsPersonalChat,
 } from '../support/activities';
 import { recordingLogger } from '../support/recordingLogger';
+import { storageAt } from '../support/storageAt';
 
 let azurite: RunningAzurite;
 let connector: FakeConnector;
@@ -140,7 +141,7 @@ describe('messages function with storage down', () => {
     const deadStorage = tableConnectionString(await freePort());
     const settings = loadSettings({ AzureWebJobsStorage: deadStorage });
     const logger = recordingLogger();
-    const store = new TableConversationStore(deadStorage, 'conversations', logger, { maxRetries: 0 });
+    const store = new TableConversationStore(storageAt(deadStorage), 'conversations', logger, { maxRetries: 0 });
     setServices(createServices(settings, { logger, store }));
 
     const response = await post(teamsInstallationUpdate(connector.serviceUrl, teamsPersonalChat, 'add'));

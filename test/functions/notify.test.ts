@@ -20,6 +20,7 @@ import { loadSettings } from '../../shared/settings';
 import { TableConversationStore } from '../../shared/storage/tableConversationStore';
 import { TableDeliveryLedgers } from '../../shared/ledgers/tableDeliveryLedgers';
 import { recordingLogger } from '../support/recordingLogger';
+import { storageAt } from '../support/storageAt';
 
 let azurite: RunningAzurite;
 let connector: FakeConnector;
@@ -244,7 +245,7 @@ describe('notify function: POST', () => {
     await useApp({ ledgers: 'table' });
     const id = `other-instance-${randomUUID()}`;
     const sameRequest = requestFingerprint({ activity: messageActivity('from two instances') });
-    const otherInstance = await new TableDeliveryLedgers(azurite.connectionString).claim(id, 60_000, sameRequest);
+    const otherInstance = await new TableDeliveryLedgers(storageAt(azurite.connectionString)).claim(id, 60_000, sameRequest);
     assert.ok(otherInstance.claimed);
 
     const refused = await post({ id, text: 'from two instances' });
@@ -326,7 +327,7 @@ describe('notify function: POST', () => {
 
   it('answers 503 with a JSON error when the conversation table cannot be reached', async () => {
     const deadEnd = tableConnectionString(await freePort());
-    await useApp({ store: new TableConversationStore(deadEnd, 'conversations', undefined, { maxRetries: 0 }) });
+    await useApp({ store: new TableConversationStore(storageAt(deadEnd), 'conversations', undefined, { maxRetries: 0 }) });
     const response = await post({ text: 'anyone?' });
 
     assert.equal(response.status, 503);

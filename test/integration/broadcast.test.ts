@@ -188,7 +188,7 @@ describe('broadcast through CloudAdapter, the fake Bot Connector and Azurite', (
     const summary = await app.broadcast(notification);
 
     assert.deepEqual([summary.sent, summary.failed, summary.pruned, summary.retried], [4, 6, 4, 0]);
-    const reread = new TableConversationStore(app.settings.storageConnectionString, app.settings.conversationsTable);
+    const reread = new TableConversationStore(app.settings.conversationsStorage, app.settings.conversationsTable);
     assert.deepEqual(await storedIds(reread), recipients.slice(4).sort());
     const byId = new Map(summary.failures.map((failure) => [failure.conversationId, failure]));
     assert.deepEqual(

@@ -8,6 +8,7 @@ import { StoreUnavailableError, TableConversationStore } from '../../shared/stor
 import { conversation, conversationStoreContract } from '../support/conversationStoreContract';
 import { recordingLogger } from '../support/recordingLogger';
 import { useAzurite } from '../support/testAzurite';
+import { storageAt } from '../support/storageAt';
 
 const azurite = useAzurite();
 const connectionString = azurite.connectionString;
@@ -18,11 +19,11 @@ describe('MemoryConversationStore', () => {
 });
 
 describe('TableConversationStore', () => {
-  conversationStoreContract(() => new TableConversationStore(connectionString(), freshTableName()));
+  conversationStoreContract(() => new TableConversationStore(storageAt(connectionString()), freshTableName()));
 
   test('a store whose storage does not answer rejects with StoreUnavailableError', async () => {
     const deadEnd = tableConnectionString(await freePort());
-    const store = new TableConversationStore(deadEnd, freshTableName(), undefined, { maxRetries: 0 });
+    const store = new TableConversationStore(storageAt(deadEnd), freshTableName(), undefined, { maxRetries: 0 });
     await assert.rejects(store.upsert(conversation('c1')), (error: unknown) => {
       assert.ok(error instanceof StoreUnavailableError);
       assert.ok(error.cause instanceof Error);
@@ -34,7 +35,7 @@ describe('TableConversationStore', () => {
 
   test('a store that could not create its table tries again on the next call', async () => {
     const port = await freePort();
-    const store = new TableConversationStore(tableConnectionString(port), freshTableName(), undefined, { maxRetries: 0 });
+    const store = new TableConversationStore(storageAt(tableConnectionString(port)), freshTableName(), undefined, { maxRetries: 0 });
     await assert.rejects(store.upsert(conversation('c1')), StoreUnavailableError);
     const late = await startAzurite({ tablePort: port });
     try {
@@ -48,7 +49,7 @@ describe('TableConversationStore', () => {
   test('a row whose reference is not JSON is skipped with a warning and the rest is listed', async () => {
     const tableName = freshTableName();
     const logger = recordingLogger();
-    const store = new TableConversationStore(connectionString(), tableName, logger);
+    const store = new TableConversationStore(storageAt(connectionString()), tableName, logger);
     await store.upsert(conversation('good'));
     const raw = TableClient.fromConnectionString(connectionString(), tableName, { allowInsecureConnection: true });
     await raw.upsertEntity({ ...keyOf(conversation('broken')), ...conversation('broken'), reference: '{not json' }, 'Replace');
@@ -62,7 +63,7 @@ describe('TableConversationStore', () => {
 
   test('get ignores a row whose stored conversation id is not the one asked for', async () => {
     const tableName = freshTableName();
-    const store = new TableConversationStore(connectionString(), tableName);
+    const store = new TableConversationStore(storageAt(connectionString()), tableName);
     const asked = conversation('x'.repeat(2000));
     // What a hash collision of two long ids would look like: another id under the same keys.
     const raw = TableClient.fromConnectionString(connectionString(), tableName, { allowInsecureConnection: true });

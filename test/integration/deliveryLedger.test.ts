@@ -9,6 +9,7 @@ import { MemoryDeliveryLedgers } from '../../shared/ledgers/memoryDeliveryLedger
 import { LedgerUnavailableError, TableDeliveryLedgers } from '../../shared/ledgers/tableDeliveryLedgers';
 import { toKey } from '../../shared/storage/conversationKeys';
 import { useAzurite } from '../support/testAzurite';
+import { storageAt } from '../support/storageAt';
 
 const azurite = useAzurite();
 const connectionString = azurite.connectionString;
@@ -132,11 +133,11 @@ describe('MemoryDeliveryLedgers', () => {
 });
 
 describe('TableDeliveryLedgers', () => {
-  ledgerContract(() => new TableDeliveryLedgers(connectionString(), { tableName: freshTableName() }));
+  ledgerContract(() => new TableDeliveryLedgers(storageAt(connectionString()), { tableName: freshTableName() }));
 
   test('creates its table on first use and keeps one row per delivery and one lease row, partitioned by notification id', async () => {
     const tableName = freshTableName();
-    const ledgers = new TableDeliveryLedgers(connectionString(), { tableName });
+    const ledgers = new TableDeliveryLedgers(storageAt(connectionString()), { tableName });
     const ledger = await open(ledgers, 'weekly/digest');
     await ledger.recordDelivered(teamsChat);
     await ledger.recordDelivered(teamsChannel);
@@ -160,7 +161,7 @@ describe('TableDeliveryLedgers', () => {
   });
 
   test('a ledger whose storage does not answer rejects with LedgerUnavailableError', async () => {
-    const ledgers = new TableDeliveryLedgers(tableConnectionString(await freePort()), { tableName: freshTableName(), maxRetries: 0 });
+    const ledgers = new TableDeliveryLedgers(storageAt(tableConnectionString(await freePort())), { tableName: freshTableName(), maxRetries: 0 });
     await assert.rejects(ledgers.claim('any', 60_000, request), (error: unknown) => {
       assert.ok(error instanceof LedgerUnavailableError);
       assert.match(error.message, /ECONNREFUSED/);
@@ -170,7 +171,7 @@ describe('TableDeliveryLedgers', () => {
 
   test('a ledger that could not create its table tries again on the next open', async () => {
     const port = await freePort();
-    const ledgers = new TableDeliveryLedgers(tableConnectionString(port), { tableName: freshTableName(), maxRetries: 0 });
+    const ledgers = new TableDeliveryLedgers(storageAt(tableConnectionString(port)), { tableName: freshTableName(), maxRetries: 0 });
     await assert.rejects(ledgers.claim('late', 60_000, request), LedgerUnavailableError);
     const late = await startAzurite({ tablePort: port });
     try {

@@ -26,7 +26,7 @@ describe('loadSettings', () => {
 
   it('prefers the conversation storage override over AzureWebJobsStorage', () => {
     const settings = loadSettings({ ...minimal, CONVERSATIONS_STORAGE_CONNECTION: 'UseDevelopmentStorage=true;x=1' });
-    assert.equal(settings.storageConnectionString, 'UseDevelopmentStorage=true;x=1');
+    assert.deepEqual(settings.conversationsStorage, { kind: 'connectionString', setting: 'CONVERSATIONS_STORAGE_CONNECTION', connectionString: 'UseDevelopmentStorage=true;x=1' });
   });
 
   const invalid: [string, Record<string, string>, RegExp][] = [
