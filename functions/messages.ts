@@ -1,14 +1,20 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { handleMessagesRequest } from '../shared/bot/messagesEndpoint';
+import { readJsonBody } from '../shared/http/jsonRequestBody';
 import { getServices } from '../shared/services';
 
 /** The bot's messaging endpoint: Bot Service (or the Emulator) posts activities here. */
 export async function messages(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  const { adapter, bot } = getServices();
+  const { adapter, bot, settings } = getServices();
+  const read = await readJsonBody(request, settings.messagesMaxBodyBytes);
+  if (!read.ok) {
+    context.warn(`messages: answered ${read.refusal.status}: ${read.refusal.body.message}`);
+    return { status: read.refusal.status, jsonBody: read.refusal.body };
+  }
   const response = await handleMessagesRequest(adapter, bot, {
     method: request.method,
     authorization: request.headers.get('authorization') ?? undefined,
-    bodyText: await request.text(),
+    bodyText: read.text,
   });
   if (response.status >= 400) context.warn(`messages: answered ${response.status}`, response.body);
   if (response.body === undefined) return { status: response.status };

@@ -1,4 +1,5 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { readJsonBody } from '../shared/http/jsonRequestBody';
 import { messageActivity, parseNotificationRequest } from '../shared/notifications/notificationRequest';
 import { sendNotification, type NotificationOutcome } from '../shared/notifications/notificationRun';
 import { outcomeBody, renderNotificationPage, summaryLine } from '../shared/notifications/notificationSummary';
@@ -10,7 +11,8 @@ import { getServices, notificationDeps } from '../shared/services';
  * (see shared/notificationRequest.ts) and answers with the JSON summary.
  *
  * Status: 200 the run completed (the body lists failed recipients, if any);
- * 400 the body is invalid ({"errors": [...]}); 409 a request with the same id
+ * 400 the body is invalid ({"errors": [...]}); 413 the body is over NOTIFY_MAX_BODY_BYTES;
+ * 415 the body claims a content type other than JSON; 409 a request with the same id
  * is still running, or the id was used for another message or target; 502 the run stopped early (e.g. the channel refused the
  * bot's credentials; the summary says why); 503 storage is unreachable
  * (nothing was sent); 504 the deadline (NOTIFY_DEADLINE_SECONDS) came before
@@ -31,7 +33,12 @@ export async function notify(request: HttpRequest, context: InvocationContext): 
     };
   }
 
-  const parsed = parseNotificationRequest(await request.text(), services.settings);
+  const read = await readJsonBody(request, services.settings.notifyMaxBodyBytes);
+  if (!read.ok) {
+    context.warn(`notify: answered ${read.refusal.status}: ${read.refusal.body.message}`);
+    return { status: read.refusal.status, jsonBody: read.refusal.body };
+  }
+  const parsed = parseNotificationRequest(read.text, services.settings);
   if (!parsed.ok) {
     context.warn(`notify: refused an invalid request: ${parsed.errors.join(' ')}`);
     return { status: 400, jsonBody: { errors: parsed.errors } };

@@ -35,6 +35,10 @@ export interface Settings {
   readonly timerDeadlineSeconds: number;
   /** Largest outgoing activity, counted as UTF-16 bytes like Teams does. */
   readonly maxMessageBytes: number;
+  /** Largest request body `/api/messages` reads (Bot Framework's activity limit is 256 KB). */
+  readonly messagesMaxBodyBytes: number;
+  /** Largest request body `POST /api/notify` reads. */
+  readonly notifyMaxBodyBytes: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -114,5 +118,7 @@ export function loadSettings(env: Env): Settings {
     deadlineSeconds,
     timerDeadlineSeconds: positiveNumber('NOTIFY_TIMER_DEADLINE_SECONDS', 540),
     maxMessageBytes: positiveNumber('NOTIFY_MAX_MESSAGE_BYTES', 80 * 1024, { integer: true }),
+    messagesMaxBodyBytes: positiveNumber('MESSAGES_MAX_BODY_BYTES', 256 * 1024, { integer: true }),
+    notifyMaxBodyBytes: positiveNumber('NOTIFY_MAX_BODY_BYTES', 1024 * 1024, { integer: true }),
   });
 }

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { describeApp } from './app';
 import { FunctionsRegistry, installFunctionsCore } from './core';
-import { createRequestListener, httpRoute, type HttpRoute, type ManualRunOutcome } from './http';
+import { createRequestListener, defaultMaxRequestBodyBytes, httpRoute, type HttpRoute, type ManualRunOutcome } from './http';
 import { invokeFunction, triggerBinding } from './invoke';
 import { consoleHostLog, describeError, type HostLog } from './log';
 import { startTimers, timerTriggerData, type TimerDefinition } from './timers';
@@ -80,7 +80,13 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
     await hook({ hookData: functions.appHookData, appHookData: functions.appHookData, functionAppDirectory: appRoot });
   }
 
-  const listener = createRequestListener({ registry: functions, log, routes: httpRoutes, runByHand });
+  const listener = createRequestListener({
+    registry: functions,
+    log,
+    routes: httpRoutes,
+    runByHand,
+    maxRequestBodyBytes: requestBodySizeLimitFromEnv(env),
+  });
   const servers = await listen(listener, options.hostnames ?? ['127.0.0.1', '::1'], options.port ?? defaultPort);
   const port = servers.port;
   const url = `http://localhost:${port}`;
@@ -166,6 +172,17 @@ export function isDisabled(functionName: string, env: Env): boolean {
 }
 
 /** FUNCTIONS_HTTP_PORT, else PORT, else 7071. */
+/** Azure's `FUNCTIONS_REQUEST_BODY_SIZE_LIMIT` (bytes); the host's default is 100 MB. */
+export function requestBodySizeLimitFromEnv(env: Env): number {
+  const text = env.FUNCTIONS_REQUEST_BODY_SIZE_LIMIT?.trim();
+  if (!text) return defaultMaxRequestBodyBytes;
+  const limit = Number(text);
+  if (!Number.isSafeInteger(limit) || limit <= 0) {
+    throw new Error(`FUNCTIONS_REQUEST_BODY_SIZE_LIMIT must be a positive number of bytes, got "${text}"`);
+  }
+  return limit;
+}
+
 export function portFromEnv(env: Env): number {
   const text = env.FUNCTIONS_HTTP_PORT?.trim() || env.PORT?.trim();
   if (!text) return defaultPort;

@@ -4,8 +4,11 @@ import { invokeFunction } from './invoke';
 import { describeError, type HostLog } from './log';
 import { CompiledRoute, compareRoutePrecedence, safeDecode, type RouteParams } from './routes';
 
-/** Like the Functions host's default `maxRequestBodySize`. */
-const maxBodyBytes = 100 * 1024 * 1024;
+/** The Functions host's default request body limit (100 MB); `FUNCTIONS_REQUEST_BODY_SIZE_LIMIT` changes it. */
+export const defaultMaxRequestBodyBytes = 100 * 1024 * 1024;
+
+/** Azure refuses a URL (path and query) longer than 4 KB. */
+const maxUrlLength = 4096;
 
 /** `name`, `name:port`, `1.2.3.4:port` or `[::1]:port`: anything else in Host is refused, as Kestrel does. */
 const validHost = /^(?:[\w.-]+|\[[0-9a-f:.]+\])(?::\d{1,5})?$/i;
@@ -38,6 +41,8 @@ export interface HttpHostDependencies {
   readonly routes: readonly HttpRoute[];
   /** `POST /admin/functions/{name}`: starts a non-HTTP function with `input`. */
   runByHand(functionName: string, input: string): ManualRunOutcome;
+  /** Larger bodies get 413 before any function runs; default 100 MB. */
+  readonly maxRequestBodyBytes?: number;
 }
 
 type Routing =
@@ -63,10 +68,16 @@ async function handleRequest(
   response: ServerResponse,
 ): Promise<void> {
   const method = (request.method ?? 'GET').toUpperCase();
+  if ((request.url ?? '').length > maxUrlLength) return answer(response, 414, `URL longer than ${maxUrlLength} characters`);
   const url = requestUrl(request);
   if (url === undefined) return answer(response, 400, 'Bad Host header or request target');
-  const body = await readBody(request);
-  if (body === undefined) return answer(response, 413, 'Request body too large');
+  const maxBodyBytes = dependencies.maxRequestBodyBytes ?? defaultMaxRequestBodyBytes;
+  const body = await readBody(request, maxBodyBytes);
+  if (body === undefined) {
+    // The rest of the body is never read: the connection closes after the answer.
+    response.setHeader('Connection', 'close');
+    return answer(response, 413, `Request body larger than ${maxBodyBytes} bytes`);
+  }
 
   const adminRun = /^\/admin\/functions\/([^/]+)\/?$/i.exec(url.pathname);
   if (adminRun?.[1] !== undefined && method === 'POST') {
@@ -178,16 +189,32 @@ function flattenHeaders(request: IncomingMessage): Record<string, string> {
   return headers;
 }
 
-async function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let length = 0;
-  for await (const chunk of request) {
-    const buffer = Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk));
-    length += buffer.length;
-    if (length > maxBodyBytes) return undefined;
-    chunks.push(buffer);
-  }
-  return Buffer.concat(chunks);
+/**
+ * The whole body, or undefined as soon as it is known to be over the limit: from
+ * Content-Length before reading, or when the limit is passed. The rest is left
+ * unread (the stream is paused, not destroyed, so the 413 can still be written).
+ */
+function readBody(request: IncomingMessage, maxBodyBytes: number): Promise<Buffer | undefined> {
+  if (Number(request.headers['content-length'] ?? 0) > maxBodyBytes) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let length = 0;
+    const onData = (chunk: Buffer): void => {
+      length += chunk.length;
+      if (length <= maxBodyBytes) {
+        chunks.push(chunk);
+        return;
+      }
+      request.off('data', onData);
+      request.off('end', onEnd);
+      request.pause();
+      resolve(undefined);
+    };
+    const onEnd = (): void => resolve(Buffer.concat(chunks));
+    request.on('data', onData);
+    request.once('end', onEnd);
+    request.once('error', reject);
+  });
 }
 
 function answer(response: ServerResponse, status: number, text = '', contentType = 'text/plain; charset=utf-8'): void {

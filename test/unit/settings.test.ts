@@ -13,6 +13,8 @@ describe('loadSettings', () => {
     assert.equal(settings.tenantRatePerSecond, 50);
     assert.equal(settings.conversationRatePerSecond, 7);
     assert.equal(settings.maxMessageBytes, 81920);
+    assert.equal(settings.messagesMaxBodyBytes, 262144);
+    assert.equal(settings.notifyMaxBodyBytes, 1048576);
     assert.ok(Object.isFrozen(settings));
   });
 
@@ -34,6 +36,7 @@ describe('loadSettings', () => {
     ['an unknown app type', { ...minimal, MicrosoftAppType: 'Personal' }, /MicrosoftAppType must be one of/],
     ['a rate that is not a number', { ...minimal, NOTIFY_TENANT_RATE_PER_SECOND: 'fast' }, /NOTIFY_TENANT_RATE_PER_SECOND must be a positive number/],
     ['a fractional concurrency', { ...minimal, NOTIFY_CONCURRENCY: '2.5' }, /NOTIFY_CONCURRENCY must be a positive integer/],
+    ['a body limit that is not a whole number of bytes', { ...minimal, MESSAGES_MAX_BODY_BYTES: '256KB' }, /MESSAGES_MAX_BODY_BYTES must be a positive integer/],
     ['a zero attempt count', { ...minimal, NOTIFY_MAX_ATTEMPTS: '0' }, /NOTIFY_MAX_ATTEMPTS/],
     ['a table name with a dash', { ...minimal, CONVERSATIONS_TABLE: 'my-table' }, /CONVERSATIONS_TABLE/],
     ['a single-tenant bot without its tenant', { ...minimal, MicrosoftAppType: 'SingleTenant' }, /MicrosoftAppTenantId is required/],
