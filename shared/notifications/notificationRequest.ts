@@ -79,7 +79,10 @@ export function parseNotificationRequest(bodyText: string, limits: MessageLimits
   }
 
   const tooLarge = message.ok ? sizeProblem(message.value, limits.maxMessageBytes) : undefined;
-  if (tooLarge !== undefined) errors.push(tooLarge);
+  if (tooLarge !== undefined) {
+    const given = ['text', 'card'].filter((field) => body[field] !== undefined).map((field) => `"${field}"`);
+    errors.push(`${given.join(' and ')} ${given.length > 1 ? 'are' : 'is'} too large. ${tooLarge}`);
+  }
 
   if (errors.length > 0 || !message.ok) return { ok: false, errors };
   return {
