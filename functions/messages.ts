@@ -16,11 +16,18 @@ export async function messages(request: HttpRequest, context: InvocationContext)
     authorization: request.headers.get('authorization') ?? undefined,
     bodyText: read.text,
   });
-  if (response.status >= 400) context.warn(`messages: answered ${response.status}`, response.body);
-  if (response.body === undefined) return { status: response.status };
+  if (response.storageOutage !== undefined) {
+    context.error(
+      `messages: table "${settings.conversationsTable}" unavailable while saving a conversation reference; answered 503: ${response.storageOutage.message}`,
+    );
+  } else if (response.status >= 400) {
+    context.warn(`messages: answered ${response.status}`, response.body);
+  }
+  const headers = response.headers ?? {};
+  if (response.body === undefined) return { status: response.status, headers };
   return typeof response.body === 'string'
-    ? { status: response.status, body: response.body }
-    : { status: response.status, jsonBody: response.body };
+    ? { status: response.status, headers, body: response.body }
+    : { status: response.status, headers, jsonBody: response.body };
 }
 
 app.http('messages', {

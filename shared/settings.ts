@@ -1,10 +1,12 @@
 /** Every app setting the product reads, parsed once into a typed, frozen object. */
 
+import { readBotFrameworkEndpoints, type BotFrameworkEndpoints } from './botFrameworkEndpoints';
 import { SettingsError } from './settingsError';
 import { readStorageConnection, type StorageConnection } from './storageConnection';
 
 export { SettingsError } from './settingsError';
 export type { StorageConnection, StorageIdentity } from './storageConnection';
+export type { BotFrameworkEndpoints } from './botFrameworkEndpoints';
 
 export type AppType = 'MultiTenant' | 'SingleTenant' | 'UserAssignedMSI';
 
@@ -13,6 +15,8 @@ export interface Settings {
   readonly microsoftAppPassword: string;
   readonly microsoftAppType: AppType;
   readonly microsoftAppTenantId: string;
+  /** botbuilder's endpoint settings (ChannelService, ToBotFromChannelOpenIdMetadataUrl, ...), completed for the cloud in use. */
+  readonly botFramework: BotFrameworkEndpoints;
   /** The storage account of the conversation and delivery tables: CONVERSATIONS_STORAGE_CONNECTION, else AzureWebJobsStorage. */
   readonly conversationsStorage: StorageConnection;
   /** AzureWebJobsStorage: the Functions host's own account (queues, timers). */
@@ -104,6 +108,7 @@ export function loadSettings(env: Env): Settings {
     microsoftAppPassword: text('MicrosoftAppPassword'),
     microsoftAppType: appType,
     microsoftAppTenantId,
+    botFramework: readBotFrameworkEndpoints(env),
     conversationsStorage,
     webJobsStorage,
     conversationsTable,

@@ -9,6 +9,7 @@ import type { ConnectorClientOptions, ServiceClientCredentialsFactory } from 'bo
 import type { Logger } from '../logger';
 import { StoreUnavailableError } from '../storage/tableConversationStore';
 import type { Settings } from '../settings';
+import { TokenRefusalsAs401 } from './tokenRefusals';
 
 export interface AdapterOptions {
   /** Tests replace the credentials (Azure AD cannot be reached here). */
@@ -26,13 +27,18 @@ export function createAdapter(settings: Settings, logger: Logger, options: Adapt
       MicrosoftAppTenantId: settings.microsoftAppTenantId,
     });
   const authentication = new ConfigurationBotFrameworkAuthentication(
-    { MicrosoftAppId: settings.microsoftAppId, MicrosoftAppTenantId: settings.microsoftAppTenantId },
+    {
+      MicrosoftAppId: settings.microsoftAppId,
+      MicrosoftAppTenantId: settings.microsoftAppTenantId,
+      // Complete (settings fill a partial set): botbuilder would leave the keys not given empty.
+      ...settings.botFramework,
+    },
     credentialsFactory,
     undefined,
     undefined,
     options.connectorClientOptions,
   );
-  const adapter = new CloudAdapter(authentication);
+  const adapter = new CloudAdapter(new TokenRefusalsAs401(authentication, settings.microsoftAppId));
   adapter.onTurnError = async (context: TurnContext, error: Error) => {
     logger.error(`Unhandled error in bot turn (${context.activity.type}):`, error);
     // Proactive turns have nobody waiting for an apology; the caller reports the failure.

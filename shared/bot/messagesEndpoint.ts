@@ -1,4 +1,5 @@
-import type { ActivityHandler, CloudAdapter, Request, Response } from 'botbuilder';
+import type { ActivityHandler, CloudAdapter, Request, Response, TurnContext } from 'botbuilder';
+import { StoreUnavailableError } from '../storage/tableConversationStore';
 
 /** What the messaging endpoint needs of an HTTP request, whatever host received it. */
 export interface BotHttpRequest {
@@ -11,12 +12,20 @@ export interface BotHttpResponse {
   readonly status: number;
   /** An object is sent as JSON, a string as text. */
   readonly body?: unknown;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Why the answer is 503: the conversation table could not be reached while capturing. */
+  readonly storageOutage?: StoreUnavailableError;
 }
+
+/** How long a channel should wait before posting again after a storage outage. */
+export const storageOutageRetryAfterSeconds = 10;
 
 /**
  * Validates the body, then lets CloudAdapter authenticate the request and run
  * the bot. Bad input is answered with 400 here, because CloudAdapter turns a
- * body without a string `type` into a 500.
+ * body without a string `type` into a 500. A refused token is 401 with a JSON
+ * reason; a conversation table that cannot be reached is 503 with Retry-After;
+ * any other failure 500, without the error's text (it stays in the log).
  */
 export async function handleMessagesRequest(
   adapter: CloudAdapter,
@@ -30,8 +39,32 @@ export async function handleMessagesRequest(
   if (request.authorization !== undefined) headers.authorization = request.authorization;
   const botRequest: Request = { method: request.method, headers, body: parsed.activity };
   const collected = new CollectedResponse();
-  await adapter.process(botRequest, collected, (context) => bot.run(context));
-  return collected.toBotHttpResponse();
+  let storageOutage: StoreUnavailableError | undefined;
+  const logic = async (context: TurnContext): Promise<void> => {
+    try {
+      await bot.run(context);
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) storageOutage = error;
+      throw error;
+    }
+  };
+  await adapter.process(botRequest, collected, logic);
+  if (storageOutage !== undefined) {
+    return {
+      status: 503,
+      headers: { 'Retry-After': String(storageOutageRetryAfterSeconds) },
+      body: { error: 'StorageUnavailable', message: 'The conversation could not be saved because storage is unavailable; try again later.' },
+      storageOutage,
+    };
+  }
+  const answered = collected.toBotHttpResponse();
+  if (answered.status === 401) {
+    return { status: 401, body: { error: 'Unauthorized', message: typeof answered.body === 'string' ? answered.body : 'The request is not authorized.' } };
+  }
+  if (answered.status >= 500) {
+    return { status: answered.status, body: { error: 'InternalError', message: 'The bot could not handle the activity.' } };
+  }
+  return answered;
 }
 
 type ParsedActivity = { readonly activity: Record<string, unknown> } | { readonly error: string };

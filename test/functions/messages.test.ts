@@ -137,16 +137,29 @@ describe('messages function', () => {
 });
 
 describe('messages function with storage down', () => {
-  it('answers 500 when the reference cannot be saved, rather than 200 for a lost install', async () => {
+  it('answers 503 with Retry-After when the reference cannot be saved, rather than 200 for a lost install, and logs the table', async () => {
     const deadStorage = tableConnectionString(await freePort());
-    const settings = loadSettings({ AzureWebJobsStorage: deadStorage });
+    const settings = loadSettings({ AzureWebJobsStorage: deadStorage, CONVERSATIONS_TABLE: 'capturedConversations' });
     const logger = recordingLogger();
-    const store = new TableConversationStore(storageAt(deadStorage), 'conversations', logger, { maxRetries: 0 });
+    const store = new TableConversationStore(storageAt(deadStorage), 'capturedConversations', logger, { maxRetries: 0 });
     setServices(createServices(settings, { logger, store }));
+    const context = new InvocationContext({ functionName: 'messages' });
+    const errors: string[] = [];
+    context.error = (...args: unknown[]) => void errors.push(args.join(' '));
 
-    const response = await post(teamsInstallationUpdate(connector.serviceUrl, teamsPersonalChat, 'add'));
-    assert.equal(response.status, 500);
-    assert.match(logger.lines('error').join('\n'), /StoreUnavailableError|unavailable/i);
+    const response = await messages(
+      new HttpRequest({
+        method: 'POST',
+        url: 'http://localhost:7071/api/messages',
+        headers: { 'content-type': 'application/json' },
+        body: { string: JSON.stringify(teamsInstallationUpdate(connector.serviceUrl, teamsPersonalChat, 'add')) },
+      }),
+      context,
+    );
+    assert.equal(response.status, 503);
+    assert.equal(new Headers(response.headers as Record<string, string>).get('retry-after'), '10');
+    assert.equal((response.jsonBody as { error: string }).error, 'StorageUnavailable');
+    assert.match(errors.join('\n'), /table "capturedConversations" unavailable/);
   });
 });
 
