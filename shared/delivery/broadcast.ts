@@ -6,7 +6,7 @@ import { defaultPageSize, type ConversationStore, type StoredConversation } from
 import { classifyDeliveryError, credentialsHint, type DeliveryFailure } from './deliveryError';
 import type { Logger } from '../logger';
 import type { SendActivity } from './proactiveSender';
-import type { RateLimiter } from './rateLimiter';
+import type { RateLimiter, WireSlot } from './rateLimiter';
 import { defaultBackoff, retryDelay, type BackoffOptions } from './retryPolicy';
 import type { Settings } from '../settings';
 import { TenantQueues, type PendingDelivery } from './tenantQueues';
@@ -273,12 +273,20 @@ class BroadcastRun {
   }
 
   private async attempt(delivery: PendingDelivery): Promise<void> {
+    let slot: WireSlot | undefined;
+    const beforeWire = async (signal: AbortSignal): Promise<void> => {
+      slot = await this.waitForWire(delivery, signal);
+    };
     try {
-      await this.deps.send(delivery.conversation, this.request.activity, { beforeWire: (signal) => this.waitForWire(delivery, signal) });
+      await this.deps.send(delivery.conversation, this.request.activity, { beforeWire });
     } catch (error) {
       if (error instanceof RunEndedBeforeSendError) return this.withdraw(delivery);
-      return this.handleFailure(delivery, classifyDeliveryError(error));
+      const failure = classifyDeliveryError(error);
+      // Only an answer from the channel tells the tenant's pace something (not a timeout or a network error).
+      if (slot !== undefined && failure.status !== undefined) this.deps.rateLimiter.answered(slot, failure.status === 429);
+      return this.handleFailure(delivery, failure);
     }
+    if (slot !== undefined) this.deps.rateLimiter.answered(slot, false);
     await this.recordDelivered(delivery);
   }
 
@@ -286,14 +294,15 @@ class BroadcastRun {
    * The rate limiter's wire slot; a slot after the deadline or a stop means the request is not sent at all,
    * and neither is one whose attempt was given up meanwhile (`signal`): those leave the gate without taking a slot.
    */
-  private async waitForWire(delivery: PendingDelivery, signal: AbortSignal | undefined): Promise<void> {
+  private async waitForWire(delivery: PendingDelivery, signal: AbortSignal | undefined): Promise<WireSlot | undefined> {
     const runEnded = (): boolean => this.halt !== undefined || this.deps.clock.now() >= this.deadlineAt;
-    await this.deps.rateLimiter.waitForWireSlot(
+    const slot = await this.deps.rateLimiter.waitForWireSlot(
       delivery.conversation.tenantId,
       delivery.conversationKey,
       () => runEnded() || signal?.aborted === true,
     );
     if (runEnded()) throw new RunEndedBeforeSendError();
+    return slot;
   }
 
   /** Undoes the count of an attempt that never left: the recipient is not attempted, or failed on its last real attempt. */
@@ -341,7 +350,6 @@ class BroadcastRun {
   }
 
   private retryOrGiveUp(delivery: PendingDelivery, failure: DeliveryFailure & { readonly kind: 'retryable' }): void {
-    if (failure.status === 429) this.deps.rateLimiter.throttled(delivery.conversation.tenantId);
     if (delivery.attempts >= this.deps.settings.maxAttempts || this.halt?.reason === 'stopped') return this.fail(delivery, failure);
     if (this.halt?.reason === 'deadline') return this.cutOffByDeadline(delivery, failure);
     const notBefore = this.deps.clock.now() + retryDelay(delivery.attempts, failure.retryAfterMs, this.backoff);

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock';
+import { TenantPace, type SendRecord, type TenantPaceOptions } from './tenantPace';
 
 /** Teams' limits for one bot: per tenant, and per conversation. */
 export interface RateLimits {
@@ -8,15 +9,13 @@ export interface RateLimits {
 
 export interface RateLimiterOptions {
   /**
-   * Fraction of the limit we aim for. The channel counts requests when they
-   * arrive; the headroom absorbs the jitter between our send and its clock
-   * (0.98: at most 50 requests in any 1020 ms at send time, so 20 ms of slack).
+   * Fixed fraction of the limit we aim for (1: exactly the limit, 0.98: at most
+   * 50 requests in any 1020 ms at send time). Without it the slack adapts to
+   * the jitter seen (see `SpacingSlack`).
    */
   readonly headroom?: number;
-  /** After a 429 the tenant's rate is multiplied by this... */
-  readonly slowdownFactor?: number;
-  /** ...for this long after the last 429, then it recovers fully. */
-  readonly slowdownMs?: number;
+  /** How the tenant's pace reacts to 429s (see TenantPace). */
+  readonly pace?: TenantPaceOptions;
   /**
    * Extra pause spread over the first requests to a tenant without recent
    * traffic. The first requests of a run are slow to leave (cold code, new
@@ -27,10 +26,16 @@ export interface RateLimiterOptions {
   readonly warmupMs?: number;
 }
 
+/** A send that left the wire gate; report its answer with `RateLimiter.answered`. */
+export interface WireSlot {
+  readonly pace: TenantPace;
+  readonly record: SendRecord;
+}
+
 /** A request waiting for its turn on the wire. */
 interface Waiter {
   readonly conversation: Lane;
-  readonly go: () => void;
+  readonly go: (slot: WireSlot | undefined) => void;
   /** True once the request will not be sent after all: it leaves without taking a slot. */
   readonly cancelled: () => boolean;
 }
@@ -47,10 +52,16 @@ interface Waiter {
  *   actual sends span at least `size` intervals (size = the per-second limit): that is the limit,
  *   measured on real send times. It also keeps consecutive sends 0.9 interval
  *   apart, so catching up after a stall is not a burst.
+ *
+ * A tenant's interval follows its pace (TenantPace: the channel's real limit,
+ * found from its 429s), never faster than the ceiling from the settings. The
+ * ceiling's window is `size` sends per 1000 ms plus a slack: the channel counts
+ * a request when it arrives, and the network and our own event loop move
+ * arrivals by a few tens of ms, so sends spaced exactly 1000/limit apart would
+ * be refused now and then. The slack follows the spread of answer times.
  */
 interface Lane {
   nextReserveAt: number;
-  slowedUntil: number;
   /** Actual send times, oldest first, at most `windowSize` of them. */
   readonly sent: number[];
   /** Tenants only: requests waiting at the wire gate, first come first served. */
@@ -58,6 +69,8 @@ interface Lane {
   pumping: boolean;
   /** Sends through the gate since the lane was created (counted up to `warmupSends`). */
   warmupSends: number;
+  /** Tenants only. */
+  readonly pace?: TenantPace;
 }
 
 const sweepEvery = 1_000;
@@ -69,35 +82,65 @@ const never = Number.NEGATIVE_INFINITY;
 /** Catching up after a stall: consecutive sends at least this fraction of an interval apart. */
 const minGapFactor = 0.9;
 
+/** How many answer times the slack is measured over, and its bounds. */
+const spreadSamples = 64;
+const minSlackMs = 20;
+const maxSlackMs = 60;
+/** Until enough answers were seen. */
+const initialSlackMs = 30;
+/** A tenant lane idle this long is dropped, whatever its pace remembers. */
+const forgetIdleTenantMs = 60_000;
+
 /**
- * Keeps sends within Teams' limits per tenant and per conversation. One
- * instance is shared by every broadcast in the process: together they stay
- * within the limits.
+ * Milliseconds added to each one-second window at the ceiling: the spread
+ * (max - min) of the last answer times, from the wire gate to the answer.
+ * That spread holds the network's jitter and our event loop's delays, the two
+ * things that move a request's arrival at the channel away from the moment we
+ * let it go; a slack at least that large keeps our own pace from being refused.
+ * Bounded to 20-60 ms: at most 6 % under the ceiling.
+ */
+class SpacingSlack {
+  private readonly samples: number[] = [];
+  private next = 0;
+  private current = initialSlackMs;
+
+  record(answerMs: number): void {
+    if (this.samples.length < spreadSamples) this.samples.push(answerMs);
+    else this.samples[this.next] = answerMs;
+    this.next = (this.next + 1) % spreadSamples;
+    if (this.samples.length < spreadSamples / 4) return;
+    const spread = Math.max(...this.samples) - Math.min(...this.samples);
+    this.current = Math.min(maxSlackMs, Math.max(minSlackMs, spread));
+  }
+
+  get ms(): number {
+    return this.current;
+  }
+}
+
+/**
+ * Keeps sends within Teams' limits per tenant and per conversation, and each
+ * tenant within the pace its 429s show (TenantPace). One instance is shared by
+ * every broadcast in the process: together they stay within the limits.
  */
 export class RateLimiter {
   private readonly tenants = new Map<string, Lane>();
   private readonly conversations = new Map<string, Lane>();
-  private readonly tenantIntervalMs: number;
-  private readonly conversationIntervalMs: number;
   private readonly tenantWindowSize: number;
   private readonly conversationWindowSize: number;
-  private readonly slowdownFactor: number;
-  private readonly slowdownMs: number;
+  private readonly fixedSlackMs: number | undefined;
+  private readonly slack = new SpacingSlack();
   private readonly warmupMs: number;
   private acquisitionsSinceSweep = 0;
 
   constructor(
-    limits: RateLimits,
+    private readonly limits: RateLimits,
     private readonly clock: Clock,
-    options: RateLimiterOptions = {},
+    private readonly options: RateLimiterOptions = {},
   ) {
-    const headroom = options.headroom ?? 0.98;
-    this.tenantIntervalMs = 1_000 / (limits.tenantPerSecond * headroom);
-    this.conversationIntervalMs = 1_000 / (limits.conversationPerSecond * headroom);
+    this.fixedSlackMs = options.headroom === undefined ? undefined : 1_000 / options.headroom - 1_000;
     this.tenantWindowSize = windowSizeFor(limits.tenantPerSecond);
     this.conversationWindowSize = windowSizeFor(limits.conversationPerSecond);
-    this.slowdownFactor = options.slowdownFactor ?? 0.5;
-    this.slowdownMs = options.slowdownMs ?? 10_000;
     this.warmupMs = options.warmupMs ?? 200;
   }
 
@@ -115,19 +158,20 @@ export class RateLimiter {
   tryAcquire(tenantId: string, conversationKey: string): boolean {
     const now = this.clock.now();
     if (this.tenantReadyAt(tenantId) > now || this.conversationReadyAt(conversationKey) > now) return false;
-    reserve(this.laneOf(this.tenants, tenantId), now, this.tenantInterval(tenantId));
-    reserve(this.laneOf(this.conversations, conversationKey), now, this.conversationIntervalMs);
+    reserve(this.tenantLane(tenantId), now, 1_000 / this.tenantRate(tenantId));
+    reserve(this.laneOf(this.conversations, conversationKey), now, 1_000 / this.conversationRate());
     this.sweepNowAndThen(now);
     return true;
   }
 
   /**
    * Waits for this request's turn on the wire; call right before the HTTP request is written.
-   * A request for which `cancelled()` is true when its turn comes is let go without being
-   * counted as a send (the caller must then not send it), so it takes no one's slot.
+   * Resolves with the slot to report the answer on (`answered`). A request for which
+   * `cancelled()` is true when its turn comes is let go without being counted as a send
+   * (resolves undefined; the caller must then not send it), so it takes no one's slot.
    */
-  waitForWireSlot(tenantId: string, conversationKey: string, cancelled: () => boolean = () => false): Promise<void> {
-    const tenant = this.laneOf(this.tenants, tenantId);
+  waitForWireSlot(tenantId: string, conversationKey: string, cancelled: () => boolean = () => false): Promise<WireSlot | undefined> {
+    const tenant = this.tenantLane(tenantId);
     const conversation = this.laneOf(this.conversations, conversationKey);
     return new Promise((go) => {
       tenant.waiters.push({ conversation, go, cancelled });
@@ -135,14 +179,35 @@ export class RateLimiter {
     });
   }
 
-  /** The channel throttled this tenant: send to it more slowly for a while. */
-  throttled(tenantId: string): void {
-    this.laneOf(this.tenants, tenantId).slowedUntil = this.clock.now() + this.slowdownMs;
+  /**
+   * The channel answered the send of `slot`: `throttled` when with a 429. Answers that did not
+   * come (timeout, network error) are not reported. Feeds the tenant's pace and the slack.
+   */
+  answered(slot: WireSlot, throttled: boolean): void {
+    const now = this.clock.now();
+    this.slack.record(now - slot.record.at);
+    slot.pace.answered(slot.record, throttled, now);
   }
 
-  /** Sends per second currently allowed for a tenant. */
+  /** Sends per second currently allowed for a tenant: its pace, within the ceiling less the slack. */
   tenantRate(tenantId: string): number {
-    return 1_000 / this.tenantInterval(tenantId);
+    const pace = this.tenants.get(tenantId)?.pace;
+    const ceiling = this.ceilingRate(this.limits.tenantPerSecond);
+    return pace === undefined ? ceiling : Math.min(ceiling, pace.perSecond(this.clock.now()));
+  }
+
+  /** The limit the channel has shown for a tenant with a burst of 429s, if any. */
+  knownTenantLimit(tenantId: string): number | undefined {
+    return this.tenants.get(tenantId)?.pace?.knownLimit();
+  }
+
+  private conversationRate(): number {
+    return this.ceilingRate(this.limits.conversationPerSecond);
+  }
+
+  /** `limit` sends per (1000 ms + slack). */
+  private ceilingRate(limit: number): number {
+    return (limit * 1_000) / (1_000 + (this.fixedSlackMs ?? this.slack.ms));
   }
 
   /** Lets the tenant's waiters out one by one, each as soon as both its windows allow. */
@@ -151,17 +216,20 @@ export class RateLimiter {
     for (let head = tenant.waiters[0]; head !== undefined; head = tenant.waiters[0]) {
       if (head.cancelled()) {
         tenant.waiters.shift();
-        head.go();
+        head.go(undefined);
         continue;
       }
-      const tenantInterval = this.tenantInterval(tenantId);
-      const warmingUp = this.warmupMs > 0 && tenant.warmupSends < warmupSends;
-      const warmup = warmingUp ? tenantInterval + this.warmupMs / warmupSends : 0;
-      const allowedAt = Math.max(
-        wireAllowedAt(tenant, tenantInterval, this.tenantWindowSize, warmup),
-        wireAllowedAt(head.conversation, this.conversationIntervalMs, this.conversationWindowSize, 0),
-      );
       const now = this.clock.now();
+      const tenantRate = this.tenantRate(tenantId);
+      const ceilingRate = this.ceilingRate(this.limits.tenantPerSecond);
+      const warmingUp = this.warmupMs > 0 && tenant.warmupSends < warmupSends;
+      const warmup = warmingUp ? 1_000 / tenantRate + this.warmupMs / warmupSends : 0;
+      const allowedAt = Math.max(
+        wireAllowedAt(tenant, ceilingRate, this.tenantWindowSize, warmup),
+        // The pace, when under the ceiling: floor(rate) sends per second, so never above the limit it found.
+        tenantRate < ceilingRate ? wireAllowedAt(tenant, tenantRate, windowSizeFor(tenantRate), warmup) : never,
+        wireAllowedAt(head.conversation, this.conversationRate(), this.conversationWindowSize, 0),
+      );
       if (allowedAt > now) {
         await this.clock.sleep(allowedAt - now);
         continue;
@@ -170,20 +238,25 @@ export class RateLimiter {
       record(tenant, now, this.tenantWindowSize);
       record(head.conversation, now, this.conversationWindowSize);
       tenant.warmupSends += 1;
-      head.go();
+      const pace = tenant.pace;
+      head.go(pace === undefined ? undefined : { pace, record: pace.sent(now) });
     }
     tenant.pumping = false;
   }
 
-  private tenantInterval(tenantId: string): number {
-    const slowed = this.clock.now() < (this.tenants.get(tenantId)?.slowedUntil ?? never);
-    return slowed ? this.tenantIntervalMs / this.slowdownFactor : this.tenantIntervalMs;
+  private tenantLane(tenantId: string): Lane {
+    let lane = this.tenants.get(tenantId);
+    if (lane === undefined) {
+      lane = newLane(new TenantPace(this.limits.tenantPerSecond, this.clock.now(), this.options.pace));
+      this.tenants.set(tenantId, lane);
+    }
+    return lane;
   }
 
   private laneOf(lanes: Map<string, Lane>, key: string): Lane {
     let lane = lanes.get(key);
     if (lane === undefined) {
-      lane = { nextReserveAt: never, slowedUntil: never, sent: [], waiters: [], pumping: false, warmupSends: 0 };
+      lane = newLane(undefined);
       lanes.set(key, lane);
     }
     return lane;
@@ -193,23 +266,32 @@ export class RateLimiter {
   private sweepNowAndThen(now: number): void {
     if (++this.acquisitionsSinceSweep < sweepEvery) return;
     this.acquisitionsSinceSweep = 0;
-    const idleFor = 2 * 1_000 / this.slowdownFactor;
     for (const lanes of [this.conversations, this.tenants]) {
       for (const [key, lane] of lanes) {
         const lastSent = lane.sent[lane.sent.length - 1] ?? never;
-        const idle = lane.waiters.length === 0 && Math.max(lane.nextReserveAt, lane.slowedUntil, lastSent + idleFor) <= now;
-        if (idle) lanes.delete(key);
+        const quiet = lane.waiters.length === 0 && Math.max(lane.nextReserveAt, lastSent + 2_000) <= now;
+        // A tenant's pace remembers a limit, or is still climbing back: kept until long idle.
+        const forgettable = lane.pace === undefined || lane.pace.isAtCeiling(now) || lastSent + forgetIdleTenantMs <= now;
+        if (quiet && forgettable) lanes.delete(key);
       }
     }
   }
+}
+
+function newLane(pace: TenantPace | undefined): Lane {
+  return { nextReserveAt: never, sent: [], waiters: [], pumping: false, warmupSends: 0, ...(pace !== undefined ? { pace } : {}) };
 }
 
 function windowSizeFor(perSecond: number): number {
   return Math.max(1, Math.min(maxWindowSize, Math.floor(perSecond)));
 }
 
-/** When the next send may go: `size` sends per `size` intervals, and most of an interval (or the warm-up gap) after the last one. */
-function wireAllowedAt(lane: Lane, intervalMs: number, size: number, warmupMs: number): number {
+/**
+ * When the next send may go: at most `size` sends per `size` intervals (1000 / rate), and most of an
+ * interval (or the warm-up gap) after the last one.
+ */
+function wireAllowedAt(lane: Lane, perSecond: number, size: number, warmupMs: number): number {
+  const intervalMs = 1_000 / perSecond;
   const last = lane.sent[lane.sent.length - 1] ?? never;
   const oldestInWindow = lane.sent.length >= size ? (lane.sent[lane.sent.length - size] ?? never) : never;
   return Math.max(last + (warmupMs > 0 ? warmupMs : intervalMs * minGapFactor), oldestInWindow + size * intervalMs);
