@@ -4,6 +4,8 @@ import { once } from 'node:events';
 
 /** The well-known development account every Azurite accepts. */
 const devAccount = 'devstoreaccount1';
+/** Azurite's queue port when it runs every service on its default ports. */
+const defaultQueuePort = 10001;
 const devKey = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
 /**
@@ -18,7 +20,9 @@ process.once('exit', () => {
 
 export interface RunningAzurite {
   readonly tablePort: number;
-  /** A connection string for the table endpoint of this Azurite. */
+  /** The queue port when the queue service runs (`queue` or `allServices`). */
+  readonly queuePort: number | undefined;
+  /** A connection string for the table endpoint of this Azurite, and its queue endpoint when the queue service runs. */
   readonly connectionString: string;
   stop(): Promise<void>;
 }
@@ -28,8 +32,12 @@ export interface AzuriteOptions {
   readonly location?: string;
   /** Table port; 0 or absent picks a free one. */
   readonly tablePort?: number;
-  /** Start blob and queue too, on their default ports (what `func start` needs for timers). */
+  /** Start blob and queue too, on their default ports (what `func start` needs for timers and queue triggers). */
   readonly allServices?: boolean;
+  /** Start the queue service too (without blob), on `queuePort` or a free port. */
+  readonly queue?: boolean;
+  /** Queue port with `queue`; 0 or absent picks a free one. */
+  readonly queuePort?: number;
   readonly startTimeoutMs?: number;
   /**
    * Own process group, so a terminal's Ctrl-C reaches only the launcher, which
@@ -38,10 +46,11 @@ export interface AzuriteOptions {
   readonly detached?: boolean;
 }
 
-export function tableConnectionString(port: number): string {
+export function tableConnectionString(port: number, queuePort?: number): string {
   return (
     `DefaultEndpointsProtocol=http;AccountName=${devAccount};AccountKey=${devKey};` +
-    `TableEndpoint=http://127.0.0.1:${port}/${devAccount};`
+    `TableEndpoint=http://127.0.0.1:${port}/${devAccount};` +
+    (queuePort === undefined ? '' : `QueueEndpoint=http://127.0.0.1:${queuePort}/${devAccount};`)
   );
 }
 
@@ -72,35 +81,53 @@ export async function isPortTaken(port: number): Promise<boolean> {
 export async function startAzurite(options: AzuriteOptions = {}): Promise<RunningAzurite> {
   const tablePort = options.tablePort || (await freePort());
   const bin = options.allServices ? 'azurite/dist/src/azurite.js' : 'azurite/dist/src/table/main.js';
+  const common = ['--silent', '--skipApiVersionCheck', '--disableTelemetry', ...(options.location ? ['--location', options.location] : ['--inMemoryPersistence'])];
   const args = [
     require.resolve(bin),
     '--tableHost', '127.0.0.1',
     '--tablePort', String(tablePort),
-    '--silent',
-    '--skipApiVersionCheck',
-    '--disableTelemetry',
     ...(options.allServices ? ['--blobHost', '127.0.0.1', '--queueHost', '127.0.0.1'] : []),
-    ...(options.location ? ['--location', options.location] : ['--inMemoryPersistence']),
+    ...common,
   ];
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached ?? false });
-  unstopped.add(child);
-  child.once('exit', () => unstopped.delete(child));
-  await waitForTableService(child, tablePort, options.startTimeoutMs ?? 30_000);
-  return {
-    tablePort,
-    connectionString: tableConnectionString(tablePort),
-    // The table-only launcher saves its data only on SIGINT: SIGTERM loses the writes since its last autosave.
-    stop: () => stopChild(child, 5_000, 'SIGINT'),
+  const children: ChildProcess[] = [];
+  const spawnAzurite = (serviceArgs: readonly string[]): ChildProcess => {
+    const child = spawn(process.execPath, serviceArgs, { stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached ?? false });
+    unstopped.add(child);
+    child.once('exit', () => unstopped.delete(child));
+    children.push(child);
+    return child;
   };
+  // The table-only and queue-only launchers save their data only on SIGINT: SIGTERM loses the writes since their last autosave.
+  const stop = (): Promise<void> => Promise.all(children.map((child) => stopChild(child, 5_000, 'SIGINT'))).then(() => undefined);
+  let queuePort: number | undefined = options.allServices ? defaultQueuePort : undefined;
+  try {
+    const table = spawnAzurite(args);
+    const started = [waitForService(table, 'Table', tablePort, options.startTimeoutMs ?? 30_000)];
+    if (options.queue && !options.allServices) {
+      queuePort = options.queuePort || (await freePort());
+      const queue = spawnAzurite([require.resolve('azurite/dist/src/queue/main.js'), '--queueHost', '127.0.0.1', '--queuePort', String(queuePort), ...common]);
+      started.push(waitForService(queue, 'Queue', queuePort, options.startTimeoutMs ?? 30_000));
+    }
+    await Promise.all(started);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { tablePort, queuePort, connectionString: tableConnectionString(tablePort, queuePort), stop };
 }
 
-async function waitForTableService(child: ChildProcess, port: number, timeoutMs: number): Promise<void> {
+async function waitForService(child: ChildProcess, service: 'Table' | 'Queue', port: number, timeoutMs: number): Promise<void> {
   let output = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => fail(new Error(`Azurite did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs);
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
-      if (output.includes(`Table service successfully started on 127.0.0.1:${port}`) || output.includes(`Table service is successfully listening at http://127.0.0.1:${port}`)) done();
+      const ready = [
+        `${service} service successfully started on 127.0.0.1:${port}`,
+        `${service} service is successfully listening at http://127.0.0.1:${port}`,
+        `${service} service successfully listens on http://127.0.0.1:${port}`,
+      ];
+      if (ready.some((line) => output.includes(line))) done();
     };
     const onExit = (code: number | null): void => fail(new Error(`Azurite exited with code ${code}:\n${output}`));
     function done(): void {

@@ -18,6 +18,7 @@ import { asObject, readJsonObject } from './localHost/app';
 
 const appRoot = path.resolve(__dirname, '..', '..');
 const azuriteTablePort = 10002;
+const azuriteQueuePort = 10001;
 
 interface LocalSettings {
   readonly values: Readonly<Record<string, string>>;
@@ -79,6 +80,9 @@ async function ensureAzurite(): Promise<RunningAzurite | undefined> {
   if (await isPortTaken(azuriteTablePort)) {
     if (await isAzuriteTableService(azuriteTablePort)) {
       log(`Azurite is already running on port ${azuriteTablePort}: using it (it is not stopped on exit).`);
+      if (!(await isPortTaken(azuriteQueuePort))) {
+        log(`Nothing listens on port ${azuriteQueuePort} (Azurite's queue service): queue-triggered functions will wait for it.`);
+      }
       return undefined;
     }
     throw new Error(`port ${azuriteTablePort} (Azurite's table port) is taken by something that is not Azurite`);
@@ -86,7 +90,7 @@ async function ensureAzurite(): Promise<RunningAzurite | undefined> {
   const location = path.join(appRoot, '.azurite');
   mkdirSync(location, { recursive: true });
   const azurite = await startAzurite({ location, tablePort: azuriteTablePort, allServices: true, detached: true });
-  log(`Azurite started (blob 10000, queue 10001, table ${azuriteTablePort}), data in ${location}`);
+  log(`Azurite started (blob 10000, queue ${azuriteQueuePort}, table ${azuriteTablePort}), data in ${location}`);
   return azurite;
 }
 
@@ -156,7 +160,7 @@ async function main(): Promise<number> {
     const func = findOnPath('func');
     if (func !== undefined) return await runFuncStart(func, port, stop);
     log('Core Tools (func) not found: running the project local host (scripts/localHost/)');
-    return await serveUntilStopped({ appRoot, port, log: hostLog }, stop);
+    return await serveUntilStopped({ appRoot, port, log: hostLog, createQueues: true }, stop);
   } finally {
     if (azurite !== undefined) {
       await azurite.stop();

@@ -8,6 +8,8 @@ export interface AppDescription {
   readonly functionFiles: readonly string[];
   /** host.json `extensions.http.routePrefix`, default `api`, may be empty. */
   readonly routePrefix: string;
+  /** host.json `extensions.queues`, as written (read by queueOptions.ts). */
+  readonly queuesExtension: unknown;
 }
 
 export function describeApp(appRoot: string): AppDescription {
@@ -18,12 +20,11 @@ export function describeApp(appRoot: string): AppDescription {
   }
   const functionFiles = expandGlob(appRoot, main);
   if (functionFiles.length === 0) throw new Error(`package.json "main" (${main}) matches no file under ${appRoot}`);
-  return { appRoot, functionFiles, routePrefix: readRoutePrefix(path.join(appRoot, 'host.json')) };
+  const extensions = asObject(readJsonObject(path.join(appRoot, 'host.json')).extensions);
+  return { appRoot, functionFiles, routePrefix: readRoutePrefix(extensions), queuesExtension: extensions?.queues };
 }
 
-function readRoutePrefix(hostJsonPath: string): string {
-  const hostJson = readJsonObject(hostJsonPath);
-  const extensions = asObject(hostJson.extensions);
+function readRoutePrefix(extensions: Record<string, unknown> | undefined): string {
   const http = asObject(extensions?.http);
   const routePrefix = http?.routePrefix;
   return typeof routePrefix === 'string' ? trimSlashes(routePrefix) : 'api';

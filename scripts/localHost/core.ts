@@ -17,6 +17,8 @@ export interface BindingInfo {
   readonly route?: string | null;
   readonly schedule?: string | null;
   readonly runOnStartup?: boolean | null;
+  readonly queueName?: string | null;
+  readonly connection?: string | null;
 }
 
 export interface FunctionMetadata {

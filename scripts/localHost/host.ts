@@ -9,14 +9,15 @@ import { FunctionsRegistry, installFunctionsCore } from './core';
 import { createRequestListener, defaultMaxRequestBodyBytes, httpRoute, type HttpRoute, type ManualRunOutcome } from './http';
 import { invokeFunction, triggerBinding } from './invoke';
 import { consoleHostLog, describeError, type HostLog } from './log';
+import { startQueueTriggers, type QueueTriggerDefinition, type RunningQueueTriggers } from './queueTriggers';
 import { startTimers, timerTriggerData, type TimerDefinition } from './timers';
 
 /**
  * A small stand-in for `func start` where Core Tools cannot be installed: it
  * provides `@azure/functions-core` to the `@azure/functions` package, loads the
- * compiled functions named by package.json `main`, and serves them over HTTP
- * and on their timer schedules, invoking them through the package's own
- * invocation model.
+ * compiled functions named by package.json `main`, and serves them over HTTP,
+ * on their timer schedules and from their storage queues, invoking them
+ * through the package's own invocation model.
  */
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -33,6 +34,8 @@ export interface LocalHostOptions {
   /** App settings; default process.env. */
   readonly env?: Env;
   readonly log?: HostLog;
+  /** Create the queues (and poison queues) of queue-triggered functions when missing, as npm start does; default false. */
+  readonly createQueues?: boolean;
 }
 
 export interface LocalHost {
@@ -40,7 +43,7 @@ export interface LocalHost {
   /** `http://localhost:<port>` */
   readonly url: string;
   readonly functionNames: readonly string[];
-  /** Stops timers, runs appTerminate hooks, closes the servers. */
+  /** Stops timers and queue polling, closes the servers, lets running invocations finish (5 s at most), runs appTerminate hooks. */
   close(): Promise<void>;
 }
 
@@ -58,7 +61,7 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
   const app = describeApp(appRoot);
   for (const file of app.functionFiles) require(file);
 
-  const { httpRoutes, timers, listing } = sortFunctionsByTrigger(functions, app.routePrefix, env, log);
+  const { httpRoutes, timers, queues, listing } = sortFunctionsByTrigger(functions, app.routePrefix, env, log);
 
   const inFlight = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>): void => {
@@ -101,6 +104,21 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
     await work;
   });
   for (const [name, description] of runningTimers.descriptions) listing.set(name, description);
+  let runningQueues: RunningQueueTriggers;
+  try {
+    runningQueues = await startQueueTriggers(queues, {
+      env,
+      log,
+      queuesExtension: app.queuesExtension,
+      createQueues: options.createQueues ?? false,
+      invoke: (registered, data, description, triggerMetadata) => invokeFunction(functions, log, registered, data, description, triggerMetadata),
+    });
+  } catch (error) {
+    runningTimers.stop();
+    await servers.close();
+    throw error;
+  }
+  for (const [name, description] of runningQueues.descriptions) listing.set(name, description);
 
   log.info(`Local Functions host (no Core Tools) serving ${appRoot}`);
   const lines = [...listing].sort(([left], [right]) => left.localeCompare(right)).map(([name, text]) => `\t${name}: ${text}`);
@@ -115,9 +133,11 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
     close: () => {
       closing ??= (async () => {
         runningTimers.stop();
+        // Stops fetching queue messages at once; the ones fetched finish (or stay invisible until their window ends).
+        const queuesDone = runningQueues.stop();
         await servers.close();
         // Let running invocations finish, but never wait long for a stuck one.
-        await Promise.race([Promise.allSettled([...inFlight]), delay(5_000, undefined, { ref: false })]);
+        await Promise.race([Promise.allSettled([...inFlight, queuesDone]), delay(5_000, undefined, { ref: false })]);
         for (const hook of functions.hooksNamed('appTerminate')) {
           try {
             await hook({ hookData: functions.appHookData, appHookData: functions.appHookData });
@@ -134,12 +154,13 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
 interface FunctionsByTrigger {
   readonly httpRoutes: HttpRoute[];
   readonly timers: TimerDefinition[];
+  readonly queues: QueueTriggerDefinition[];
   /** Start-up listing of the functions that are not HTTP or timers, or not served. */
   readonly listing: Map<string, string>;
 }
 
 function sortFunctionsByTrigger(functions: FunctionsRegistry, routePrefix: string, env: Env, log: HostLog): FunctionsByTrigger {
-  const sorted: FunctionsByTrigger = { httpRoutes: [], timers: [], listing: new Map() };
+  const sorted: FunctionsByTrigger = { httpRoutes: [], timers: [], queues: [], listing: new Map() };
   for (const registered of functions.functions.values()) {
     const name = registered.metadata.name;
     if (isDisabled(name, env)) {
@@ -158,6 +179,8 @@ function sortFunctionsByTrigger(functions: FunctionsRegistry, routePrefix: strin
       }
     } else if (type.toLowerCase() === 'timertrigger') {
       sorted.timers.push({ registered, schedule: binding?.schedule ?? '', runOnStartup: binding?.runOnStartup === true });
+    } else if (type.toLowerCase() === 'queuetrigger') {
+      sorted.queues.push({ registered, queueName: binding?.queueName ?? '', connection: binding?.connection ?? undefined });
     } else {
       sorted.listing.set(name, `${type} (not triggered by the local host; run it with POST /admin/functions/${name})`);
     }

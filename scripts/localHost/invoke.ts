@@ -25,10 +25,11 @@ export async function invokeFunction(
   registered: RegisteredFunction,
   triggerData: TypedData,
   description = '',
+  triggerMetadata: Record<string, TypedData> = {},
 ): Promise<InvocationResult> {
   const started = performance.now();
   const invocationId = randomUUID();
-  const result = await runInvocation(registry, log, registered, invocationId, triggerData);
+  const result = await runInvocation(registry, log, registered, invocationId, triggerData, triggerMetadata);
   const durationMs = Math.round(performance.now() - started);
   const status = result.succeeded ? 'Succeeded' : 'Failed';
   const httpStatus = result.succeeded ? result.response.returnValue?.http?.statusCode : undefined;
@@ -49,6 +50,7 @@ async function runInvocation(
   registered: RegisteredFunction,
   invocationId: string,
   triggerData: TypedData,
+  triggerMetadata: Record<string, TypedData>,
 ): Promise<InvocationResult> {
   const model = registry.programmingModel;
   if (model === undefined) return { succeeded: false, error: new Error('the app registered no programming model') };
@@ -56,7 +58,7 @@ async function runInvocation(
   const coreContext: CoreInvocationContext = {
     invocationId,
     metadata,
-    request: { invocationId, inputData: [{ name: triggerBindingName(registered), data: triggerData }], triggerMetadata: {} },
+    request: { invocationId, inputData: [{ name: triggerBindingName(registered), data: triggerData }], triggerMetadata },
     log: (level, _category, message) => log.write(level, message),
   };
   try {

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { createServer, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type Server } from 'node:http';
+import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { repoRoot, startApp, type AppProcess } from '../support/appProcess';
+import { startCallbackServer, type CallbackServer } from '../support/callbackServer';
 
 const fixtureApp = path.join(repoRoot, 'test', 'fixtures', 'hostApp');
 const fixtureAppWithoutPrefix = path.join(repoRoot, 'test', 'fixtures', 'hostAppNoPrefix');
@@ -15,46 +16,11 @@ interface TimerReport {
   readonly isPastDue: boolean;
 }
 
-/** Where the fixture's timer functions report that they ran. */
-interface CallbackServer {
-  readonly url: string;
-  readonly reports: TimerReport[];
-  /** Resolves with the first report from `functionName`; rejects after 15 s so a broken timer fails instead of hanging. */
-  waitFor(functionName: string): Promise<TimerReport>;
-  close(): Promise<void>;
-}
-
-async function startCallbackServer(): Promise<CallbackServer> {
-  const reports: TimerReport[] = [];
-  const server: Server = createServer((request, response) => {
-    let text = '';
-    request.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    request.on('end', () => {
-      reports.push(JSON.parse(text) as TimerReport);
-      response.writeHead(204).end();
-    });
-  });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return {
-    url: `http://127.0.0.1:${address.port}/ran`,
-    reports,
-    waitFor: async (functionName) => {
-      for (let waited = 0; waited < 15_000; waited += 25) {
-        const report = reports.find((candidate) => candidate.functionName === functionName);
-        if (report !== undefined) return report;
-        await delay(25);
-      }
-      throw new Error(`${functionName} did not run; reports: ${JSON.stringify(reports)}`);
-    },
-    close: async () => {
-      server.closeAllConnections();
-      server.close();
-      await once(server, 'close');
-    },
-  };
+/** The first report from `functionName`; rejects after 15 s so a broken timer fails instead of hanging. */
+async function firstReport(callbacks: CallbackServer<TimerReport>, functionName: string): Promise<TimerReport> {
+  const [report] = await callbacks.waitFor((candidate) => candidate.functionName === functionName, 1, 15_000);
+  if (report === undefined) throw new Error(`no report from ${functionName}`);
+  return report;
 }
 
 /** Sends what fetch refuses to send (a raw request target, any Host header) and resolves with the status. */
@@ -71,11 +37,11 @@ async function json(response: Response): Promise<Record<string, unknown>> {
 }
 
 describe('the local host serving the fixture app', () => {
-  let callbacks: CallbackServer;
+  let callbacks: CallbackServer<TimerReport>;
   let app: AppProcess;
 
   before(async () => {
-    callbacks = await startCallbackServer();
+    callbacks = await startCallbackServer<TimerReport>();
     app = await startApp({
       appRoot: fixtureApp,
       settings: {
@@ -178,7 +144,7 @@ describe('the local host serving the fixture app', () => {
   });
 
   test('a timer with runOnStartup runs once when the host starts', async () => {
-    const report = await callbacks.waitFor('startupTick');
+    const report = await firstReport(callbacks, 'startupTick');
     assert.equal(report.isPastDue, false);
   });
 
@@ -189,7 +155,7 @@ describe('the local host serving the fixture app', () => {
       body: JSON.stringify({ input: '' }),
     });
     assert.equal(response.status, 202);
-    assert.deepEqual(await callbacks.waitFor('manualTick'), { functionName: 'manualTick', isPastDue: false });
+    assert.deepEqual(await firstReport(callbacks, 'manualTick'), { functionName: 'manualTick', isPastDue: false });
   });
 
   test('POST /admin/functions/<name> answers 404 for an unknown function and 400 for an HTTP function', async () => {
@@ -235,17 +201,17 @@ describe('the local host serving the fixture app', () => {
     assert.equal(manualRun.status, 404);
     await app.waitForOutput(/disabledTick: disabled/);
     // startupTick (runOnStartup too) has reported by now; the disabled one never ran.
-    await callbacks.waitFor('startupTick');
+    await firstReport(callbacks, 'startupTick');
     assert.ok(!callbacks.reports.some((report) => report.functionName === 'disabledTick'));
   });
 });
 
 describe('the local host scheduling timers from app settings', () => {
-  let callbacks: CallbackServer;
+  let callbacks: CallbackServer<TimerReport>;
   let app: AppProcess | undefined;
 
   before(async () => {
-    callbacks = await startCallbackServer();
+    callbacks = await startCallbackServer<TimerReport>();
   });
   after(async () => {
     await app?.stop();
@@ -258,7 +224,7 @@ describe('the local host scheduling timers from app settings', () => {
       settings: { FIXTURE_CALLBACK_URL: callbacks.url, FIXTURE_TICK_SCHEDULE: '* * * * * *' },
     });
     await app.waitForOutput(/scheduledTick: timerTrigger \(\* \* \* \* \* \*, next /);
-    const report = await callbacks.waitFor('scheduledTick');
+    const report = await firstReport(callbacks, 'scheduledTick');
     assert.equal(report.isPastDue, false);
   });
 });

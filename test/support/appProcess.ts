@@ -44,6 +44,8 @@ export interface AppProcess {
   waitForOutput(pattern: string | RegExp, timeoutMs?: number): Promise<void>;
   /** SIGTERM to the process group, SIGKILL after a grace period. Safe to call twice. */
   stop(): Promise<void>;
+  /** SIGKILL to the process group at once, as a crash would (nothing is cleaned up); resolves once it exited. */
+  kill(): Promise<void>;
 }
 
 const startedGroups = new Set<number>();
@@ -84,6 +86,7 @@ export async function startApp(options: StartAppOptions = {}): Promise<AppProces
         `the host did not print ${String(pattern)} within ${timeoutMs} ms; output:\n${output}`,
       ),
     stop: () => stopGroup(child, pid),
+    kill: () => stopGroup(child, pid, 0),
   };
   try {
     await waitUntilAnswering(baseUrl, child, options.startTimeoutMs ?? 30_000, () => output);
@@ -112,7 +115,9 @@ export function appSettings(storageConnectionString: string, extra: Readonly<Rec
 
 export interface TestStorage {
   readonly tablePort: number;
-  /** Table connection string; stays valid across `restart()`. */
+  /** The queue port, when started with `{ queues: true }`. */
+  readonly queuePort: number | undefined;
+  /** Table (and queue) connection string; stays valid across `restart()`. */
   readonly connectionString: string;
   /** The Azurite data folder: a restarted Azurite on it sees the same tables. */
   readonly location: string;
@@ -122,25 +127,29 @@ export interface TestStorage {
   dispose(): Promise<void>;
 }
 
-/** Azurite (table service only, free port) with its data in a fresh temporary folder. */
-export async function startTestStorage(): Promise<TestStorage> {
+/**
+ * Azurite (table service, and the queue service with `{ queues: true }`, on
+ * free ports) with its data in a fresh temporary folder.
+ */
+export async function startTestStorage(options: { readonly queues?: boolean } = {}): Promise<TestStorage> {
   const location = await mkdtemp(path.join(tmpdir(), 'azurite-e2e-'));
   let azurite: RunningAzurite | undefined;
   try {
-    azurite = await startAzurite({ location });
+    azurite = await startAzurite({ location, queue: options.queues });
   } catch (error) {
     await rm(location, { recursive: true, force: true });
     throw error;
   }
-  const { tablePort, connectionString } = azurite;
+  const { tablePort, queuePort, connectionString } = azurite;
   return {
     tablePort,
+    queuePort,
     connectionString,
     location,
     restart: async () => {
       await azurite?.stop();
       azurite = undefined;
-      azurite = await startAzurite({ location, tablePort });
+      azurite = await startAzurite({ location, tablePort, queue: queuePort !== undefined, queuePort });
     },
     dispose: async () => {
       await azurite?.stop();
@@ -177,7 +186,7 @@ async function stopGroup(child: ChildProcess, pid: number, graceMs = 5_000): Pro
   if (!startedGroups.has(pid)) return;
   if (!hasExited(child)) {
     const exited = once(child, 'exit');
-    killGroup(pid, 'SIGTERM');
+    killGroup(pid, graceMs === 0 ? 'SIGKILL' : 'SIGTERM');
     const timer = setTimeout(() => killGroup(pid, 'SIGKILL'), graceMs);
     await exited;
     clearTimeout(timer);
