@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { Activity, Attachment } from 'botbuilder';
+import type { Activity } from 'botbuilder';
 import type { ConversationFilter } from '../storage/conversationStore';
+import { messageActivity, sizeProblem } from './messageActivity';
+
+// The message itself and its size live in messageActivity.ts (the console's bundle counts with
+// the same code); re-exported here for the callers that parse requests.
+export { activityBytes, adaptiveCardContentType, messageActivity, sizeProblem } from './messageActivity';
 
 /**
  * The body of `POST /api/notify`, validated:
@@ -10,9 +15,8 @@ import type { ConversationFilter } from '../storage/conversationStore';
  * Every problem is reported at once, so a client fixes its request in one go.
  */
 
-export const adaptiveCardContentType = 'application/vnd.microsoft.card.adaptive';
-
 export const conversationTypes = ['personal', 'groupChat', 'channel'] as const;
+export type ConversationType = (typeof conversationTypes)[number];
 
 /** Letters, digits and `. _ : -`, 1 to 128 characters: fits a uuid, a ULID or "release-2026-11-25". */
 export const notificationIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -107,15 +111,6 @@ function validateMessage(text: unknown, card: unknown): Validated<Partial<Activi
   return { ok: true, value: messageActivity(text as string | undefined, card as Record<string, unknown> | undefined) };
 }
 
-export function messageActivity(text: string | undefined, card?: Record<string, unknown>): Partial<Activity> {
-  const attachments: Attachment[] = card === undefined ? [] : [{ contentType: adaptiveCardContentType, content: card }];
-  return {
-    type: 'message',
-    ...(text === undefined ? {} : { text }),
-    ...(attachments.length === 0 ? {} : { attachments }),
-  };
-}
-
 /**
  * A `target` object as a ConversationFilter. Each field is a non-empty array
  * of non-empty strings; at least one field must be given, since a target that
@@ -154,23 +149,6 @@ export function validateTarget(value: unknown, name: string): Validated<Conversa
     errors.push(`"${name}" names no recipients: give at least one of ${targetFields.join(', ')}, or leave it out to notify everyone.`);
   }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, value: filter };
-}
-
-/**
- * The size Teams judges: the serialized activity counted as UTF-16, 2 bytes
- * per code unit (so "é" is 2 bytes and "😀" is 4). Teams answers 413 above
- * about 100 KB; the reference fields botbuilder adds before sending (ids,
- * serviceUrl, ...) are a few hundred bytes, well inside the margin below that.
- */
-export function activityBytes(activity: Partial<Activity>): number {
-  return JSON.stringify(activity).length * 2;
-}
-
-/** Why the activity is too large to send, or undefined when it fits. */
-export function sizeProblem(activity: Partial<Activity>, maxBytes: number): string | undefined {
-  const size = activityBytes(activity);
-  if (size <= maxBytes) return undefined;
-  return `The message is ${size} bytes as Teams counts them (UTF-16, 2 bytes per character); the limit is ${maxBytes}. Shorten the text or the card.`;
 }
 
 function unknownFieldErrors(object: Record<string, unknown>, fields: readonly string[], prefix: string): string[] {

@@ -1,0 +1,46 @@
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { realClock } from '../shared/clock';
+import { previewAudience } from '../shared/notifications/audiencePreview';
+import { parseNotificationRequest } from '../shared/notifications/notificationRequest';
+import { getServices } from '../shared/services';
+import { TableUnavailableError } from '../shared/storage/tableClient';
+
+/**
+ * A dry run of `POST /api/notifications`: the same body, validated the same
+ * way, answered with how many stored conversations it would reach, by tenant
+ * and by conversation type. Sends nothing and stores nothing.
+ *
+ * Status: 200 the count ({ matched, complete, byConversationType, tenantCount,
+ * tenants }); 400 the body is invalid ({"errors": [...]}); 503 storage is
+ * unreachable.
+ */
+
+/**
+ * Counting a very large audience stops after this long and answers with what
+ * it counted so far (`complete: false`), well inside the 230 s HTTP limit.
+ */
+export const previewTimeBudgetMs = 25_000;
+
+export async function audiencePreview(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const services = getServices();
+  const parsed = parseNotificationRequest(await request.text(), services.settings);
+  if (!parsed.ok) return { status: 400, jsonBody: { errors: parsed.errors } };
+  try {
+    const preview = await previewAudience(services.store, parsed.value.filter, {
+      clock: realClock,
+      timeBudgetMs: previewTimeBudgetMs,
+    });
+    return { status: 200, headers: { 'Cache-Control': 'no-store' }, jsonBody: preview };
+  } catch (error) {
+    if (!(error instanceof TableUnavailableError)) throw error;
+    context.error(`audiencePreview: ${error.message}`);
+    return { status: 503, jsonBody: { error: 'StorageUnavailable', message: `Storage is unavailable; retry later. ${error.message}` } };
+  }
+}
+
+app.http('audiencePreview', {
+  methods: ['POST'],
+  authLevel: 'function',
+  route: 'notifications/preview',
+  handler: audiencePreview,
+});
