@@ -7,9 +7,10 @@ import { startFakeConnector, type FakeConnector } from '../../scripts/fakeConnec
 import type { AudiencePreview } from '../../shared/notifications/audiencePreview';
 import { createServices, setServices } from '../../shared/services';
 import { loadSettings } from '../../shared/settings';
-import { toStoredConversation } from '../../shared/storage/conversationStore';
 import { TableConversationStore } from '../../shared/storage/tableConversationStore';
 import { recordingLogger } from '../support/recordingLogger';
+import { storageAt } from '../support/storageAt';
+import { storedTeamsConversation, type SeedConversation } from '../support/storedConversations';
 
 let azurite: RunningAzurite;
 let connector: FakeConnector;
@@ -24,24 +25,14 @@ after(async () => {
 });
 
 /** The app's services over a real conversation table in Azurite, holding the given conversations. */
-async function useTable(table: string, conversations: readonly { id: string; tenant: string; type: string }[], maxMessageBytes?: number) {
+async function useTable(table: string, conversations: readonly SeedConversation[], maxMessageBytes?: number) {
   const settings = loadSettings({
     AzureWebJobsStorage: azurite.connectionString,
     CONVERSATIONS_TABLE: table,
     ...(maxMessageBytes === undefined ? {} : { NOTIFY_MAX_MESSAGE_BYTES: String(maxMessageBytes) }),
   });
   const services = createServices(settings, { logger: recordingLogger() });
-  for (const conversation of conversations) {
-    const check = toStoredConversation({
-      channelId: 'msteams',
-      serviceUrl: connector.serviceUrl,
-      bot: { id: '28:bot', name: 'Notifier' },
-      user: { id: `29:${conversation.id}`, name: 'someone' },
-      conversation: { id: conversation.id, tenantId: conversation.tenant, conversationType: conversation.type, isGroup: false, name: '' },
-    });
-    assert.ok(check.ok);
-    await services.store.upsert(check.conversation);
-  }
+  for (const conversation of conversations) await services.store.upsert(storedTeamsConversation(conversation, connector.serviceUrl));
   setServices(services);
 }
 
@@ -103,7 +94,7 @@ describe('audiencePreview function (POST /api/notifications/preview)', () => {
   it('answers 503 with a JSON error when the conversation table cannot be reached', async () => {
     const deadEnd = tableConnectionString(await freePort());
     const settings = loadSettings({ AzureWebJobsStorage: deadEnd });
-    const store = new TableConversationStore(deadEnd, 'conversations', undefined, { maxRetries: 0 });
+    const store = new TableConversationStore(storageAt(deadEnd), 'conversations', undefined, { maxRetries: 0 });
     setServices(createServices(settings, { store, logger: recordingLogger() }));
 
     const response = await post({ text: 'anyone?' });

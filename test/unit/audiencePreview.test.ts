@@ -2,24 +2,12 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { FakeClock } from '../../shared/clock';
 import { previewAudience } from '../../shared/notifications/audiencePreview';
-import {
-  toStoredConversation,
-  type ConversationStore,
-  type ListOptions,
-  type StoredConversation,
-} from '../../shared/storage/conversationStore';
+import type { ConversationStore, ListOptions, StoredConversation } from '../../shared/storage/conversationStore';
 import { MemoryConversationStore } from '../../shared/storage/memoryConversationStore';
+import { storedTeamsConversation } from '../support/storedConversations';
 
-function conversation(id: string, tenantId: string, conversationType: string, userId = `29:${id}`): StoredConversation {
-  const check = toStoredConversation({
-    channelId: 'msteams',
-    serviceUrl: 'https://smba.example/teams/',
-    bot: { id: '28:bot', name: 'Notifier' },
-    user: { id: userId, name: userId },
-    conversation: { id, tenantId, conversationType, isGroup: conversationType !== 'personal', name: '' },
-  });
-  assert.ok(check.ok, 'the test reference is complete');
-  return check.conversation;
+function conversation(id: string, tenant: string, type: string): StoredConversation {
+  return storedTeamsConversation({ id, tenant, type });
 }
 
 /** t1: 3 personal chats and a group chat; t2: a channel and a personal chat; t3: 1 personal chat. */

@@ -1,0 +1,163 @@
+import { elementById, formatCount, showProblems } from './elementById';
+import { finalStates, type DeliveryFailure, type NotificationApi, type NotificationStatus } from './notificationApi';
+import { pendingOf, progressOf } from './notificationProgress';
+
+/**
+ * One notification's status: state, progress bar, counts, failures a page at
+ * a time, and Cancel. Polls `GET /api/notifications/{id}` every second until
+ * the state is final.
+ */
+
+const pollMs = 1_000;
+
+export class StatusView {
+  private readonly section = elementById('status', HTMLElement);
+  private readonly heading = elementById('status-heading', HTMLElement);
+  private readonly idText = elementById('status-id', HTMLElement);
+  private readonly state = elementById('status-state', HTMLElement);
+  private readonly progress = elementById('progress', HTMLElement);
+  private readonly progressFill = elementById('progress-fill', HTMLElement);
+  private readonly times = elementById('status-times', HTMLElement);
+  private readonly problems = elementById('status-problems', HTMLElement);
+  private readonly cancelButton = elementById('cancel', HTMLButtonElement);
+  private readonly failuresEmpty = elementById('failures-empty', HTMLElement);
+  private readonly failuresTable = elementById('failures', HTMLTableElement);
+  private readonly failureRows = elementById('failures-rows', HTMLTableSectionElement);
+  private readonly failuresFirst = elementById('failures-first', HTMLButtonElement);
+  private readonly failuresNext = elementById('failures-next', HTMLButtonElement);
+
+  private current: string | undefined;
+  /** The failures page shown: undefined is the first. */
+  private failuresAfter: string | undefined;
+  private nextFailuresAfter: string | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  /** Bumped on every open, so an answer for a notification no longer shown is dropped. */
+  private generation = 0;
+
+  constructor(
+    private readonly api: NotificationApi,
+    private readonly finished: (status: NotificationStatus) => void,
+  ) {
+    this.cancelButton.addEventListener('click', () => void this.cancel());
+    this.failuresNext.addEventListener('click', () => void this.showFailures(this.nextFailuresAfter));
+    this.failuresFirst.addEventListener('click', () => void this.showFailures(undefined));
+  }
+
+  /** Shows this notification and follows it until its state is final. */
+  open(id: string, { focus = true } = {}): void {
+    this.generation++;
+    clearTimeout(this.timer);
+    this.current = id;
+    this.failuresAfter = undefined;
+    this.section.hidden = false;
+    this.idText.textContent = id;
+    this.state.textContent = 'loading…';
+    this.cancelButton.hidden = true;
+    showProblems(this.problems, []);
+    this.renderFailures([], undefined);
+    this.setProgress(undefined);
+    if (focus) this.heading.focus();
+    void this.poll(this.generation);
+  }
+
+  private async poll(generation: number): Promise<void> {
+    const id = this.current;
+    if (id === undefined) return;
+    let final = false;
+    try {
+      const status = await this.api.status(id, this.failuresAfter);
+      if (generation !== this.generation) return;
+      this.render(status);
+      final = finalStates.includes(status.state);
+      if (final) this.finished(status);
+    } catch (error) {
+      if (generation !== this.generation) return;
+      showProblems(this.problems, [`Could not read the status: ${error instanceof Error ? error.message : String(error)}`]);
+    }
+    if (!final) this.timer = setTimeout(() => void this.poll(generation), pollMs);
+  }
+
+  private async showFailures(after: string | undefined): Promise<void> {
+    this.failuresAfter = after;
+    clearTimeout(this.timer);
+    await this.poll(this.generation);
+  }
+
+  private async cancel(): Promise<void> {
+    const id = this.current;
+    if (id === undefined) return;
+    this.cancelButton.disabled = true;
+    try {
+      await this.api.cancel(id);
+      showProblems(this.problems, ['Cancelling: sending stops within seconds.']);
+    } catch (error) {
+      showProblems(this.problems, [`Could not cancel: ${error instanceof Error ? error.message : String(error)}`]);
+      this.cancelButton.disabled = false;
+    }
+  }
+
+  private render(status: NotificationStatus): void {
+    this.state.textContent = status.state;
+    this.state.dataset['state'] = status.state;
+    const running = !finalStates.includes(status.state);
+    this.cancelButton.hidden = !running;
+    if (running) this.cancelButton.disabled = false;
+    this.setProgress(status);
+    const counts: Record<string, number | null | undefined> = {
+      matched: status.matched,
+      sent: status.sent,
+      failed: status.failed,
+      pruned: status.pruned,
+      pending: pendingOf(status),
+      alreadySent: status.alreadySent,
+      retried: status.retried,
+    };
+    for (const [name, value] of Object.entries(counts)) elementById(`count-${name}`, HTMLElement).textContent = formatCount(value);
+    this.times.textContent = [
+      status.createdAt ? `Created ${when(status.createdAt)}` : '',
+      status.startedAt ? `started ${when(status.startedAt)}` : '',
+      status.completedAt ? `finished ${when(status.completedAt)}` : '',
+    ]
+      .filter((part) => part !== '')
+      .join(', ');
+    this.renderFailures(status.failures ?? [], status.failuresAfter ?? undefined);
+  }
+
+  private setProgress(status: NotificationStatus | undefined): void {
+    const progress = status === undefined ? { known: false as const } : progressOf(status);
+    if (!progress.known) {
+      this.progress.removeAttribute('aria-valuenow');
+      this.progress.setAttribute('aria-valuetext', status === undefined ? 'Loading' : 'Counting the audience');
+      this.progressFill.style.width = '0%';
+      this.progress.classList.add('indeterminate');
+      return;
+    }
+    this.progress.classList.remove('indeterminate');
+    this.progress.setAttribute('aria-valuenow', String(progress.percent));
+    this.progress.setAttribute('aria-valuetext', `${progress.percent}%: ${formatCount(progress.done)} of ${formatCount(progress.matched)} recipients done`);
+    this.progressFill.style.width = `${progress.percent}%`;
+  }
+
+  private renderFailures(failures: readonly DeliveryFailure[], next: string | undefined): void {
+    this.nextFailuresAfter = next;
+    this.failureRows.replaceChildren(
+      ...failures.map((failure) => {
+        const row = document.createElement('tr');
+        for (const value of [failure.conversationId ?? '', String(failure.status ?? ''), failure.code ?? '', failure.message ?? '', failure.pruned ? 'yes' : 'no']) {
+          row.insertCell().textContent = value;
+        }
+        return row;
+      }),
+    );
+    const none = failures.length === 0 && this.failuresAfter === undefined;
+    this.failuresTable.hidden = none;
+    this.failuresEmpty.hidden = !none;
+    this.failuresNext.hidden = next === undefined;
+    this.failuresFirst.hidden = this.failuresAfter === undefined;
+  }
+}
+
+function when(iso: string): string {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? iso : date.toLocaleString();
+}
