@@ -1,13 +1,13 @@
 // The composition root: the only file in shared/ that may import every folder below it
-// (notifications/ → delivery/, bot/ → ledgers/ → storage/ → settings, clock, logger).
+// (queued/ → notifications/ → delivery/, bot/ → ledgers/ → storage/ → settings, clock, logger).
 import type { CloudAdapter } from 'botbuilder';
 import { createAdapter, type AdapterOptions } from './bot/adapter';
 import { NotificationBot } from './bot/bot';
-import { BroadcastEngine } from './delivery/broadcast';
+import { BroadcastEngine, type BroadcastDependencies } from './delivery/broadcast';
 import type { Broadcast } from './delivery/broadcastTypes';
 import { realClock, type Clock } from './clock';
 import type { ConversationStore } from './storage/conversationStore';
-import type { DeliveryLedgers } from './ledgers/deliveryLedgers';
+import type { DeliveryLedgerAccess, DeliveryLedgers } from './ledgers/deliveryLedgers';
 import { consoleLogger, type Logger } from './logger';
 import { RunningNotifications, leaseMsFor, type NotificationDeps } from './notifications/notificationRun';
 import { createProactiveSender, type SendActivity } from './delivery/proactiveSender';
@@ -15,6 +15,13 @@ import { RateLimiter } from './delivery/rateLimiter';
 import { loadSettings, type Settings } from './settings';
 import { TableConversationStore } from './storage/tableConversationStore';
 import { TableDeliveryLedgers } from './ledgers/tableDeliveryLedgers';
+import { AudienceTable } from './queued/audienceTable';
+import { CancelWatch } from './queued/cancelWatch';
+import { NotificationTable } from './queued/notificationTable';
+import { QueuedNotifications } from './queued/queuedNotifications';
+import { TenantLeases } from './queued/tenantLease';
+import { defaultTuning, type QueuedTuning } from './queued/workContext';
+import { WorkQueues } from './queued/workQueues';
 
 /** Everything the functions need, built once per process. */
 export interface Services {
@@ -28,6 +35,8 @@ export interface Services {
   readonly ledgers: DeliveryLedgers;
   /** Ids this process is sending right now. */
   readonly running: RunningNotifications;
+  /** Queued notifications (`/api/notifications` and the queue-triggered functions that do them). */
+  readonly queued: QueuedNotifications;
 }
 
 export interface ServiceOverrides {
@@ -38,6 +47,8 @@ export interface ServiceOverrides {
   /** Replaces the real proactive send (tests script the channel's answers). */
   readonly send?: SendActivity;
   readonly clock?: Clock;
+  /** Queued notifications' timing (tests shorten slices and batches). */
+  readonly queuedTuning?: Partial<QueuedTuning>;
 }
 
 export function createServices(settings: Settings, overrides: ServiceOverrides = {}): Services {
@@ -46,10 +57,11 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     overrides.store ?? new TableConversationStore(settings.conversationsStorage, settings.conversationsTable, logger);
   const adapter = createAdapter(settings, logger, overrides.adapterOptions);
   const clock = overrides.clock ?? realClock;
-  const engine = new BroadcastEngine({
+  const engineDependencies = {
     store,
     // The sender removes botbuilder's hidden retries itself (ConnectorClientOptions.retryOptions is ignored by botbuilder).
     send: overrides.send ?? createProactiveSender(adapter, settings.microsoftAppId),
+    // One limiter for every run of the process, /api/notify and queued work alike.
     rateLimiter: new RateLimiter(
       { tenantPerSecond: settings.tenantRatePerSecond, conversationPerSecond: settings.conversationRatePerSecond },
       clock,
@@ -57,10 +69,42 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     clock,
     settings,
     logger,
-  });
+  };
+  const engine = new BroadcastEngine(engineDependencies);
   const broadcast: Broadcast = (request) => engine.broadcast(request);
   const ledgers = overrides.ledgers ?? new TableDeliveryLedgers(settings.conversationsStorage);
-  return { settings, adapter, bot: new NotificationBot(store, logger), store, broadcast, ledgers, running: new RunningNotifications() };
+  const queued = createQueuedNotifications(settings, { ...engineDependencies, ledgers, overrides });
+  return { settings, adapter, bot: new NotificationBot(store, logger), store, broadcast, ledgers, running: new RunningNotifications(), queued };
+}
+
+/**
+ * Queued notifications: their tables in the references' account (beside the delivery ledger), their
+ * queues in AzureWebJobsStorage (where the queue triggers listen).
+ */
+function createQueuedNotifications(
+  settings: Settings,
+  parts: BroadcastDependencies & { readonly ledgers: DeliveryLedgers & Partial<DeliveryLedgerAccess>; readonly overrides: ServiceOverrides },
+): QueuedNotifications {
+  const { ledgers, overrides, ...engineDependencies } = parts;
+  const tuning: QueuedTuning = { sliceMs: settings.notificationsSliceSeconds * 1_000, ...defaultTuning, ...overrides.queuedTuning };
+  const notifications = new NotificationTable(settings.conversationsStorage);
+  const access = ledgers.open === undefined ? new TableDeliveryLedgers(settings.conversationsStorage) : (ledgers as DeliveryLedgerAccess);
+  return new QueuedNotifications({
+    notifications,
+    audience: new AudienceTable(settings.conversationsStorage),
+    queues: new WorkQueues(settings.webJobsStorage),
+    leases: new TenantLeases(notifications.table, { leaseMs: settings.tenantLeaseSeconds * 1_000 }),
+    ledgers: access,
+    store: engineDependencies.store,
+    // Each batch's failures are all reported: they become the notification's failure rows.
+    engineFor: (recipients) => {
+      const engine = new BroadcastEngine({ ...engineDependencies, store: recipients, tuning: { maxReportedFailures: Number.POSITIVE_INFINITY } });
+      return (request) => engine.broadcast(request);
+    },
+    cancelWatch: new CancelWatch((id) => notifications.stateOf(id)),
+    logger: engineDependencies.logger,
+    tuning,
+  });
 }
 
 let services: Services | undefined;

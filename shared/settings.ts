@@ -29,6 +29,8 @@ export interface Settings {
   readonly timerMessage: string;
   /** Timer targeting as the JSON of a `target` object, empty for everyone. */
   readonly timerTarget: string;
+  /** WEBSITE_TIME_ZONE: the time zone timer schedules are read in (an IANA name); empty for UTC. */
+  readonly timerTimeZone: string;
   readonly tenantRatePerSecond: number;
   readonly conversationRatePerSecond: number;
   readonly concurrency: number;
@@ -43,6 +45,10 @@ export interface Settings {
   readonly messagesMaxBodyBytes: number;
   /** Largest request body `POST /api/notify` reads. */
   readonly notifyMaxBodyBytes: number;
+  /** How long one queued work item (a planning or a delivery slice) works before it checkpoints and enqueues its continuation. */
+  readonly notificationsSliceSeconds: number;
+  /** How long a tenant's delivery lease lasts without renewal: what a crashed worker costs that tenant at most, beyond its message's visibility. */
+  readonly tenantLeaseSeconds: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -55,6 +61,9 @@ const appTypes: readonly AppType[] = ['MultiTenant', 'SingleTenant', 'UserAssign
  * (up to 10 s), so the deadline must stop well before.
  */
 const maxHttpDeadlineSeconds = 195;
+
+/** A delivery slice may run one more batch past its end (see shared/queued/deliverer.ts), and functionTimeout is 10 minutes. */
+const maxSliceSeconds = 240;
 
 export function loadSettings(env: Env): Settings {
   const text = (name: string, fallback = ''): string => env[name]?.trim() || fallback;
@@ -98,6 +107,12 @@ export function loadSettings(env: Env): Settings {
   }
   const conversationsStorage = readStorageConnection(env, 'CONVERSATIONS_STORAGE_CONNECTION', { queues: false }) ?? webJobsStorage;
 
+  // A queued work item must checkpoint well inside functionTimeout (10 min in host.json): a slice, plus one batch of sends after it.
+  const notificationsSliceSeconds = positiveNumber('NOTIFICATIONS_SLICE_SECONDS', 60);
+  if (notificationsSliceSeconds > maxSliceSeconds) {
+    throw new SettingsError('NOTIFICATIONS_SLICE_SECONDS', `must leave a queued work item time to finish inside functionTimeout (at most ${maxSliceSeconds}), got ${notificationsSliceSeconds}`);
+  }
+
   const conversationsTable = text('CONVERSATIONS_TABLE', 'conversations');
   if (!/^[A-Za-z][A-Za-z0-9]{2,62}$/.test(conversationsTable)) {
     throw new SettingsError('CONVERSATIONS_TABLE', `must be 3-63 letters or digits starting with a letter, got "${conversationsTable}"`);
@@ -116,6 +131,7 @@ export function loadSettings(env: Env): Settings {
     notifySchedule: text('NOTIFY_SCHEDULE'),
     timerMessage: text('NOTIFY_TIMER_MESSAGE'),
     timerTarget: text('NOTIFY_TIMER_TARGET'),
+    timerTimeZone: text('WEBSITE_TIME_ZONE'),
     tenantRatePerSecond: positiveNumber('NOTIFY_TENANT_RATE_PER_SECOND', 50),
     conversationRatePerSecond: positiveNumber('NOTIFY_CONVERSATION_RATE_PER_SECOND', 7),
     concurrency: positiveNumber('NOTIFY_CONCURRENCY', 64, { integer: true }),
@@ -125,5 +141,7 @@ export function loadSettings(env: Env): Settings {
     maxMessageBytes: positiveNumber('NOTIFY_MAX_MESSAGE_BYTES', 80 * 1024, { integer: true }),
     messagesMaxBodyBytes: positiveNumber('MESSAGES_MAX_BODY_BYTES', 256 * 1024, { integer: true }),
     notifyMaxBodyBytes: positiveNumber('NOTIFY_MAX_BODY_BYTES', 1024 * 1024, { integer: true }),
+    notificationsSliceSeconds,
+    tenantLeaseSeconds: positiveNumber('NOTIFICATIONS_TENANT_LEASE_SECONDS', 15),
   });
 }

@@ -126,14 +126,22 @@ class BroadcastRun {
   }
 
   async run(): Promise<BroadcastSummary> {
-    const reading = this.readReferences();
-    while (!this.isFinished()) {
-      this.dispatchReady();
-      if (this.isFinished()) break;
-      await this.waitForChange();
+    const { signal } = this.request;
+    const onAbort = (): void => this.stop(signal?.reason instanceof Error ? signal.reason.message : String(signal?.reason ?? 'aborted'));
+    if (signal?.aborted) onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const reading = this.readReferences();
+      while (!this.isFinished()) {
+        this.dispatchReady();
+        if (this.isFinished()) break;
+        await this.waitForChange();
+      }
+      await reading;
+      return this.summarize();
+    } finally {
+      signal?.removeEventListener('abort', onAbort);
     }
-    await reading;
-    return this.summarize();
   }
 
   private isFinished(): boolean {

@@ -13,6 +13,11 @@ export interface BroadcastRequest {
   readonly ledger?: DeliveryLedger;
   /** Overrides settings.deadlineSeconds for this run. */
   readonly deadlineSeconds?: number;
+  /**
+   * Aborting stops the run as a refused credential does: nothing new is sent, attempts in flight finish,
+   * the rest is counted in notAttempted, and `stoppedEarly` gives the abort reason (queued notifications: a cancel).
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface RecipientFailure {

@@ -22,6 +22,15 @@ export interface DeliveryLedgers {
   claim(notificationId: string, leaseMs: number, fingerprint: string): Promise<LedgerClaim>;
 }
 
+/**
+ * A ledger opened without a claim, for callers that keep one writer per
+ * recipient themselves (queued notifications: one lease holder per tenant).
+ * Every check reads the one row it needs.
+ */
+export interface DeliveryLedgerAccess {
+  open(ledgerName: string): DeliveryLedger;
+}
+
 export type LedgerClaim =
   | { readonly claimed: true; readonly ledger: DeliveryLedger; release(): Promise<void> }
   /** `running`: another run holds the id and its lease has not lapsed. `reused`: the id was first claimed with another fingerprint. */

@@ -1,6 +1,7 @@
 import { odata, type TableEntityResult } from '@azure/data-tables';
 import { toKey } from '../storage/conversationKeys';
-import { deliveryRowKey, type DeliveryLedgers, type LedgerClaim } from './deliveryLedgers';
+import type { ConversationKey } from '../storage/conversationStore';
+import { deliveryRowKey, type DeliveryLedger, type DeliveryLedgerAccess, type DeliveryLedgers, type LedgerClaim } from './deliveryLedgers';
 import { Table, TableUnavailableError, hasStatus, type TableOptions } from '../storage/tableClient';
 import type { StorageConnection } from '../settings';
 
@@ -48,7 +49,7 @@ export interface TableDeliveryLedgersOptions extends TableOptions {
   readonly tableName?: string;
 }
 
-export class TableDeliveryLedgers implements DeliveryLedgers {
+export class TableDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAccess {
   private readonly table: Table;
 
   constructor(connection: StorageConnection, options: TableDeliveryLedgersOptions = {}) {
@@ -74,20 +75,40 @@ export class TableDeliveryLedgers implements DeliveryLedgers {
       ledger: {
         wasDelivered: async (key) => delivered.has(deliveryRowKey(key)),
         recordDelivered: async (key) => {
-          const rowKey = deliveryRowKey(key);
-          const entity: DeliveryEntity = {
-            partitionKey,
-            rowKey,
-            channelId: key.channelId,
-            conversationId: key.conversationId,
-            deliveredAt: new Date(),
-          };
-          await this.table.call('record', (client) => client.upsertEntity(entity, 'Replace'));
-          delivered.add(rowKey);
+          await this.record(partitionKey, key);
+          delivered.add(deliveryRowKey(key));
         },
       },
       release: () => this.releaseLease(partitionKey, etag),
     };
+  }
+
+  open(ledgerName: string): DeliveryLedger {
+    const partitionKey = toKey(ledgerName);
+    return {
+      wasDelivered: (key) =>
+        this.table.call('read', async (client) => {
+          try {
+            await client.getEntity(partitionKey, deliveryRowKey(key), { queryOptions: { select: ['deliveredAt'] } });
+            return true;
+          } catch (error) {
+            if (hasStatus(error, 404)) return false;
+            throw error;
+          }
+        }),
+      recordDelivered: (key) => this.record(partitionKey, key),
+    };
+  }
+
+  private async record(partitionKey: string, key: ConversationKey): Promise<void> {
+    const entity: DeliveryEntity = {
+      partitionKey,
+      rowKey: deliveryRowKey(key),
+      channelId: key.channelId,
+      conversationId: key.conversationId,
+      deliveredAt: new Date(),
+    };
+    await this.table.call('record', (client) => client.upsertEntity(entity, 'Replace'));
   }
 
   /**

@@ -1,6 +1,7 @@
 import type { Activity } from 'botbuilder';
 import type { ConversationFilter } from '../storage/conversationStore';
 import { messageActivity, sizeProblem, validateTarget } from './notificationRequest';
+import { Cron } from 'croner';
 import { SettingsError, type Settings } from '../settings';
 
 /** What the timer does on a tick, decided from the settings alone. */
@@ -35,4 +36,27 @@ export function planTimerNotification(settings: Settings): TimerPlan {
   const target = validateTarget(json, 'NOTIFY_TIMER_TARGET');
   if (!target.ok) throw new SettingsError('NOTIFY_TIMER_TARGET', `is invalid: ${target.errors.join(' ')}`);
   return { kind: 'send', activity, filter: target.value };
+}
+
+/**
+ * The id of the timer's notification for the occurrence it runs for: the
+ * latest occurrence of the schedule at or before `now`. A timer that fires
+ * twice for one occurrence (two instances, a restart) gets the same id, so
+ * the queued notification is sent once.
+ */
+export function timerNotificationId(schedule: string, now: Date, timeZone?: string): string {
+  return `notifyTimer-${latestOccurrence(schedule, now, timeZone).toISOString()}`;
+}
+
+function latestOccurrence(schedule: string, now: Date, timeZone: string | undefined): Date {
+  const cron = new Cron(schedule, { paused: true, ...(timeZone ? { timezone: timeZone } : {}) });
+  // Look back further and further until an occurrence falls at or before now, then walk forward to the last one.
+  for (let lookBackMs = 1_000; lookBackMs < 400 * 24 * 3_600_000; lookBackMs *= 4) {
+    let found = cron.nextRun(new Date(now.getTime() - lookBackMs));
+    if (found === null || found.getTime() > now.getTime()) continue;
+    for (let next = cron.nextRun(found); next !== null && next.getTime() <= now.getTime(); next = cron.nextRun(next)) found = next;
+    return found;
+  }
+  // No occurrence in the last year (run by hand for a schedule that never comes): the run itself is the occurrence.
+  return new Date(Math.floor(now.getTime() / 1_000) * 1_000);
 }

@@ -1,0 +1,115 @@
+import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
+import { readJsonBody } from '../shared/http/jsonRequestBody';
+import { notificationIdPattern, parseNotificationRequest } from '../shared/notifications/notificationRequest';
+import { TableUnavailableError } from '../shared/storage/tableClient';
+import { getServices } from '../shared/services';
+
+/**
+ * Queued notifications (shared/queued/):
+ *
+ * - POST /api/notifications: the body of POST /api/notify. 202 at once with
+ *   `Location` and `{ id, state, statusUrl }`; the same id and body again: 202
+ *   with the existing notification; the same id with another body: 409; an
+ *   invalid body: 400; over NOTIFY_MAX_BODY_BYTES: 413; not JSON: 415;
+ *   storage unreachable: 503.
+ * - GET /api/notifications?limit=&after=: recent notifications, newest first.
+ * - GET /api/notifications/{id}?failuresAfter=: progress and a page of failures; 404 unknown.
+ * - DELETE /api/notifications/{id}: cancel; 409 once completed or failed.
+ */
+export async function notifications(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const { settings, queued } = getServices();
+  if (request.method === 'GET') {
+    const limit = pageLimit(request.query.get('limit'));
+    if (limit === undefined) return { status: 400, jsonBody: { errors: ['"limit" must be a whole number from 1 to 100.'] } };
+    return answerOrOutage(context, async () => ({ status: 200, jsonBody: await queued.list(limit, request.query.get('after') ?? undefined) }));
+  }
+
+  // The same body as POST /api/notify, so the same limit.
+  const read = await readJsonBody(request, settings.notifyMaxBodyBytes);
+  if (!read.ok) {
+    context.warn(`notifications: answered ${read.refusal.status}: ${read.refusal.body.message}`);
+    return { status: read.refusal.status, jsonBody: read.refusal.body };
+  }
+  const parsed = parseNotificationRequest(read.text, settings);
+  if (!parsed.ok) {
+    context.warn(`notifications: refused an invalid request: ${parsed.errors.join(' ')}`);
+    return { status: 400, jsonBody: { errors: parsed.errors } };
+  }
+  const outcome = await queued.submit(parsed.value);
+  switch (outcome.kind) {
+    case 'accepted': {
+      const statusUrl = `/api/notifications/${outcome.id}`;
+      context.log(`notifications: ${outcome.existing ? 'already had' : 'queued'} notification ${outcome.id} (${outcome.state})`);
+      return { status: 202, headers: { Location: statusUrl }, jsonBody: { id: outcome.id, state: outcome.state, statusUrl } };
+    }
+    case 'idReused':
+      context.warn(`notifications: id ${outcome.id} was reused with a different message or target; answered 409`);
+      return {
+        status: 409,
+        jsonBody: {
+          error: 'NotificationIdReused',
+          id: outcome.id,
+          message: `Notification ${outcome.id} was created with a different message or target; use a new id for a new notification.`,
+        },
+      };
+    case 'tooLarge':
+      return { status: 413, jsonBody: { error: 'RequestTooLarge', message: outcome.message } };
+    case 'storageUnavailable':
+      context.error(`notifications: notification ${outcome.id} not queued: ${outcome.message}`);
+      return { status: 503, jsonBody: { error: 'StorageUnavailable', id: outcome.id, message: 'Storage is unreachable; nothing was queued. Retry with the same id.' } };
+  }
+}
+
+export async function notificationById(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const { queued } = getServices();
+  const id = request.params.id ?? '';
+  const notFound: HttpResponseInit = { status: 404, jsonBody: { error: 'NotificationNotFound', id, message: `No notification has the id "${id}".` } };
+  if (!notificationIdPattern.test(id)) return notFound;
+
+  if (request.method === 'DELETE') {
+    return answerOrOutage(context, async () => {
+      const outcome = await queued.cancel(id);
+      if (outcome.kind === 'notFound') return notFound;
+      if (outcome.kind === 'alreadyEnded') {
+        return { status: 409, jsonBody: { error: 'NotificationEnded', message: `Notification ${id} has already ${outcome.status.state}.`, ...outcome.status } };
+      }
+      context.log(`notifications: notification ${id} cancelled`);
+      return { status: 200, jsonBody: outcome.status };
+    });
+  }
+  return answerOrOutage(context, async () => {
+    const status = await queued.status(id, request.query.get('failuresAfter') ?? undefined);
+    return status === undefined ? notFound : { status: 200, jsonBody: status };
+  });
+}
+
+/** 20 by default, at most 100; undefined when malformed. */
+function pageLimit(raw: string | null): number | undefined {
+  if (raw === null || raw === '') return 20;
+  const limit = Number(raw);
+  return Number.isInteger(limit) && limit >= 1 && limit <= 100 ? limit : undefined;
+}
+
+async function answerOrOutage(context: InvocationContext, answer: () => Promise<HttpResponseInit>): Promise<HttpResponseInit> {
+  try {
+    return await answer();
+  } catch (error) {
+    if (!(error instanceof TableUnavailableError)) throw error;
+    context.error(`notifications: ${error.message}`);
+    return { status: 503, jsonBody: { error: 'StorageUnavailable', message: 'Storage is unreachable; try again shortly.' } };
+  }
+}
+
+app.http('notifications', {
+  methods: ['GET', 'POST'],
+  authLevel: 'function',
+  route: 'notifications',
+  handler: notifications,
+});
+
+app.http('notificationById', {
+  methods: ['GET', 'DELETE'],
+  authLevel: 'function',
+  route: 'notifications/{id}',
+  handler: notificationById,
+});

@@ -1,0 +1,98 @@
+import { audienceRowKey, type AudienceRow } from './audienceTable';
+import { StaleRecordError, terminalStates } from './notificationTable';
+import { finishIfDone, type QueuedDependencies } from './workContext';
+import type { PlanMessage } from './workQueues';
+
+export type PlanOutcome =
+  /** Unknown id, or a notification already final: nothing to do. */
+  | 'dropped'
+  /** Every reference is listed: the audience is complete and `matched` known. */
+  | 'planned'
+  /** The slice ended: the checkpoint is saved and the continuation enqueued. */
+  | 'continued'
+  | 'cancelled'
+  /** Another planner moved the checkpoint first (a duplicated message): it goes on, this one stops. */
+  | 'superseded';
+
+/**
+ * One planning slice: lists the matching references page by page from the
+ * checkpoint, writes each page's recipients into the audience table (one
+ * partition per tenant), starts a delivery work item for each tenant the
+ * first time it appears, and saves the checkpoint (store continuation,
+ * matched so far) after every page. Delivery starts while planning goes on.
+ *
+ * A crash between a page's writes and its checkpoint redoes that page: its
+ * rows are upserted under the same keys and counted once, since `matched`
+ * moves only with the checkpoint.
+ */
+export async function planSlice(deps: QueuedDependencies, message: PlanMessage): Promise<PlanOutcome> {
+  const { id } = message;
+  const notification = await deps.notifications.get(id);
+  if (notification === undefined || terminalStates.includes(notification.state)) return 'dropped';
+  if (notification.state === 'queued') await deps.notifications.transition(id, 'running', { startedAt: new Date() }, ['queued']);
+
+  let plan = await deps.notifications.ensurePlan(id);
+  const sliceEnd = Date.now() + deps.tuning.sliceMs;
+  /** Tenants whose delivery work this run has made sure of. */
+  const known = new Set<string>();
+  while (!plan.done) {
+    if ((await deps.notifications.stateOf(id)) === 'cancelled') return 'cancelled';
+    const page = await deps.store.list({
+      ...(notification.request.filter === undefined ? {} : { filter: notification.request.filter }),
+      ...(plan.continuation === undefined ? {} : { continuationToken: plan.continuation }),
+      pageSize: deps.tuning.planPageSize,
+    });
+    const byTenant = new Map<string, AudienceRow[]>();
+    page.items.forEach((conversation, index) => {
+      const rows = byTenant.get(conversation.tenantId) ?? [];
+      rows.push({ rowKey: audienceRowKey(plan.pages, index), conversation });
+      byTenant.set(conversation.tenantId, rows);
+    });
+    await inParallel([...byTenant], 8, ([tenantId, rows]) => deps.audience.write(id, tenantId, rows));
+    for (const tenantId of byTenant.keys()) {
+      if (known.has(tenantId)) continue;
+      // Enqueued before the work row exists, so a crash in between cannot leave a tenant without a work item
+      // (a redone page finds no row and enqueues again; a duplicate message is harmless). A worker that
+      // arrives before the row waits for it.
+      if ((await deps.notifications.getWork(id, tenantId)) === undefined) {
+        await deps.queues.enqueueDeliver({ id, tenantId });
+        await deps.notifications.createWork(id, tenantId);
+      }
+      known.add(tenantId);
+    }
+    try {
+      plan = await deps.notifications.savePlan(
+        id,
+        {
+          ...(page.continuationToken === undefined ? {} : { continuation: page.continuationToken }),
+          pages: plan.pages + 1,
+          matched: plan.matched + page.items.length,
+          done: page.continuationToken === undefined,
+        },
+        plan.etag,
+      );
+    } catch (error) {
+      if (error instanceof StaleRecordError) return 'superseded';
+      throw error;
+    }
+    if (!plan.done && Date.now() >= sliceEnd) {
+      await deps.queues.enqueuePlan({ id });
+      return 'continued';
+    }
+  }
+  deps.logger.log(`Notification ${id}: planned, ${plan.matched} recipient(s) matched in ${plan.pages} page(s)`);
+  // No tenant at all (nobody matched), or every tenant finished while the last pages were listed.
+  await finishIfDone(deps, id);
+  return 'planned';
+}
+
+async function inParallel<T>(items: readonly T[], limit: number, action: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++] as T;
+      await action(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+}

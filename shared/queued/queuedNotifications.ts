@@ -1,0 +1,153 @@
+// queued/: queued notifications (`/api/notifications`): the notifications and audience tables, the work
+// queues, planning, per-tenant delivery under a lease, cancel and poison. May import notifications/,
+// delivery/, ledgers/, storage/ and the root utilities.
+import { randomUUID } from 'node:crypto';
+import { requestFingerprint, type NotificationRequest } from '../notifications/notificationRequest';
+import { TableUnavailableError } from '../storage/tableClient';
+import { deliverSlice, type DeliverOutcome } from './deliverer';
+import { RequestTooLargeError, StaleRecordError, terminalStates, type NotificationState } from './notificationTable';
+import { notificationStatus, type NotificationStatus, type NotificationStatusWithFailures } from './notificationStatus';
+import { planSlice, type PlanOutcome } from './planner';
+import { finishIfDone, type QueuedDependencies } from './workContext';
+import { WorkQueueUnavailableError, type DeliverMessage, type PlanMessage } from './workQueues';
+
+export type SubmitOutcome =
+  /** Queued now, or (`existing`) the same id and body were submitted before: either way, its current state. */
+  | { readonly kind: 'accepted'; readonly id: string; readonly state: NotificationState; readonly existing: boolean }
+  /** The id belongs to a notification with another message or target. */
+  | { readonly kind: 'idReused'; readonly id: string }
+  | { readonly kind: 'tooLarge'; readonly message: string }
+  | { readonly kind: 'storageUnavailable'; readonly id: string; readonly message: string };
+
+export type CancelOutcome =
+  | { readonly kind: 'cancelled'; readonly status: NotificationStatus }
+  /** Completed or failed before the cancel: nothing to stop. */
+  | { readonly kind: 'alreadyEnded'; readonly status: NotificationStatus }
+  | { readonly kind: 'notFound' };
+
+/** Failures per page of `GET /api/notifications/{id}`. */
+export const failuresPageSize = 100;
+
+/**
+ * A notification of any size, done by queue-triggered functions on any
+ * number of instances:
+ *
+ *   POST → status row + plan message → planSlice (pages of references → audience
+ *   rows + one delivery work item per tenant) → deliverSlice per tenant (under
+ *   the tenant's lease, in batches through the delivery engine) → completed.
+ *
+ * Every step checkpoints in Table Storage and re-enqueues its continuation,
+ * so nothing depends on one process staying alive.
+ */
+export class QueuedNotifications {
+  constructor(readonly deps: QueuedDependencies) {}
+
+  /** Records the notification and enqueues its planning; a retried submission with the same id and body changes nothing. */
+  async submit(request: NotificationRequest): Promise<SubmitOutcome> {
+    const id = request.id ?? randomUUID();
+    const fingerprint = requestFingerprint(request);
+    const createdAt = new Date();
+    try {
+      const created = await this.deps.notifications.create({
+        id,
+        fingerprint,
+        request: { activity: request.activity, ...(request.filter === undefined ? {} : { filter: request.filter }) },
+        createdAt,
+      });
+      if (!created) {
+        const existing = await this.deps.notifications.get(id);
+        if (existing === undefined) throw new Error(`Notification ${id} exists and cannot be read`);
+        if (existing.fingerprint !== fingerprint) return { kind: 'idReused', id };
+        // A retried POST after one that failed half-way: list it and enqueue it again (a duplicate planner stops at the checkpoint).
+        if (existing.state === 'queued') {
+          await this.deps.notifications.addToIndex(id, existing.createdAt);
+          await this.deps.queues.enqueuePlan({ id });
+        }
+        return { kind: 'accepted', id, state: existing.state, existing: true };
+      }
+      await this.deps.notifications.addToIndex(id, createdAt);
+      await this.deps.queues.enqueuePlan({ id });
+      return { kind: 'accepted', id, state: 'queued', existing: false };
+    } catch (error) {
+      if (error instanceof RequestTooLargeError) return { kind: 'tooLarge', message: error.message };
+      if (error instanceof TableUnavailableError || error instanceof WorkQueueUnavailableError) {
+        return { kind: 'storageUnavailable', id, message: error.message };
+      }
+      throw error;
+    }
+  }
+
+  /** The progress and one page of failures, or undefined for an unknown id. */
+  async status(id: string, failuresAfter?: string): Promise<NotificationStatusWithFailures | undefined> {
+    const [status, page] = await Promise.all([this.summary(id), this.deps.notifications.listFailures(id, failuresPageSize, failuresAfter)]);
+    if (status === undefined) return undefined;
+    return { ...status, failures: page.failures, ...(page.next === undefined ? {} : { nextFailuresAfter: page.next }) };
+  }
+
+  /** Newest first. */
+  async list(limit: number, after?: string): Promise<{ readonly notifications: NotificationStatus[]; readonly nextAfter?: string }> {
+    const page = await this.deps.notifications.list(limit, after);
+    const statuses = await Promise.all(page.entries.map((entry) => this.summary(entry.id)));
+    const notifications = statuses.filter((status): status is NotificationStatus => status !== undefined);
+    return page.next === undefined ? { notifications } : { notifications, nextAfter: page.next };
+  }
+
+  /** Marks it cancelled; every worker on every instance stops within a second or so of noticing. */
+  async cancel(id: string): Promise<CancelOutcome> {
+    const after = await this.deps.notifications.transition(id, 'cancelled', { completedAt: new Date() });
+    if (after === undefined) return { kind: 'notFound' };
+    const status = await this.summary(id);
+    if (status === undefined) return { kind: 'notFound' };
+    return after.state === 'cancelled' ? { kind: 'cancelled', status } : { kind: 'alreadyEnded', status };
+  }
+
+  plan(message: PlanMessage): Promise<PlanOutcome> {
+    return planSlice(this.deps, message);
+  }
+
+  deliver(message: DeliverMessage): Promise<DeliverOutcome> {
+    return deliverSlice(this.deps, message);
+  }
+
+  /** A delivery run threw: its attempts and error show in the status while the queue retries it. */
+  async noteFailedDelivery(message: DeliverMessage, dequeueCount: number, error: unknown): Promise<void> {
+    await this.deps.notifications.noteWorkError(message.id, message.tenantId, dequeueCount, errorMessage(error));
+  }
+
+  /** A delivery work item exhausted its retries (it is in the poison queue): the tenant's work fails, and so does the notification. */
+  async deliveryPoisoned(message: DeliverMessage): Promise<void> {
+    for (let tries = 0; tries < 5; tries++) {
+      const work = await this.deps.notifications.getWork(message.id, message.tenantId);
+      if (work === undefined || work.state !== 'active') break;
+      try {
+        await this.deps.notifications.updateWork(message.id, work, { state: 'poisoned', error: work.error ?? 'the work item failed on every attempt' });
+        break;
+      } catch (error) {
+        if (!(error instanceof StaleRecordError)) throw error;
+      }
+    }
+    this.deps.logger.error(`Notification ${message.id}: the delivery work of tenant "${message.tenantId}" went to the poison queue`);
+    await finishIfDone(this.deps, message.id);
+  }
+
+  /** Planning exhausted its retries: the notification fails (what was already delivered stays counted). */
+  async planningPoisoned(message: PlanMessage): Promise<void> {
+    const error = 'planning failed on every attempt (the plan message is in the poison queue; see the log for the errors)';
+    const after = await this.deps.notifications.transition(message.id, 'failed', { completedAt: new Date(), error });
+    if (after !== undefined && !terminalStates.includes(after.state)) return;
+    this.deps.logger.error(`Notification ${message.id}: ${error}`);
+  }
+
+  private async summary(id: string): Promise<NotificationStatus | undefined> {
+    const [notification, plan, work] = await Promise.all([
+      this.deps.notifications.get(id),
+      this.deps.notifications.getPlan(id),
+      this.deps.notifications.listWork(id),
+    ]);
+    return notification === undefined ? undefined : notificationStatus(notification, plan, work);
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,74 @@
+import type { Broadcast } from '../delivery/broadcastTypes';
+import type { DeliveryLedgerAccess } from '../ledgers/deliveryLedgers';
+import type { Logger } from '../logger';
+import type { ConversationStore } from '../storage/conversationStore';
+import type { AudienceTable } from './audienceTable';
+import type { CancelWatch } from './cancelWatch';
+import type { NotificationTable } from './notificationTable';
+import type { TenantLeases } from './tenantLease';
+import type { WorkQueues } from './workQueues';
+
+/** What the planner and the delivery workers work with; built once per process by the composition root. */
+export interface QueuedDependencies {
+  readonly notifications: NotificationTable;
+  readonly audience: AudienceTable;
+  readonly queues: WorkQueues;
+  readonly leases: TenantLeases;
+  /** The delivery ledger: who already got a notification (what decides "exactly once"). */
+  readonly ledgers: DeliveryLedgerAccess;
+  /** The conversation references: the planner lists them, the engine prunes dead ones from them. */
+  readonly store: ConversationStore;
+  /** The delivery engine over one batch of recipients (listed by the store it is given). */
+  readonly engineFor: (recipients: ConversationStore) => Broadcast;
+  readonly cancelWatch: CancelWatch;
+  readonly logger: Logger;
+  readonly tuning: QueuedTuning;
+}
+
+export interface QueuedTuning {
+  /** How long a work item starts new pages or batches before it checkpoints and enqueues its continuation. */
+  readonly sliceMs: number;
+  /** Recipients the engine gets at a time; the cursor moves (and counts are added) once per batch. */
+  readonly batchSize: number;
+  /** References the planner lists per page. */
+  readonly planPageSize: number;
+  /** How long a delivery work item that caught up with a planner still running waits before looking again. */
+  readonly catchUpDelaySeconds: number;
+}
+
+/** Defaults: a batch is 10 s of sends at Teams' 50/s; a page is the most Table Storage returns at once. */
+export const defaultTuning = { batchSize: 500, planPageSize: 1_000, catchUpDelaySeconds: 2 } as const;
+
+/**
+ * The delivery ledger's name for a queued notification. Its own namespace
+ * (ids never contain a newline), so a `/api/notify` run that used the same id
+ * is another notification, as the two endpoints' ids are independent.
+ */
+export function ledgerNameOf(id: string): string {
+  return `queued\n${id}`;
+}
+
+/**
+ * Ends a notification whose planning is done and whose every tenant's work
+ * has ended: `completed`, or `failed` when some work was poisoned. Anyone may
+ * call it any time (the last worker to finish does): it only acts once
+ * everything is finished, and a final state never changes.
+ */
+export async function finishIfDone(deps: QueuedDependencies, id: string): Promise<void> {
+  const notification = await deps.notifications.get(id);
+  if (notification === undefined || (notification.state !== 'queued' && notification.state !== 'running')) return;
+  const plan = await deps.notifications.getPlan(id);
+  if (plan?.done !== true) return;
+  const work = await deps.notifications.listWork(id);
+  if (work.some((item) => item.state === 'active')) return;
+  const poisoned = work.filter((item) => item.state === 'poisoned');
+  const completedAt = new Date();
+  if (poisoned.length === 0) {
+    await deps.notifications.transition(id, 'completed', { completedAt });
+    deps.logger.log(`Notification ${id}: completed`);
+    return;
+  }
+  const error = `${poisoned.length} tenant(s) could not be delivered: ${poisoned.map((item) => `"${item.tenantId}": ${item.error ?? 'failed'}`).join('; ')}`;
+  await deps.notifications.transition(id, 'failed', { completedAt, error });
+  deps.logger.error(`Notification ${id}: failed: ${error}`);
+}

@@ -1,0 +1,151 @@
+import { strict as assert } from 'node:assert';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
+import { notificationById, notifications } from '../../functions/notifications';
+import { startFakeConnector, type FakeConnector } from '../../scripts/fakeConnector';
+import { createServices, setServices, type Services } from '../../shared/services';
+import { loadSettings } from '../../shared/settings';
+import { toStoredConversation } from '../../shared/storage/conversationStore';
+import { startQueueAzurite } from '../support/queueAzurite';
+import { startQueuePump } from '../support/queuePump';
+import { recordingLogger } from '../support/recordingLogger';
+
+let storage: Awaited<ReturnType<typeof startQueueAzurite>>;
+let connector: FakeConnector;
+let services: Services;
+
+before(async () => {
+  [storage, connector] = await Promise.all([startQueueAzurite(), startFakeConnector()]);
+  services = createServices(loadSettings({ AzureWebJobsStorage: storage.connectionString, CONVERSATIONS_TABLE: 'apiconversations' }), {
+    logger: recordingLogger(),
+    queuedTuning: { sliceMs: 1_000, catchUpDelaySeconds: 1 },
+  });
+  setServices(services);
+  for (const [index, id] of ['a:api-1', 'a:api-2', 'a:api-3'].entries()) {
+    const check = toStoredConversation({
+      channelId: 'msteams',
+      serviceUrl: connector.serviceUrl,
+      bot: { id: '28:bot', name: 'Notifier' },
+      user: { id: `29:${id}`, name: '' },
+      conversation: { id, tenantId: `t${index % 2}`, conversationType: 'personal', isGroup: false, name: '' },
+    });
+    if (!check.ok) throw new Error(check.reason);
+    await services.store.upsert(check.conversation);
+  }
+});
+
+after(async () => {
+  setServices(undefined);
+  await Promise.all([storage?.stop(), connector?.stop()]);
+});
+
+const context = (): InvocationContext => new InvocationContext({ functionName: 'notifications', logHandler: () => undefined });
+
+function call(
+  handler: (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>,
+  method: string,
+  path: string,
+  options: { body?: unknown; params?: Record<string, string> } = {},
+): Promise<HttpResponseInit> {
+  const request = new HttpRequest({
+    method,
+    url: `http://localhost${path}`,
+    ...(options.body === undefined ? {} : { body: { string: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) } }),
+    ...(options.params === undefined ? {} : { params: options.params }),
+  });
+  return handler(request, context());
+}
+
+const post = (body: unknown): Promise<HttpResponseInit> => call(notifications, 'POST', '/api/notifications', { body });
+const get = (id: string, query = ''): Promise<HttpResponseInit> => call(notificationById, 'GET', `/api/notifications/${id}${query}`, { params: { id } });
+const cancel = (id: string): Promise<HttpResponseInit> => call(notificationById, 'DELETE', `/api/notifications/${id}`, { params: { id } });
+const body = (response: HttpResponseInit): Record<string, unknown> => response.jsonBody as Record<string, unknown>;
+
+describe('the /api/notifications functions', () => {
+  it('POST answers 202 with Location and the id, state and status URL, and the same id and body again answers 202 with the same notification', async () => {
+    const first = await post({ id: 'api-release-1', text: 'Release 1' });
+    assert.equal(first.status, 202);
+    assert.equal((first.headers as Record<string, string>)['Location'], '/api/notifications/api-release-1');
+    assert.deepEqual(first.jsonBody, { id: 'api-release-1', state: 'queued', statusUrl: '/api/notifications/api-release-1' });
+
+    const again = await post({ text: 'Release 1', id: 'api-release-1' });
+    assert.equal(again.status, 202);
+    assert.equal(body(again)['id'], 'api-release-1');
+  });
+
+  it('POST without an id generates one', async () => {
+    const response = await post({ text: 'no id' });
+    assert.equal(response.status, 202);
+    assert.match(String(body(response)['id']), /^[0-9a-f-]{36}$/);
+  });
+
+  it('POST with an id used for another message answers 409', async () => {
+    await post({ id: 'api-reused', text: 'first' });
+    const response = await post({ id: 'api-reused', text: 'second' });
+    assert.equal(response.status, 409);
+    assert.equal(body(response)['error'], 'NotificationIdReused');
+  });
+
+  it('POST with an invalid body answers 400 with every problem', async () => {
+    const response = await post({ txt: 'typo', target: { tenantIds: [] } });
+    assert.equal(response.status, 400);
+    assert.ok((body(response)['errors'] as string[]).length >= 2);
+  });
+
+  it('GET and DELETE of an unknown id answer 404', async () => {
+    assert.equal((await get('no-such-notification')).status, 404);
+    assert.equal((await cancel('no-such-notification')).status, 404);
+  });
+
+  it('GET /api/notifications/{id} reports the progress with every field, up to completed', async () => {
+    await post({ id: 'api-progress', text: 'progress' });
+    const queued = await get('api-progress');
+    assert.equal(queued.status, 200);
+    assert.deepEqual(Object.keys(body(queued)).sort(), [
+      'alreadySent', 'completedAt', 'createdAt', 'failed', 'failedWork', 'failures', 'id', 'matched', 'pending', 'pruned', 'retried', 'sent', 'startedAt', 'state',
+    ]);
+    assert.deepEqual({ state: body(queued)['state'], matched: body(queued)['matched'] }, { state: 'queued', matched: null });
+
+    const pump = startQueuePump(storage.connectionString, services.queued);
+    try {
+      const deadline = Date.now() + 60_000;
+      let status = body(await get('api-progress'));
+      while (status['state'] !== 'completed' && Date.now() < deadline) {
+        await delay(100);
+        status = body(await get('api-progress'));
+      }
+      assert.deepEqual(
+        { state: status['state'], matched: status['matched'], sent: status['sent'], pending: status['pending'], failures: status['failures'] },
+        { state: 'completed', matched: 3, sent: 3, pending: 0, failures: [] },
+      );
+      assert.equal((await cancel('api-progress')).status, 409, 'a completed notification cannot be cancelled');
+    } finally {
+      await pump.stop();
+    }
+  });
+
+  it('DELETE cancels a notification and answers with its status', async () => {
+    await post({ id: 'api-cancel', text: 'never mind' });
+    const response = await cancel('api-cancel');
+    assert.equal(response.status, 200);
+    assert.equal(body(response)['state'], 'cancelled');
+    assert.equal(body(await get('api-cancel'))['state'], 'cancelled');
+  });
+
+  it('GET /api/notifications lists the newest first, a page at a time', async () => {
+    for (const id of ['api-list-1', 'api-list-2', 'api-list-3']) {
+      await post({ id, text: id });
+      await delay(5);
+    }
+    const first = await call(notifications, 'GET', '/api/notifications?limit=2');
+    assert.equal(first.status, 200);
+    const page = body(first) as { notifications: { id: string }[]; nextAfter?: string };
+    assert.deepEqual(page.notifications.map((item) => item.id), ['api-list-3', 'api-list-2']);
+    const next = body(await call(notifications, 'GET', `/api/notifications?limit=2&after=${encodeURIComponent(page.nextAfter ?? '')}`)) as {
+      notifications: { id: string }[];
+    };
+    assert.equal(next.notifications[0]?.id, 'api-list-1');
+    assert.equal((await call(notifications, 'GET', '/api/notifications?limit=0')).status, 400);
+  });
+});

@@ -1,0 +1,264 @@
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { ConversationReference } from 'botbuilder';
+import { startFakeConnector, type FakeConnector, type FakeConnectorOptions } from '../../scripts/fakeConnector';
+import { TableDeliveryLedgers } from '../../shared/ledgers/tableDeliveryLedgers';
+import type { NotificationStatusWithFailures } from '../../shared/queued/notificationStatus';
+import type { QueuedNotifications } from '../../shared/queued/queuedNotifications';
+import { ledgerNameOf } from '../../shared/queued/workContext';
+import { createServices, type Services } from '../../shared/services';
+import { loadSettings } from '../../shared/settings';
+import { toStoredConversation, type ConversationStore } from '../../shared/storage/conversationStore';
+import { startQueueAzurite } from '../support/queueAzurite';
+import { startQueuePump } from '../support/queuePump';
+import { recordingLogger } from '../support/recordingLogger';
+
+/**
+ * Queued notifications on a real Azurite (tables and queues) and the real
+ * CloudAdapter against the fake Bot Connector; the queue triggers are played
+ * by a pump in this process (the e2e tests run them in the local host).
+ */
+
+let storage: { readonly connectionString: string; stop(): Promise<void> } | undefined;
+const connectors: FakeConnector[] = [];
+const pumps: { stop(): Promise<void> }[] = [];
+let tables = 0;
+
+before(async () => {
+  storage = await startQueueAzurite();
+});
+afterEach(async () => {
+  await Promise.all(pumps.splice(0).map((pump) => pump.stop()));
+  await Promise.all(connectors.splice(0).map((connector) => connector.stop()));
+});
+after(async () => {
+  await storage?.stop();
+});
+
+function connectionString(): string {
+  if (storage === undefined) throw new Error('Azurite did not start');
+  return storage.connectionString;
+}
+
+async function fakeConnector(options: FakeConnectorOptions = {}): Promise<FakeConnector> {
+  const connector = await startFakeConnector({ latencyMs: 2, ...options });
+  connectors.push(connector);
+  return connector;
+}
+
+function services(extra: Record<string, string> = {}): Services {
+  tables += 1;
+  const settings = loadSettings({
+    AzureWebJobsStorage: connectionString(),
+    CONVERSATIONS_TABLE: `queued${tables}`,
+    NOTIFY_TENANT_RATE_PER_SECOND: '500',
+    NOTIFY_CONVERSATION_RATE_PER_SECOND: '100',
+    ...extra,
+  });
+  // Short slices, small batches and pages: every path of checkpoint and continuation is taken.
+  return createServices(settings, { logger: recordingLogger(), queuedTuning: { sliceMs: 1_000, batchSize: 40, planPageSize: 50, catchUpDelaySeconds: 1 } });
+}
+
+function pump(app: Services): void {
+  pumps.push(startQueuePump(connectionString(), app.queued, { visibilitySeconds: 3 }));
+}
+
+/** `count` conversations spread round-robin over `tenants` tenants. */
+async function seed(store: ConversationStore, serviceUrl: string, count: number, tenants: number, prefix = 'a:conv'): Promise<string[]> {
+  const ids = Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(5, '0')}`);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < ids.length) {
+      const index = next++;
+      const id = ids[index] as string;
+      const reference: Partial<ConversationReference> = {
+        channelId: 'msteams',
+        serviceUrl,
+        conversation: { id, tenantId: `tenant-${index % tenants}`, conversationType: 'personal', isGroup: false, name: '' },
+        bot: { id: '28:bot', name: 'Notifier' },
+        user: { id: `29:user-${id}`, name: '', aadObjectId: `aad-${id}` },
+      };
+      const check = toStoredConversation(reference);
+      if (!check.ok) throw new Error(check.reason);
+      await store.upsert(check.conversation);
+    }
+  };
+  await Promise.all(Array.from({ length: 16 }, worker));
+  return ids;
+}
+
+async function waitForState(queued: QueuedNotifications, id: string, states: readonly string[], timeoutMs = 60_000): Promise<NotificationStatusWithFailures> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const status = await queued.status(id);
+    if (status !== undefined && states.includes(status.state)) return status;
+    if (Date.now() > deadline) throw new Error(`notification ${id} did not reach ${states.join('/')}: ${JSON.stringify(status)}`);
+    await delay(100);
+  }
+}
+
+const message = { type: 'message', text: 'Maintenance tonight' };
+
+describe('queued notifications on Azurite queues', () => {
+  test('a notification to 300 conversations over 3 tenants completes, each conversation receiving it exactly once', async () => {
+    const connector = await fakeConnector();
+    const app = services();
+    const ids = await seed(app.store, connector.serviceUrl, 300, 3);
+
+    const accepted = await app.queued.submit({ id: 'queued-300', activity: message });
+    assert.deepEqual(accepted, { kind: 'accepted', id: 'queued-300', state: 'queued', existing: false });
+    assert.equal((await app.queued.status('queued-300'))?.state, 'queued', 'nothing runs before a worker takes the message');
+
+    pump(app);
+    const status = await waitForState(app.queued, 'queued-300', ['completed', 'failed', 'cancelled']);
+
+    assert.equal(status.state, 'completed');
+    assert.deepEqual(
+      { matched: status.matched, sent: status.sent, failed: status.failed, alreadySent: status.alreadySent, pending: status.pending },
+      { matched: 300, sent: 300, failed: 0, alreadySent: 0, pending: 0 },
+    );
+    assert.ok(status.startedAt !== null && status.completedAt !== null);
+    assert.equal(connector.received.length, 300);
+    assert.equal(connector.duplicates().size, 0);
+    assert.deepEqual(new Set(connector.received.map((activity) => activity.conversationId)), new Set(ids));
+    assert.ok(connector.received.every((activity) => activity.text === 'Maintenance tonight'));
+  });
+
+  test('the same id and body is accepted again as the same notification; the same id with another body is refused', async () => {
+    const app = services();
+    const first = await app.queued.submit({ id: 'queued-twice', activity: message });
+    const again = await app.queued.submit({ id: 'queued-twice', activity: message });
+    const other = await app.queued.submit({ id: 'queued-twice', activity: { type: 'message', text: 'something else' } });
+
+    assert.equal(first.kind, 'accepted');
+    assert.deepEqual(again, { kind: 'accepted', id: 'queued-twice', state: 'queued', existing: true });
+    assert.deepEqual(other, { kind: 'idReused', id: 'queued-twice' });
+    const listed = await app.queued.list(100);
+    assert.equal(listed.notifications.filter((item) => item.id === 'queued-twice').length, 1);
+  });
+
+  test('a notification that matches nobody completes with matched 0', async () => {
+    const app = services();
+    await app.queued.submit({ id: 'queued-nobody', activity: message, filter: { tenantIds: ['no-such-tenant'] } });
+    pump(app);
+    const status = await waitForState(app.queued, 'queued-nobody', ['completed', 'failed']);
+    assert.deepEqual({ state: status.state, matched: status.matched, pending: status.pending }, { state: 'completed', matched: 0, pending: 0 });
+  });
+
+  test('a batch started before a crash is redone: recipients the ledger holds are skipped and counted as already sent, the others are sent', async () => {
+    const connector = await fakeConnector();
+    const app = services();
+    const ids = await seed(app.store, connector.serviceUrl, 30, 1);
+    await app.queued.submit({ id: 'queued-redo', activity: message });
+    // Plan by hand (no pump): the tenant's work item waits in the queue, unstarted.
+    assert.equal(await app.queued.plan({ id: 'queued-redo' }), 'planned');
+    // What a crashed worker leaves behind: the batch marked started, 12 deliveries recorded.
+    const { notifications } = app.queued.deps;
+    const work = await notifications.getWork('queued-redo', 'tenant-0');
+    assert.ok(work !== undefined);
+    await notifications.updateWork('queued-redo', work, { started: work.cursor });
+    const ledger = new TableDeliveryLedgers(app.settings.conversationsStorage).open(ledgerNameOf('queued-redo'));
+    for (const id of ids.slice(0, 12)) await ledger.recordDelivered({ channelId: 'msteams', conversationId: id });
+
+    assert.equal(await app.queued.deliver({ id: 'queued-redo', tenantId: 'tenant-0' }), 'done');
+
+    const status = await app.queued.status('queued-redo');
+    assert.deepEqual(
+      { state: status?.state, sent: status?.sent, alreadySent: status?.alreadySent, pending: status?.pending },
+      { state: 'completed', sent: 18, alreadySent: 12, pending: 0 },
+    );
+    assert.deepEqual(
+      connector.received.map((activity) => activity.conversationId).sort(),
+      ids.slice(12),
+      'only the recipients the ledger did not hold were sent',
+    );
+  });
+
+  test('two workers on one tenant at once: one sends under the lease, the other puts its work back on the queue', async () => {
+    const connector = await fakeConnector({ latencyMs: 20 });
+    const app = services();
+    await seed(app.store, connector.serviceUrl, 40, 1);
+    await app.queued.submit({ id: 'queued-lease', activity: message });
+    await app.queued.plan({ id: 'queued-lease' });
+
+    const outcomes = await Promise.all([
+      app.queued.deliver({ id: 'queued-lease', tenantId: 'tenant-0' }),
+      app.queued.deliver({ id: 'queued-lease', tenantId: 'tenant-0' }),
+    ]);
+
+    assert.deepEqual(outcomes.sort(), ['done', 'waiting']);
+    assert.equal(connector.received.length, 40);
+    assert.equal(connector.duplicates().size, 0);
+  });
+
+  test('a cancel stops every worker within seconds, and the counts then stay as they are', async () => {
+    const connector = await fakeConnector();
+    const app = services({ NOTIFY_TENANT_RATE_PER_SECOND: '10' });
+    await seed(app.store, connector.serviceUrl, 120, 2);
+    await app.queued.submit({ id: 'queued-cancel', activity: message });
+    pump(app);
+    const started = Date.now();
+    while (connector.received.length < 10 && Date.now() - started < 30_000) await delay(50);
+
+    const cancel = await app.queued.cancel('queued-cancel');
+    assert.equal(cancel.kind, 'cancelled');
+    const cancelledAt = Date.now();
+    await delay(3_000);
+    const receivedAfterStop = connector.received.length;
+    const lastArrival = Math.max(...connector.received.map((activity) => activity.receivedAt));
+    await delay(2_000);
+
+    assert.ok(lastArrival - cancelledAt < 3_000, `a send arrived ${lastArrival - cancelledAt} ms after the cancel`);
+    assert.equal(connector.received.length, receivedAfterStop, 'nothing is sent once the workers stopped');
+    assert.ok(receivedAfterStop < 120, 'the cancel came before the end');
+    const status = await app.queued.status('queued-cancel');
+    assert.equal(status?.state, 'cancelled');
+    assert.equal(status?.sent, receivedAfterStop, 'every delivery that happened is counted');
+    assert.equal(status?.pending, 120 - receivedAfterStop - (status?.failed ?? 0));
+    assert.equal((await app.queued.cancel('queued-cancel')).kind, 'cancelled', 'a second cancel changes nothing');
+  });
+
+  test('failed recipients are listed page by page with the channel\'s answer', async () => {
+    const faults: Record<string, { status: number; code: string }> = {};
+    for (let i = 0; i < 130; i++) faults[`a:gone-${String(i).padStart(5, '0')}`] = { status: 403, code: 'ConversationBlockedByUser' };
+    const connector = await fakeConnector({ conversationFaults: faults });
+    const app = services();
+    await seed(app.store, connector.serviceUrl, 130, 2, 'a:gone');
+    await seed(app.store, connector.serviceUrl, 20, 2, 'a:fine');
+    await app.queued.submit({ id: 'queued-failures', activity: message });
+    pump(app);
+    const status = await waitForState(app.queued, 'queued-failures', ['completed', 'failed']);
+
+    assert.deepEqual({ state: status.state, sent: status.sent, failed: status.failed, pruned: status.pruned }, { state: 'completed', sent: 20, failed: 130, pruned: 130 });
+    assert.equal(status.failures.length, 100);
+    assert.ok(status.nextFailuresAfter !== undefined);
+    const second = await app.queued.status('queued-failures', status.nextFailuresAfter);
+    assert.equal(second?.failures.length, 30);
+    assert.equal(second?.nextFailuresAfter, undefined);
+    const listed = new Set([...status.failures, ...(second?.failures ?? [])].map((failure) => failure.conversationId));
+    assert.equal(listed.size, 130);
+    assert.deepEqual(status.failures[0] && { status: status.failures[0].status, code: status.failures[0].code, pruned: status.failures[0].pruned }, {
+      status: 403,
+      code: 'ConversationBlockedByUser',
+      pruned: true,
+    });
+  });
+
+  test('work that went to the poison queue makes the notification fail and says which tenant', async () => {
+    const connector = await fakeConnector();
+    const app = services();
+    await seed(app.store, connector.serviceUrl, 10, 2);
+    await app.queued.submit({ id: 'queued-poison', activity: message });
+    await app.queued.plan({ id: 'queued-poison' });
+    await app.queued.deliver({ id: 'queued-poison', tenantId: 'tenant-0' });
+    await app.queued.noteFailedDelivery({ id: 'queued-poison', tenantId: 'tenant-1' }, 5, new Error('boom'));
+    await app.queued.deliveryPoisoned({ id: 'queued-poison', tenantId: 'tenant-1' });
+
+    const status = await app.queued.status('queued-poison');
+    assert.equal(status?.state, 'failed');
+    assert.deepEqual(status?.failedWork, [{ tenantId: 'tenant-1', error: 'boom', attempts: 5 }]);
+    assert.deepEqual({ sent: status?.sent, pending: status?.pending }, { sent: 5, pending: 5 });
+    assert.match(status?.error ?? '', /tenant-1/);
+  });
+});
