@@ -51,6 +51,7 @@ function call(
   const request = new HttpRequest({
     method,
     url: `http://localhost${path}`,
+    headers: { 'content-type': 'application/json' },
     ...(options.body === undefined ? {} : { body: { string: typeof options.body === 'string' ? options.body : JSON.stringify(options.body) } }),
     ...(options.params === undefined ? {} : { params: options.params }),
   });
