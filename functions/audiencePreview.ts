@@ -1,5 +1,6 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { realClock } from '../shared/clock';
+import { readJsonBody } from '../shared/http/jsonRequestBody';
 import { previewAudience } from '../shared/notifications/audiencePreview';
 import { parseNotificationRequest } from '../shared/notifications/notificationRequest';
 import { getServices } from '../shared/services';
@@ -11,8 +12,8 @@ import { TableUnavailableError } from '../shared/storage/tableClient';
  * and by conversation type. Sends nothing and stores nothing.
  *
  * Status: 200 the count ({ matched, complete, byConversationType, tenantCount,
- * tenants }); 400 the body is invalid ({"errors": [...]}); 503 storage is
- * unreachable.
+ * tenants }); 400 the body is invalid ({"errors": [...]}); 413 it is over
+ * NOTIFY_MAX_BODY_BYTES; 415 it is not JSON; 503 storage is unreachable.
  */
 
 /**
@@ -23,7 +24,10 @@ export const previewTimeBudgetMs = 25_000;
 
 export async function audiencePreview(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const services = getServices();
-  const parsed = parseNotificationRequest(await request.text(), services.settings);
+  // The same body as a send, so the same limit.
+  const read = await readJsonBody(request, services.settings.notifyMaxBodyBytes);
+  if (!read.ok) return { status: read.refusal.status, jsonBody: read.refusal.body };
+  const parsed = parseNotificationRequest(read.text, services.settings);
   if (!parsed.ok) return { status: 400, jsonBody: { errors: parsed.errors } };
   try {
     const preview = await previewAudience(services.store, parsed.value.filter, {

@@ -11,28 +11,29 @@ export class HistoryView {
   private readonly empty = elementById('history-empty', HTMLElement);
   private readonly problems = elementById('history-problems', HTMLElement);
   private readonly more = elementById('history-more', HTMLButtonElement);
-  private continuationToken: string | undefined;
+  private nextAfter: string | undefined;
 
   constructor(
     private readonly api: NotificationApi,
     private readonly open: (id: string) => void,
   ) {
     elementById('history-refresh', HTMLButtonElement).addEventListener('click', () => void this.refresh());
-    this.more.addEventListener('click', () => void this.load(this.continuationToken));
+    this.more.addEventListener('click', () => void this.load(this.nextAfter));
   }
 
   refresh(): Promise<void> {
     return this.load(undefined);
   }
 
-  private async load(continuationToken: string | undefined): Promise<void> {
+  /** The newest page (after undefined), or the page older than `after`, appended. */
+  private async load(after: string | undefined): Promise<void> {
     try {
-      const page = await this.api.list(continuationToken);
+      const page = await this.api.list(after);
       const rows = page.notifications.map((notification) => this.row(notification));
-      if (continuationToken === undefined) this.rows.replaceChildren(...rows);
+      if (after === undefined) this.rows.replaceChildren(...rows);
       else this.rows.append(...rows);
-      this.continuationToken = page.continuationToken;
-      this.more.hidden = page.continuationToken === undefined;
+      this.nextAfter = page.nextAfter;
+      this.more.hidden = page.nextAfter === undefined;
       const none = this.rows.childElementCount === 0;
       this.table.hidden = none;
       this.empty.hidden = !none;

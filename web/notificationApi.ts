@@ -26,9 +26,9 @@ export interface Accepted {
 }
 
 export interface DeliveryFailure {
+  readonly tenantId?: string;
   readonly channelId?: string;
   readonly conversationId?: string;
-  readonly tenantId?: string;
   readonly status?: number;
   readonly code?: string;
   readonly message?: string;
@@ -50,14 +50,21 @@ export interface NotificationStatus {
   readonly createdAt?: string;
   readonly startedAt?: string | null;
   readonly completedAt?: string | null;
-  readonly failures: readonly DeliveryFailure[];
-  /** Where the next page of failures starts (`?failuresAfter=`), when there is one. */
-  readonly failuresAfter?: string | null;
+  /** Why it failed, when it did. */
+  readonly error?: string;
+  /** Tenants whose delivery work was given up (the poison queue). */
+  readonly failedWork?: readonly { readonly tenantId: string; readonly error: string; readonly attempts: number }[];
+  /** One page of failures (absent in the list). */
+  readonly failures?: readonly DeliveryFailure[];
+  /** The next page of failures is `?failuresAfter=<this>`; absent on the last page. */
+  readonly nextFailuresAfter?: string;
 }
 
 export interface NotificationList {
+  /** Newest first. */
   readonly notifications: readonly NotificationStatus[];
-  readonly continuationToken?: string;
+  /** The next (older) page is `?after=<this>`; absent on the last page. */
+  readonly nextAfter?: string;
 }
 
 /** A refusal from the API, with what it said was wrong. */
@@ -95,9 +102,9 @@ export class NotificationApi {
     return this.call<unknown>('DELETE', `notifications/${encodeURIComponent(id)}`);
   }
 
-  async list(continuationToken?: string): Promise<NotificationList> {
-    const query = continuationToken === undefined ? '' : `?continuationToken=${encodeURIComponent(continuationToken)}`;
-    return listOf(await this.call<unknown>('GET', `notifications${query}`));
+  list(after?: string): Promise<NotificationList> {
+    const query = after === undefined ? '' : `?after=${encodeURIComponent(after)}`;
+    return this.call<NotificationList>('GET', `notifications${query}`);
   }
 
   private async call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
@@ -136,14 +143,4 @@ function problemsIn(body: unknown, response: Response): string[] {
     return ['The function key is missing or wrong: open the console with ?code=<function key>.'];
   }
   return [`The server answered ${response.status} ${response.statusText}.`];
-}
-
-function listOf(body: unknown): NotificationList {
-  const object = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-  const items = Array.isArray(body) ? body : (object['notifications'] ?? object['items'] ?? []);
-  const token = object['continuationToken'];
-  return {
-    notifications: Array.isArray(items) ? (items as NotificationStatus[]) : [],
-    ...(typeof token === 'string' ? { continuationToken: token } : {}),
-  };
 }

@@ -120,7 +120,11 @@ export class StatusView {
     ]
       .filter((part) => part !== '')
       .join(', ');
-    this.renderFailures(status.failures ?? [], status.failuresAfter ?? undefined);
+    this.renderFailures(status.failures ?? [], status.nextFailuresAfter);
+    showProblems(this.problems, [
+      ...(status.error === undefined ? [] : [status.error]),
+      ...(status.failedWork ?? []).map((work) => `Delivery to tenant ${work.tenantId} was given up after ${work.attempts} attempts: ${work.error}`),
+    ]);
   }
 
   private setProgress(status: NotificationStatus | undefined): void {
@@ -143,7 +147,7 @@ export class StatusView {
     this.failureRows.replaceChildren(
       ...failures.map((failure) => {
         const row = document.createElement('tr');
-        for (const value of [failure.conversationId ?? '', String(failure.status ?? ''), failure.code ?? '', failure.message ?? '', failure.pruned ? 'yes' : 'no']) {
+        for (const value of [failure.conversationId ?? '', failure.tenantId ?? '', String(failure.status ?? ''), failure.code ?? '', failure.message ?? '', failure.pruned ? 'yes' : 'no']) {
           row.insertCell().textContent = value;
         }
         return row;

@@ -91,6 +91,16 @@ describe('audiencePreview function (POST /api/notifications/preview)', () => {
     assert.ok(errors.some((error) => error.includes('the limit is 200')), JSON.stringify(errors));
   });
 
+  it('refuses a body over NOTIFY_MAX_BODY_BYTES with 413 before reading it as JSON', async () => {
+    const settings = loadSettings({ AzureWebJobsStorage: azurite.connectionString, NOTIFY_MAX_BODY_BYTES: '2048' });
+    setServices(createServices(settings, { logger: recordingLogger() }));
+
+    const response = await post({ text: 'y'.repeat(3_000) });
+
+    assert.equal(response.status, 413);
+    assert.equal((response.jsonBody as { error: string }).error, 'RequestBodyTooLarge');
+  });
+
   it('answers 503 with a JSON error when the conversation table cannot be reached', async () => {
     const deadEnd = tableConnectionString(await freePort());
     const settings = loadSettings({ AzureWebJobsStorage: deadEnd });
