@@ -44,6 +44,8 @@ export interface AzuriteOptions {
    * stops Azurite once: a second SIGINT kills Azurite before it saves its data.
    */
   readonly detached?: boolean;
+  /** More storage accounts (name → base64 key) besides the development account, as Azurite's AZURITE_ACCOUNTS. */
+  readonly extraAccounts?: Readonly<Record<string, string>>;
 }
 
 export function tableConnectionString(port: number, queuePort?: number): string {
@@ -89,9 +91,12 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Runnin
     ...(options.allServices ? ['--blobHost', '127.0.0.1', '--queueHost', '127.0.0.1'] : []),
     ...common,
   ];
+  // Azurite drops the development account when accounts are listed, so it is listed too.
+  const accounts = Object.entries({ [devAccount]: devKey, ...options.extraAccounts });
+  const env = options.extraAccounts ? { ...process.env, AZURITE_ACCOUNTS: accounts.map(([name, key]) => `${name}:${key}`).join(';') } : process.env;
   const children: ChildProcess[] = [];
   const spawnAzurite = (serviceArgs: readonly string[]): ChildProcess => {
-    const child = spawn(process.execPath, serviceArgs, { stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached ?? false });
+    const child = spawn(process.execPath, serviceArgs, { stdio: ['ignore', 'pipe', 'pipe'], detached: options.detached ?? false, env });
     unstopped.add(child);
     child.once('exit', () => unstopped.delete(child));
     children.push(child);

@@ -38,9 +38,11 @@ describe('bot authentication on /api/messages, end to end', () => {
       settings: appSettings(storage.connectionString, {
         MicrosoftAppId: appId,
         MicrosoftAppPassword: 'test-password-not-a-secret',
-        // Only these two: the other endpoint settings get the public cloud's values.
+        // Only these: the other endpoint settings get the public cloud's values.
         ToBotFromChannelOpenIdMetadataUrl: keys.channelMetadataUrl,
         ToBotFromEmulatorOpenIdMetadataUrl: keys.emulatorMetadataUrl,
+        // The bot's replies ask this machine for a token (and fail at once) instead of Azure AD over the network.
+        ToChannelFromBotLoginUrl: new URL('/botframework.com', keys.channelMetadataUrl).toString(),
       }),
     });
   });
