@@ -38,6 +38,8 @@ export interface AzuriteOptions {
   readonly queue?: boolean;
   /** Queue port with `queue`; 0 or absent picks a free one. */
   readonly queuePort?: number;
+  /** Serve https with this certificate and accept only OAuth bearer tokens (Azurite's `--oauth basic`), as a keyless account does. */
+  readonly tokenOnly?: { readonly certPath: string; readonly keyPath: string };
   readonly startTimeoutMs?: number;
   /**
    * Own process group, so a terminal's Ctrl-C reaches only the launcher, which
@@ -83,7 +85,13 @@ export async function isPortTaken(port: number): Promise<boolean> {
 export async function startAzurite(options: AzuriteOptions = {}): Promise<RunningAzurite> {
   const tablePort = options.tablePort || (await freePort());
   const bin = options.allServices ? 'azurite/dist/src/azurite.js' : 'azurite/dist/src/table/main.js';
-  const common = ['--silent', '--skipApiVersionCheck', '--disableTelemetry', ...(options.location ? ['--location', options.location] : ['--inMemoryPersistence'])];
+  const common = [
+    '--silent',
+    '--skipApiVersionCheck',
+    '--disableTelemetry',
+    ...(options.location ? ['--location', options.location] : ['--inMemoryPersistence']),
+    ...(options.tokenOnly ? ['--oauth', 'basic', '--cert', options.tokenOnly.certPath, '--key', options.tokenOnly.keyPath] : []),
+  ];
   const args = [
     require.resolve(bin),
     '--tableHost', '127.0.0.1',
@@ -127,12 +135,8 @@ async function waitForService(child: ChildProcess, service: 'Table' | 'Queue', p
     const timer = setTimeout(() => fail(new Error(`Azurite did not start within ${timeoutMs} ms:\n${output}`)), timeoutMs);
     const onData = (chunk: Buffer): void => {
       output += chunk.toString();
-      const ready = [
-        `${service} service successfully started on 127.0.0.1:${port}`,
-        `${service} service is successfully listening at http://127.0.0.1:${port}`,
-        `${service} service successfully listens on http://127.0.0.1:${port}`,
-      ];
-      if (ready.some((line) => output.includes(line))) done();
+      // "Table service is successfully listening at http://127.0.0.1:<port>", "Queue service successfully listens on https://...".
+      if (new RegExp(`${service} service (is )?successfully (started on|listening at|listens on) (https?://)?127\\.0\\.0\\.1:${port}\\b`).test(output)) done();
     };
     const onExit = (code: number | null): void => fail(new Error(`Azurite exited with code ${code}:\n${output}`));
     function done(): void {

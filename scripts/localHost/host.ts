@@ -169,6 +169,12 @@ function sortFunctionsByTrigger(functions: FunctionsRegistry, routePrefix: strin
     }
     const { name: bindingName, type } = triggerBinding(registered);
     const binding = registered.metadata.bindings[bindingName];
+    for (const [outputName, output] of Object.entries(registered.metadata.bindings)) {
+      // Only an HTTP response is written back; say so rather than drop other outputs silently.
+      if (output.direction === 'out' && output.type?.toLowerCase() !== 'http') {
+        log.warn(`Function '${name}': the local host does not write its '${output.type ?? '?'}' output binding ${outputName}; what the function puts there is dropped`);
+      }
+    }
     if (type.toLowerCase() === 'httptrigger') {
       try {
         sorted.httpRoutes.push(httpRoute(registered, routePrefix, binding?.route, binding?.methods));

@@ -1,7 +1,8 @@
 import type { RegisteredFunction, TypedData } from './core';
 import type { InvocationResult } from './invoke';
 import { describeError, type HostLog } from './log';
-import { queueServiceClient, resolveQueueConnection } from './queueConnection';
+import type { QueueServiceClient } from '@azure/storage-queue';
+import { queueServiceClient, resolveQueueConnection, type QueueConnection } from './queueConnection';
 import { startQueueListener, type QueueListener } from './queueListener';
 import { queueTriggerData, queueTriggerMetadata, type ReceivedQueueMessage } from './queueMessages';
 import { readQueueOptions, type QueueOptions } from './queueOptions';
@@ -53,11 +54,22 @@ export async function startQueueTriggers(definitions: readonly QueueTriggerDefin
   if (definitions.length === 0) return { descriptions, stop: async () => undefined };
   const queueOptions = readQueueOptions(options.queuesExtension, options.env);
   const { log } = options;
+  // One client per storage connection, so functions on one account share its HTTP connections and tokens.
+  const services = new Map<string, QueueServiceClient>();
+  const serviceFor = (connection: QueueConnection): QueueServiceClient => {
+    const key = JSON.stringify(connection);
+    let service = services.get(key);
+    if (service === undefined) {
+      service = queueServiceClient(connection);
+      services.set(key, service);
+    }
+    return service;
+  };
   for (const definition of definitions) {
     const name = definition.registered.metadata.name;
     try {
       const queueName = normalizeQueueName(resolveSettingReferences(definition.queueName, options.env));
-      const service = queueServiceClient(resolveQueueConnection(definition.connection, options.env));
+      const service = serviceFor(resolveQueueConnection(definition.connection, options.env));
       const queue = service.getQueueClient(queueName);
       const poisonQueue = service.getQueueClient(`${queueName}-poison`);
       if (options.createQueues) {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -12,6 +12,7 @@ import { startFakeConnector, type FakeConnector } from '../../scripts/fakeConnec
 import { teamsInstallationUpdate, teamsPersonalChat } from '../support/activities';
 import { appSettings, startApp, type AppProcess } from '../support/appProcess';
 import { startManagedIdentityEndpoint, type ManagedIdentityEndpoint } from '../support/managedIdentityEndpoint';
+import { makeCertificate } from '../support/testCertificate';
 
 /**
  * Keyless storage end to end: Azurite accepts only bearer tokens (its
@@ -21,17 +22,6 @@ import { startManagedIdentityEndpoint, type ManagedIdentityEndpoint } from '../s
  */
 
 const userAssignedClientId = '3c9d4e5f-0a1b-4c2d-8e3f-4a5b6c7d8e9f';
-
-/** A self-signed certificate for 127.0.0.1 (openssl, as on every Debian machine). */
-function makeCertificate(dir: string): { certPath: string; keyPath: string } {
-  const certPath = path.join(dir, 'cert.pem');
-  const keyPath = path.join(dir, 'key.pem');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyPath, '-out', certPath,
-  ], { stdio: 'ignore' });
-  return { certPath, keyPath };
-}
 
 /** Azurite's table service over https, accepting only OAuth bearer tokens (and refusing the account key). */
 async function startTokenOnlyAzurite(port: number, certPath: string, keyPath: string): Promise<ChildProcess> {

@@ -1,11 +1,17 @@
 import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { QueueServiceClient, type QueueClient } from '@azure/storage-queue';
+import { startAzurite, type RunningAzurite } from '../../scripts/azurite';
 import { dotNetDateTimeOffset } from '../../scripts/localHost/queueMessages';
 import { repoRoot, startApp, startTestStorage, type AppProcess, type TestStorage } from '../support/appProcess';
 import { startCallbackServer, type CallbackServer } from '../support/callbackServer';
+import { startManagedIdentityEndpoint, unsignedStorageToken, type ManagedIdentityEndpoint } from '../support/managedIdentityEndpoint';
+import { makeCertificate } from '../support/testCertificate';
 
 /**
  * Queue-triggered functions in the local host against a real Azurite queue
@@ -250,5 +256,83 @@ describe('queue triggers when the local host crashes or stops', () => {
     await send(queue, JSON.stringify({ label: 'after stop' }));
     await delay(1_000);
     assert.equal(callbacks.reports.some((candidate) => candidate.label === 'after stop'), false);
+  });
+});
+
+/** A request to the storage REST API over https, trusting only the test certificate, with a bearer token unless `anonymous`; resolves with the status. */
+function storageRequest(url: string, method: string, ca: Buffer, body?: string, anonymous = false): Promise<number> {
+  const authorization: Record<string, string> = anonymous ? {} : { authorization: `Bearer ${unsignedStorageToken()}` };
+  return new Promise((resolve, reject) => {
+    const request = httpsRequest(url, {
+      method,
+      ca,
+      headers: { ...authorization, 'x-ms-version': '2021-12-02', 'content-type': 'application/xml' },
+    }, (response) => {
+      response.resume();
+      resolve(response.statusCode ?? 0);
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+describe('queue triggers on an identity-based connection (no account key)', () => {
+  const clientId = '7d1e2f3a-4b5c-4d6e-8f90-a1b2c3d4e5f6';
+  let dir: string;
+  let azurite: RunningAzurite | undefined;
+  let identity: ManagedIdentityEndpoint | undefined;
+  let callbacks: CallbackServer<Report> | undefined;
+  let app: AppProcess | undefined;
+  let endpoint = '';
+  let certificate: Buffer;
+
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'keyless-queue-'));
+    const { certPath, keyPath } = makeCertificate(dir);
+    certificate = await readFile(certPath);
+    [azurite, identity, callbacks] = await Promise.all([
+      startAzurite({ queue: true, tokenOnly: { certPath, keyPath } }),
+      startManagedIdentityEndpoint(),
+      startCallbackServer<Report>(),
+    ]);
+    endpoint = `https://127.0.0.1:${azurite.queuePort}/devstoreaccount1`;
+    const connection = { __queueServiceUri: endpoint, __credential: 'managedidentity', __clientId: clientId };
+    const settings: Record<string, string> = {
+      FUNCTIONS_WORKER_RUNTIME: 'node',
+      FIXTURE_ECHO_QUEUE: 'keyless-items',
+      FIXTURE_CALLBACK_URL: callbacks.url,
+      ...identity.env,
+      NODE_EXTRA_CA_CERTS: certPath,
+    };
+    for (const [suffix, value] of Object.entries(connection)) {
+      settings[`AzureWebJobsStorage${suffix}`] = value;
+      settings[`FixtureQueueStorage${suffix}`] = value;
+    }
+    app = await startApp({ appRoot: fixtureApp, settings });
+  });
+
+  after(async () => {
+    await app?.stop();
+    await callbacks?.close();
+    await identity?.stop();
+    await azurite?.stop();
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  test('the host polls with managed identity tokens and runs the function', async () => {
+    assert.ok(app && identity && callbacks);
+    // This storage refuses a request without a token.
+    assert.equal(await storageRequest(`${endpoint}/keyless-items`, 'PUT', certificate, undefined, true), 403);
+    assert.equal(await storageRequest(`${endpoint}/keyless-items`, 'PUT', certificate), 201);
+    const text = Buffer.from(JSON.stringify({ label: 'keyless' })).toString('base64');
+    assert.equal(await storageRequest(`${endpoint}/keyless-items/messages`, 'POST', certificate, `<QueueMessage><MessageText>${text}</MessageText></QueueMessage>`), 201);
+
+    const [report] = await callbacks.waitFor((candidate) => candidate.functionName === 'queueEcho');
+    assert.deepEqual(report?.message, { label: 'keyless' });
+    assert.ok(identity.requests.length > 0, 'the host asked the identity endpoint for a token');
+    for (const request of identity.requests) {
+      assert.equal(request.query.get('resource'), 'https://storage.azure.com');
+      assert.equal(request.query.get('client_id'), clientId);
+    }
   });
 });

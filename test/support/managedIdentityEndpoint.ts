@@ -18,6 +18,16 @@ export interface ManagedIdentityEndpoint {
 
 const header = 'identity-header-of-this-test';
 
+/** An unsigned JWT for Azure Storage, valid for an hour from `now` (seconds): Azurite's `--oauth basic` checks issuer, audience and lifetime, not the signature. */
+export function unsignedStorageToken(now = Math.floor(Date.now() / 1000)): string {
+  const part = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return [
+    part({ alg: 'RS256', typ: 'JWT' }),
+    part({ aud: 'https://storage.azure.com', iss: 'https://sts.windows.net/00000000-0000-0000-0000-0000000000aa/', nbf: now - 60, iat: now - 60, exp: now + 3600, oid: 'test-identity' }),
+    part({ signature: 'none' }),
+  ].join('.');
+}
+
 export async function startManagedIdentityEndpoint(): Promise<ManagedIdentityEndpoint> {
   const requests: { query: URLSearchParams; headerMatched: boolean }[] = [];
   const server: Server = createServer((request, response) => {
@@ -29,13 +39,7 @@ export async function startManagedIdentityEndpoint(): Promise<ManagedIdentityEnd
       return;
     }
     const now = Math.floor(Date.now() / 1000);
-    const part = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');
-    const token = [
-      part({ alg: 'RS256', typ: 'JWT' }),
-      // Azurite checks issuer, audience and lifetime, not the signature.
-      part({ aud: 'https://storage.azure.com', iss: 'https://sts.windows.net/00000000-0000-0000-0000-0000000000aa/', nbf: now - 60, iat: now - 60, exp: now + 3600, oid: 'test-identity' }),
-      part({ signature: 'none' }),
-    ].join('.');
+    const token = unsignedStorageToken(now);
     response.writeHead(200, { 'content-type': 'application/json' }).end(
       JSON.stringify({ access_token: token, expires_on: String(now + 3600), resource: url.searchParams.get('resource'), token_type: 'Bearer' }),
     );

@@ -113,12 +113,17 @@ describe('queue trigger connections and names', () => {
     assert.deepEqual(resolveQueueConnection('Work', { Work: 'A' }), { kind: 'connectionString', setting: 'Work', connectionString: 'A' });
     assert.deepEqual(resolveQueueConnection('Storage', { AzureWebJobsStorage: 'B' }), { kind: 'connectionString', setting: 'AzureWebJobsStorage', connectionString: 'B' });
     assert.deepEqual(resolveQueueConnection('', { AzureWebJobsStorage: 'C' }), { kind: 'connectionString', setting: 'AzureWebJobsStorage', connectionString: 'C' });
-    assert.deepEqual(resolveQueueConnection('Work', { Work__accountName: 'acct' }), {
+    assert.deepEqual(resolveQueueConnection('Work', { work__accountName: 'acct' }), {
       kind: 'identity',
       setting: 'Work',
       queueServiceUri: 'https://acct.queue.core.windows.net',
-      clientId: undefined,
+      credential: { kind: 'default' },
     });
+    assert.deepEqual(
+      resolveQueueConnection('', { AzureWebJobsStorage__queueServiceUri: 'https://q.example', AzureWebJobsStorage__credential: 'managedidentity', AzureWebJobsStorage__clientId: 'c1' }),
+      { kind: 'identity', setting: 'AzureWebJobsStorage', queueServiceUri: 'https://q.example', credential: { kind: 'managedIdentity', clientId: 'c1' } },
+    );
+    assert.throws(() => resolveQueueConnection('Work', { Work__serviceUri: 'https://q.example', Work__credential: 'password' }), /Work__credential/);
     assert.throws(() => resolveQueueConnection('Missing', {}), QueueConnectionError);
   });
 
