@@ -43,7 +43,7 @@ export interface Settings {
   readonly maxMessageBytes: number;
   /** Largest request body `/api/messages` reads (Bot Framework's activity limit is 256 KB). */
   readonly messagesMaxBodyBytes: number;
-  /** Largest request body `POST /api/notify` reads. */
+  /** Largest request body `POST /api/notify`, `POST /api/notifications` and the preview read. */
   readonly notifyMaxBodyBytes: number;
   /** How long one queued work item (a planning or a delivery slice) works before it checkpoints and enqueues its continuation. */
   readonly notificationsSliceSeconds: number;
