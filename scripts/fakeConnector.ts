@@ -135,6 +135,10 @@ export interface FakeConnector {
   readonly byStatus: ReadonlyMap<number, number>;
   /** Highest number of requests being handled at once. */
   readonly maxInFlight: number;
+  /** TCP connections opened by clients (fewer than `requests` when they keep connections alive). */
+  readonly connections: number;
+  /** Highest number of connections open at once. */
+  readonly maxOpenConnections: number;
   deliveredCount(conversationId: string): number;
   /** Conversations delivered more than once, with their counts. */
   duplicates(): Map<string, number>;
@@ -191,12 +195,15 @@ class FakeConnectorServer implements FakeConnector {
   throttledByRate = 0;
   dropped = 0;
   maxInFlight = 0;
+  connections = 0;
+  maxOpenConnections = 0;
   readonly byStatus = new Map<number, number>();
 
   private readonly server: Server;
   private readonly clock: () => number;
   private readonly stopping = new AbortController();
   private inFlight = 0;
+  private openConnections = 0;
   private nextActivityId = 1;
   private attempts = new Map<string, number>();
   private delivered = new Map<string, number>();
@@ -209,6 +216,12 @@ class FakeConnectorServer implements FakeConnector {
     // Every request in transit or waiting out its latency listens on this one signal.
     setMaxListeners(0, this.stopping.signal);
     this.server = createServer((req, res) => void this.handle(req, res));
+    this.server.on('connection', (socket) => {
+      this.connections += 1;
+      this.openConnections += 1;
+      this.maxOpenConnections = Math.max(this.maxOpenConnections, this.openConnections);
+      socket.once('close', () => (this.openConnections -= 1));
+    });
     // Clients (undici, node's agent) reuse sockets; keep them open well past their own idle timeouts.
     this.server.keepAliveTimeout = 65_000;
     this.server.headersTimeout = 66_000;
@@ -243,6 +256,8 @@ class FakeConnectorServer implements FakeConnector {
     this.throttledByRate = 0;
     this.dropped = 0;
     this.maxInFlight = this.inFlight;
+    this.connections = 0;
+    this.maxOpenConnections = this.openConnections;
     this.byStatus.clear();
     this.attempts = new Map();
     this.delivered = new Map();

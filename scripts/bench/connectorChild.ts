@@ -25,6 +25,8 @@ function statsOf(connector: FakeConnector): ConnectorStats {
     throttledByRate: connector.throttledByRate,
     distinctDelivered: new Set(connector.received.map((activity) => activity.conversationId)).size,
     duplicates: connector.duplicates().size,
+    connections: connector.connections,
+    maxOpenConnections: connector.maxOpenConnections,
   };
 }
 

@@ -111,6 +111,8 @@ export function printComparison(title: string, engine: Measured, baseline: Measu
     ['429s received', (m) => String(m.stats.throttled)],
     ['  of which our rate', (m) => String(m.stats.throttledByRate)],
     ['HTTP requests', (m) => String(m.stats.requests)],
+    ['connections opened', (m) => String(m.stats.connections)],
+    ['most open at once', (m) => String(m.stats.maxOpenConnections)],
     ['peak RSS (MB)', (m) => m.peakRssMb.toFixed(0)],
   ];
   console.log(`\n=== ${title}`);

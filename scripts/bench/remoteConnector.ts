@@ -20,6 +20,9 @@ export interface ConnectorStats {
   readonly throttledByRate: number;
   readonly distinctDelivered: number;
   readonly duplicates: number;
+  /** TCP connections the app opened to the connector. */
+  readonly connections: number;
+  readonly maxOpenConnections: number;
 }
 
 export type ChildCommand = { readonly command: 'stats' } | { readonly command: 'reset' } | { readonly command: 'stop' };

@@ -359,6 +359,29 @@ describe('fake Bot Connector', () => {
     assert.deepEqual(full.received[0]?.activity, card);
   });
 
+  it('counts the connections clients open, so reuse of kept-alive connections shows', async () => {
+    const connector = await start();
+    const post = (agent: Agent | false): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const req = request(new URL('v3/conversations/c/activities', connector.serviceUrl), { method: 'POST', agent }, (res) => {
+          res.resume();
+          res.on('end', resolve);
+        });
+        req.on('error', reject);
+        req.end(JSON.stringify(activity('x')));
+      });
+    const keptAlive = new Agent({ keepAlive: true, maxSockets: 1 });
+
+    for (let i = 0; i < 3; i++) await post(keptAlive);
+    const afterReuse = connector.connections;
+    for (let i = 0; i < 2; i++) await post(false);
+
+    assert.equal(afterReuse, 1);
+    assert.equal(connector.connections, 3);
+    assert.equal(connector.requests, 5);
+    keptAlive.destroy();
+  });
+
   it('stops promptly while clients hold idle keep-alive connections', async () => {
     const connector = await startFakeConnector();
     const agent = new Agent({ keepAlive: true });
