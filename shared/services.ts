@@ -10,6 +10,7 @@ import type { ConversationStore } from './storage/conversationStore';
 import type { DeliveryLedgerAccess, DeliveryLedgers } from './ledgers/deliveryLedgers';
 import { consoleLogger, type Logger } from './logger';
 import { RunningNotifications, leaseMsFor, type NotificationDeps } from './notifications/notificationRun';
+import { ReusedConnectorClients } from './delivery/connectionReuse';
 import { createProactiveSender, type SendActivity } from './delivery/proactiveSender';
 import { RateLimiter } from './delivery/rateLimiter';
 import { loadSettings, type Settings } from './settings';
@@ -60,7 +61,10 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
   const engineDependencies = {
     store,
     // The sender removes botbuilder's hidden retries itself (ConnectorClientOptions.retryOptions is ignored by botbuilder).
-    send: overrides.send ?? createProactiveSender(adapter, settings.microsoftAppId),
+    // Its own adapter keeps one connector client per serviceUrl (the bot's adapter builds one per turn, as botbuilder does).
+    send: overrides.send ?? createProactiveSender(proactiveAdapter(settings, logger, overrides.adapterOptions), settings.microsoftAppId, {
+      maxSocketsPerOrigin: settings.concurrency,
+    }),
     // One limiter for every run of the process, /api/notify and queued work alike.
     rateLimiter: new RateLimiter(
       { tenantPerSecond: settings.tenantRatePerSecond, conversationPerSecond: settings.conversationRatePerSecond },
@@ -104,6 +108,13 @@ function createQueuedNotifications(
     cancelWatch: new CancelWatch((id) => notifications.stateOf(id)),
     logger: engineDependencies.logger,
     tuning,
+  });
+}
+
+function proactiveAdapter(settings: Settings, logger: Logger, options: AdapterOptions = {}): CloudAdapter {
+  return createAdapter(settings, logger, {
+    ...options,
+    wrapAuthentication: (authentication) => new ReusedConnectorClients(options.wrapAuthentication?.(authentication) ?? authentication),
   });
 }
 

@@ -19,6 +19,8 @@ export interface Measured {
   readonly seconds: number;
   readonly stats: ConnectorStats;
   readonly peakRssMb: number;
+  /** CPU time (user + system) of this process during the phase, in ms: less noisy than wall time on a shared machine. */
+  readonly cpuMs: number;
   readonly note: string;
   /** The engine's summary (undefined for a baseline). */
   readonly summary?: BroadcastSummary;
@@ -41,13 +43,16 @@ export async function measure(
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 50);
   const startedAt = Date.now();
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const result = await work();
   const seconds = (performance.now() - started) / 1_000;
+  const cpu = process.cpuUsage(cpuBefore);
   clearInterval(sampler);
   peakRss = Math.max(peakRss, process.memoryUsage.rss());
   // Let the throttling windows empty before the next phase.
   await new Promise((resolve) => setTimeout(resolve, 1_100));
-  return { label, attempted, seconds, startedAt, stats: await connector.stats(), peakRssMb: peakRss / 2 ** 20, ...result };
+  const cpuMs = (cpu.user + cpu.system) / 1_000;
+  return { label, attempted, seconds, startedAt, stats: await connector.stats(), peakRssMb: peakRss / 2 ** 20, cpuMs, ...result };
 }
 
 export const quietLogger: Logger = { log: () => {}, warn: () => {}, error: (...args) => console.error('  [engine error]', ...args) };
@@ -114,6 +119,8 @@ export function printComparison(title: string, engine: Measured, baseline: Measu
     ['connections opened', (m) => String(m.stats.connections)],
     ['most open at once', (m) => String(m.stats.maxOpenConnections)],
     ['peak RSS (MB)', (m) => m.peakRssMb.toFixed(0)],
+    ['CPU ms per request', (m) => (m.cpuMs / Math.max(1, m.stats.requests)).toFixed(3)],
+    ['CPU busy (of 1 core)', (m) => `${((100 * m.cpuMs) / 1_000 / m.seconds).toFixed(0)}%`],
   ];
   console.log(`\n=== ${title}`);
   console.log(`${''.padEnd(24)}${'engine'.padStart(12)}${'baseline'.padStart(12)}`);

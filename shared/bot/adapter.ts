@@ -5,7 +5,7 @@ import {
   ConfigurationServiceClientCredentialFactory,
   type TurnContext,
 } from 'botbuilder';
-import type { ConnectorClientOptions, ServiceClientCredentialsFactory } from 'botframework-connector';
+import type { BotFrameworkAuthentication, ConnectorClientOptions, ServiceClientCredentialsFactory } from 'botframework-connector';
 import type { Logger } from '../logger';
 import { StoreUnavailableError } from '../storage/tableConversationStore';
 import type { Settings } from '../settings';
@@ -15,6 +15,8 @@ export interface AdapterOptions {
   /** Tests replace the credentials (Azure AD cannot be reached here). */
   readonly credentialsFactory?: ServiceClientCredentialsFactory;
   readonly connectorClientOptions?: ConnectorClientOptions;
+  /** Wraps the adapter's authentication (the proactive sender's adapter reuses connector clients: ReusedConnectorClients). */
+  readonly wrapAuthentication?: (authentication: BotFrameworkAuthentication) => BotFrameworkAuthentication;
 }
 
 export function createAdapter(settings: Settings, logger: Logger, options: AdapterOptions = {}): CloudAdapter {
@@ -38,7 +40,8 @@ export function createAdapter(settings: Settings, logger: Logger, options: Adapt
     undefined,
     options.connectorClientOptions,
   );
-  const adapter = new CloudAdapter(new TokenRefusalsAs401(authentication, settings.microsoftAppId));
+  const checked = new TokenRefusalsAs401(authentication, settings.microsoftAppId);
+  const adapter = new CloudAdapter(options.wrapAuthentication?.(checked) ?? checked);
   adapter.onTurnError = async (context: TurnContext, error: Error) => {
     logger.error(`Unhandled error in bot turn (${context.activity.type}):`, error);
     // Proactive turns have nobody waiting for an apology; the caller reports the failure.

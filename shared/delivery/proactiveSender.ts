@@ -1,4 +1,6 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Activity, CloudAdapter, ConversationReference, TurnContext } from 'botbuilder';
+import { OriginAgents } from './connectionReuse';
 import type { StoredConversation } from '../storage/conversationStore';
 import { ConnectorInternalsChangedError, CredentialsError, SendTimeoutError } from './deliveryError';
 
@@ -16,6 +18,15 @@ export interface SendOptions {
 export interface ProactiveSenderOptions {
   /** One HTTP attempt is aborted after this long (default 15 s, well inside the 230 s an HTTP function has). */
   readonly attemptTimeoutMs?: number;
+  /** Most connections open at once to one serviceUrl origin (default 64). */
+  readonly maxSocketsPerOrigin?: number;
+}
+
+/** What the connector pipeline's policies need to know about the attempt they are sending. */
+interface Attempt {
+  readonly signal: AbortSignal;
+  readonly beforeWire: ((signal: AbortSignal) => Promise<void>) | undefined;
+  readonly agents: OriginAgents;
 }
 
 /**
@@ -25,8 +36,15 @@ export interface ProactiveSenderOptions {
  *   5xx and network errors up to 3 times on its own, and botbuilder does not
  *   pass `ConnectorClientOptions.retryOptions` on to it (checked: with
  *   `{ retryOptions: { maxRetries: 0 } }` a 503 still reaches the channel 4
- *   times). So each turn's fresh connector client gets its `defaultRetryPolicy`
- *   removed: the engine is the only place that retries, and counts every attempt.
+ *   times). So each connector client a send meets gets its `defaultRetryPolicy`
+ *   removed, once: the engine is the only place that retries, and counts every attempt.
+ * - Connections are reused: a request goes through a keep-alive agent of its
+ *   serviceUrl's origin, with at most `maxSocketsPerOrigin` sockets. With an
+ *   adapter built on ReusedConnectorClients (services.ts does) the connector
+ *   client itself is built once per serviceUrl, not per send (connectionReuse.ts).
+ *   The pipeline is then shared by concurrent sends, so what belongs to one
+ *   attempt (its abort signal, its wire gate) reaches the pipeline's policies
+ *   through an AsyncLocalStorage around the turn, not by changing the pipeline.
  * - Each attempt has a timeout covering all of it (credentials, token, wire
  *   gate, HTTP request): past it the send rejects with SendTimeoutError even
  *   if a step ignores the abort signal, and a late answer is not counted.
@@ -43,6 +61,7 @@ export function createProactiveSender(
   options: ProactiveSenderOptions = {},
 ): SendActivity {
   const attemptTimeoutMs = options.attemptTimeoutMs ?? 15_000;
+  const agents = new OriginAgents(options.maxSocketsPerOrigin ?? 64);
   return async (conversation, activity, sendOptions = {}) => {
     // One timer covers the whole attempt: credentials, token, the wire gate and the HTTP request.
     // Token acquisition and the wire gate ignore abort signals, so the timer rejects on its own
@@ -57,7 +76,8 @@ export function createProactiveSender(
         reject(error);
       }, attemptTimeoutMs);
     });
-    const attempt = sendOnce(adapter, botAppId, conversation, activity, controller.signal, sendOptions.beforeWire);
+    const scope: Attempt = { signal: controller.signal, beforeWire: sendOptions.beforeWire, agents };
+    const attempt = attempts.run(scope, () => sendOnce(adapter, botAppId, conversation, activity));
     attempt.catch(() => undefined); // a late failure after the timeout has nobody to report to
     try {
       await Promise.race([attempt, timedOut]);
@@ -67,21 +87,20 @@ export function createProactiveSender(
   };
 }
 
-async function sendOnce(
-  adapter: CloudAdapter,
-  botAppId: string,
-  conversation: StoredConversation,
-  activity: Partial<Activity>,
-  signal: AbortSignal,
-  beforeWire: ((signal: AbortSignal) => Promise<void>) | undefined,
-): Promise<void> {
+/** The attempt being sent, as seen from inside the connector pipeline. */
+const attempts = new AsyncLocalStorage<Attempt>();
+
+/** Pipelines already made single-attempt (connector clients are shared between sends). */
+const configured = new WeakSet<PipelineLike>();
+
+async function sendOnce(adapter: CloudAdapter, botAppId: string, conversation: StoredConversation, activity: Partial<Activity>): Promise<void> {
   let turnStarted = false;
   let failure: { readonly error: unknown } | undefined;
   try {
     await adapter.continueConversationAsync(botAppId, toReference(conversation), async (context) => {
       turnStarted = true;
       try {
-        makeSingleAttempt(connectorPipelineOf(context, adapter), signal, beforeWire);
+        makeSingleAttempt(connectorPipelineOf(context, adapter));
         await context.sendActivity(activity);
       } catch (error) {
         failure = { error };
@@ -100,7 +119,9 @@ function toReference(conversation: StoredConversation): ConversationReference {
 }
 
 interface PipelineRequestLike {
+  readonly url: string;
   abortSignal?: AbortSignal;
+  agent?: unknown;
 }
 
 type NextPolicy = (request: PipelineRequestLike) => Promise<unknown>;
@@ -119,7 +140,7 @@ interface PipelineLike {
 const retryPolicyName = 'defaultRetryPolicy';
 const signPolicyName = 'ServiceClientContext_Credentials_SignRequest';
 
-/** The core-rest-pipeline Pipeline of the turn's ConnectorClient (a fresh client per proactive turn). */
+/** The core-rest-pipeline Pipeline of the turn's ConnectorClient (fresh per turn, or shared: see ReusedConnectorClients). */
 function connectorPipelineOf(context: TurnContext, adapter: CloudAdapter): PipelineLike {
   const connectorClient: unknown = context.turnState.get(adapter.ConnectorClientKey);
   const serviceClient = property(connectorClient, 'client');
@@ -128,7 +149,12 @@ function connectorPipelineOf(context: TurnContext, adapter: CloudAdapter): Pipel
   return pipeline;
 }
 
-function makeSingleAttempt(pipeline: PipelineLike, signal: AbortSignal, beforeWire: ((signal: AbortSignal) => Promise<void>) | undefined): void {
+/**
+ * Once per pipeline: no retry policy, token failures told apart, and the attempt's own policy
+ * (abort signal, wire gate, connection pool) last before the HTTP client.
+ */
+function makeSingleAttempt(pipeline: PipelineLike): void {
+  if (configured.has(pipeline)) return;
   const policies = pipeline.getOrderedPolicies();
   const sign = policies.find((policy) => policy.name === signPolicyName);
   if (!policies.some((policy) => policy.name === retryPolicyName) || sign === undefined) {
@@ -137,21 +163,30 @@ function makeSingleAttempt(pipeline: PipelineLike, signal: AbortSignal, beforeWi
   pipeline.removePolicy({ name: retryPolicyName });
   pipeline.removePolicy({ name: signPolicyName });
   pipeline.addPolicy(reportingTokenFailures(sign));
-  pipeline.addPolicy(abortingWith(signal));
-  if (beforeWire !== undefined) pipeline.addPolicy(waitingFor(beforeWire, signal));
+  pipeline.addPolicy(attemptPolicy);
+  configured.add(pipeline);
 }
 
-function waitingFor(beforeWire: (signal: AbortSignal) => Promise<void>, signal: AbortSignal): PipelinePolicyLike {
-  return {
-    name: 'proactiveSenderBeforeWire',
-    async sendRequest(request, next) {
+/**
+ * The attempt's abort signal on the HTTP request (its timer aborts the request itself; the sender's
+ * race stops waiting for it), the wire gate right before it is written, and its origin's agent.
+ */
+const attemptPolicy: PipelinePolicyLike = {
+  name: 'proactiveSenderAttempt',
+  async sendRequest(request, next) {
+    const attempt = attempts.getStore();
+    if (attempt === undefined) return next(request); // not one of the sender's attempts
+    const { signal, beforeWire, agents } = attempt;
+    request.abortSignal = signal;
+    request.agent = agents.for(request.url);
+    if (beforeWire !== undefined) {
       await beforeWire(signal);
       // The attempt timed out while waiting for its turn: the request must not go out after all.
       if (signal.aborted) throw new SendTimeoutError(timeoutOf(signal));
-      return next(request);
-    },
-  };
-}
+    }
+    return next(request);
+  },
+};
 
 /** Wraps the signing policy: an error before the request is signed is a credentials problem, not the channel's answer. */
 function reportingTokenFailures(sign: PipelinePolicyLike): PipelinePolicyLike {
@@ -168,17 +203,6 @@ function reportingTokenFailures(sign: PipelinePolicyLike): PipelinePolicyLike {
         if (!signed) throw new CredentialsError('Could not get a token for the bot', error);
         throw error;
       }
-    },
-  };
-}
-
-/** Lets the attempt's timer abort the HTTP request itself (the sender's race stops waiting for it). */
-function abortingWith(signal: AbortSignal): PipelinePolicyLike {
-  return {
-    name: 'proactiveSenderAttemptTimeout',
-    async sendRequest(request, next) {
-      request.abortSignal = signal;
-      return next(request);
     },
   };
 }

@@ -22,6 +22,7 @@ import type { BroadcastSummary } from '../../shared/delivery/broadcastTypes';
 import { NotificationBot } from '../../shared/bot/bot';
 import { createAdapter } from '../../shared/bot/adapter';
 import { SendTimeoutError } from '../../shared/delivery/deliveryError';
+import { ReusedConnectorClients } from '../../shared/delivery/connectionReuse';
 import { createProactiveSender } from '../../shared/delivery/proactiveSender';
 import { toStoredConversation, type ConversationStore } from '../../shared/storage/conversationStore';
 import { createServices, type Services } from '../../shared/services';
@@ -35,6 +36,9 @@ const bearer = 'Bearer test-token-for-the-fake-connector';
 /** Credentials that sign every request with a fixed token (Azure AD cannot be reached from tests). */
 class FixedTokenCredentialsFactory extends ServiceClientCredentialsFactory {
   /** `failTokenWith: 'hang'`: the token request never answers. */
+  /** How many times the adapter built credentials (once per connector client). */
+  created = 0;
+
   constructor(private readonly failTokenWith?: Error | 'hang') {
     super();
   }
@@ -49,6 +53,7 @@ class FixedTokenCredentialsFactory extends ServiceClientCredentialsFactory {
 
   override async createCredentials(appId: string): Promise<ServiceClientCredentials> {
     if (appId !== botAppId) throw new Error('Invalid appId.');
+    this.created += 1;
     const failure = this.failTokenWith;
     return {
       async signRequest(request) {
@@ -286,6 +291,58 @@ describe('broadcast through CloudAdapter, the fake Bot Connector and Azurite', (
     openGate();
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(connector.requests, 0);
+  });
+
+  test('reuses connections and connector clients: 200 sends over at most the concurrency\'s connections, credentials built once per client', async () => {
+    const connector = await fakeConnector({ requireAuthorization: bearer });
+    const settings = testSettings({ MicrosoftAppId: botAppId, MicrosoftAppPassword: 'unused', NOTIFY_CONCURRENCY: '8' });
+    const credentials = new FixedTokenCredentialsFactory();
+    const app = services(settings, credentials);
+    await seed(app.store, connector.serviceUrl, ids(200));
+    credentials.created = 0;
+
+    const summary = await app.broadcast(notification);
+
+    assert.equal(summary.sent, 200);
+    assert.equal(connector.requests, 200);
+    assert.ok(connector.connections <= 8, `${connector.connections} connections opened`);
+    assert.ok(connector.maxOpenConnections <= 8);
+    // One connector client for the one serviceUrl, and the user token client botbuilder makes for every turn: not one per send.
+    assert.equal(credentials.created, 2);
+  });
+
+  test('keeps at most maxSocketsPerOrigin connections open to one serviceUrl origin', async () => {
+    const connector = await fakeConnector({ latencyMs: 50 });
+    const adapter = createAdapter(testSettings(), recordingLogger(), { wrapAuthentication: (auth) => new ReusedConnectorClients(auth) });
+    const send = createProactiveSender(adapter, '', { maxSocketsPerOrigin: 2 });
+    const conversations = ids(12, 'a:bounded').map((id) => {
+      const check = toStoredConversation(teamsReference(connector.serviceUrl, id));
+      assert.ok(check.ok);
+      return check.conversation;
+    });
+
+    await Promise.all(conversations.map((conversation) => send(conversation, { type: 'message', text: 'hi' })));
+
+    assert.equal(connector.received.length, 12);
+    assert.equal(connector.maxOpenConnections, 2);
+    assert.equal(connector.connections, 2);
+  });
+
+  test('a shared connector client still makes one attempt per send: a 429 reaches the channel once', async () => {
+    const connector = await fakeConnector({ conversationFaults: { 'a:throttled': { status: 429, retryAfterSeconds: 0 } } });
+    const adapter = createAdapter(testSettings(), recordingLogger(), { wrapAuthentication: (auth) => new ReusedConnectorClients(auth) });
+    const send = createProactiveSender(adapter, '');
+    const [throttled, fine] = ['a:throttled', 'a:fine'].map((id) => {
+      const check = toStoredConversation(teamsReference(connector.serviceUrl, id));
+      assert.ok(check.ok);
+      return check.conversation;
+    });
+    assert.ok(throttled !== undefined && fine !== undefined);
+
+    await send(fine, { type: 'message', text: 'first, so the client exists' });
+    await assert.rejects(send(throttled, { type: 'message', text: 'hi' }));
+
+    assert.equal(connector.requests, 2);
   });
 
   test('botbuilder ignores ConnectorClientOptions.retryOptions: its pipeline still retries a 429 three times', async () => {
