@@ -106,7 +106,7 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
   for (const [name, description] of runningTimers.descriptions) listing.set(name, description);
   let runningQueues: RunningQueueTriggers;
   try {
-    runningQueues = await startQueueTriggers(queues, {
+    runningQueues = startQueueTriggers(queues, {
       env,
       log,
       queuesExtension: app.queuesExtension,
@@ -114,6 +114,7 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
       invoke: (registered, data, description, triggerMetadata) => invokeFunction(functions, log, registered, data, description, triggerMetadata),
     });
   } catch (error) {
+    // Bad host.json queue options: like the Functions host, refuse to start.
     runningTimers.stop();
     await servers.close();
     throw error;

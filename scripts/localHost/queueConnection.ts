@@ -70,7 +70,18 @@ const pipelineOptions: StoragePipelineOptions = {
 };
 
 export function queueServiceClient(connection: QueueConnection): QueueServiceClient {
-  if (connection.kind === 'connectionString') return QueueServiceClient.fromConnectionString(connection.connectionString, pipelineOptions);
+  if (connection.kind === 'connectionString') {
+    try {
+      return QueueServiceClient.fromConnectionString(connection.connectionString, pipelineOptions);
+    } catch (error) {
+      // The SDK's message (say "Invalid EndpointSuffix" for a table-only Azurite string) does not say what to set.
+      throw new QueueConnectionError(
+        connection.setting,
+        `the connection string in ${connection.setting} does not reach a queue service (${error instanceof Error ? error.message : String(error)}): ` +
+          'it needs QueueEndpoint=..., AccountName with AccountKey (and EndpointSuffix), or UseDevelopmentStorage=true',
+      );
+    }
+  }
   return new QueueServiceClient(connection.queueServiceUri.replace(/\/+$/, ''), tokenCredential(connection.credential), pipelineOptions);
 }
 

@@ -22,6 +22,8 @@ export interface QueueListenerOptions {
   readonly queue: QueueClient;
   readonly poisonQueue: QueueClient;
   readonly options: QueueOptions;
+  /** Create the queue and its poison queue first when missing (npm start). */
+  readonly createQueues: boolean;
   readonly log: HostLog;
   readonly invoke: MessageRunContext['invoke'];
 }
@@ -54,6 +56,15 @@ export function startQueueListener(listener: QueueListenerOptions): QueueListene
 
   let foundSinceLastDelay = false;
   const loop = (async () => {
+    if (listener.createQueues) {
+      try {
+        await queue.createIfNotExists();
+        await listener.poisonQueue.createIfNotExists();
+      } catch (error) {
+        // Polling waits for the queue service (and the queue) with its backoff.
+        log.warn(`Queue function '${listener.functionName}': could not create queue '${queue.name}': ${describeError(error).split('\n')[0]}`);
+      }
+    }
     while (!stopped) {
       const batch = await poll();
       if (stopped) {

@@ -48,7 +48,7 @@ export interface QueueTriggersOptions {
  * options stop the host from starting (as in Azure); a function whose queue
  * name or connection cannot be resolved is reported and left out, the others run.
  */
-export async function startQueueTriggers(definitions: readonly QueueTriggerDefinition[], options: QueueTriggersOptions): Promise<RunningQueueTriggers> {
+export function startQueueTriggers(definitions: readonly QueueTriggerDefinition[], options: QueueTriggersOptions): RunningQueueTriggers {
   const descriptions = new Map<string, string>();
   const listeners: QueueListener[] = [];
   if (definitions.length === 0) return { descriptions, stop: async () => undefined };
@@ -72,21 +72,13 @@ export async function startQueueTriggers(definitions: readonly QueueTriggerDefin
       const service = serviceFor(resolveQueueConnection(definition.connection, options.env));
       const queue = service.getQueueClient(queueName);
       const poisonQueue = service.getQueueClient(`${queueName}-poison`);
-      if (options.createQueues) {
-        try {
-          await queue.createIfNotExists();
-          await poisonQueue.createIfNotExists();
-        } catch (error) {
-          // The listener waits for the queue service (and the queue) with its backoff.
-          log.warn(`Could not create queue '${queueName}' for '${name}': ${describeError(error).split('\n')[0]}`);
-        }
-      }
       listeners.push(
         startQueueListener({
           functionName: name,
           queue,
           poisonQueue,
           options: queueOptions,
+          createQueues: options.createQueues,
           log,
           invoke: (message, text) => invokeForMessage(options.invoke, definition.registered, queueName, message, text),
         }),

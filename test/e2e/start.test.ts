@@ -7,8 +7,10 @@ import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
 import { TableClient } from '@azure/data-tables';
+import { QueueServiceClient } from '@azure/storage-queue';
 import { freePort, isPortTaken } from '../../scripts/azurite';
 import { startFakeConnector, type FakeConnector } from '../../scripts/fakeConnector';
+import { deliverQueueName, planQueueName } from '../../shared/queued/workQueues';
 import { emulatorConversationUpdate } from '../support/activities';
 import { repoRoot, startTestStorage, type TestStorage } from '../support/appProcess';
 
@@ -49,7 +51,7 @@ describe('npm start (scripts/start.ts) without Core Tools, with storage in a tes
   let output = '';
 
   before(async () => {
-    storage = await startTestStorage();
+    storage = await startTestStorage({ queues: true });
     connector = await startFakeConnector();
     folder = await mkdtemp(path.join(tmpdir(), 'npm-start-'));
     settingsPath = path.join(folder, 'local.settings.json');
@@ -99,6 +101,20 @@ describe('npm start (scripts/start.ts) without Core Tools, with storage in a tes
     assert.equal(response.status, 200);
     assert.equal(connector.deliveredCount(conversationId), 1);
     assert.deepEqual(await storedConversationIds(storage.connectionString), [conversationId]);
+  });
+
+  test('the queues of the queue-triggered functions and their poison queues are created', async () => {
+    const queues = QueueServiceClient.fromConnectionString(storage.connectionString);
+    const expected = [planQueueName, `${planQueueName}-poison`, deliverQueueName, `${deliverQueueName}-poison`].sort();
+    const deadline = Date.now() + 30_000;
+    let names: string[] = [];
+    while (Date.now() < deadline) {
+      names = [];
+      for await (const queue of queues.listQueues()) names.push(queue.name);
+      if (expected.every((name) => names.includes(name))) break;
+      await delay(100);
+    }
+    assert.deepEqual(names.filter((name) => expected.includes(name)).sort(), expected);
   });
 
   test('Ctrl-C stops it: the process exits with 0 and the port is closed', async () => {
