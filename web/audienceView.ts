@@ -36,25 +36,36 @@ function describeTypes(byConversationType: Readonly<Record<string, number>>): st
 
 export class AudienceView {
   private readonly box = elementById('audience', HTMLElement);
+  /** A line of its own, always there, so saying "counting" never moves the page. */
+  private readonly progress = elementById('audience-progress', HTMLElement);
   private timer: ReturnType<typeof setTimeout> | undefined;
   private inFlight: AbortController | undefined;
+  private lastKey: string | undefined;
 
   constructor(
     private readonly api: NotificationApi,
     private readonly changed: (state: AudienceState) => void,
   ) {}
 
-  /** Counts again for this body shortly (edits in quick succession ask once); undefined: nothing to count. */
+  /**
+   * Counts again for this body shortly (edits in quick succession ask once);
+   * undefined: nothing to count. The same body as last time is not counted
+   * again, and the last count stays in place while a new one is made, so the
+   * page does not jump under the pointer (leaving a field fires a change).
+   */
   update(body: NotificationBody | undefined): void {
+    const key = body === undefined ? undefined : JSON.stringify(body);
+    if (key === this.lastKey) return;
+    this.lastKey = key;
     clearTimeout(this.timer);
     this.inFlight?.abort();
     if (body === undefined) {
       this.showMessage('Write a message to see who it reaches.');
+      this.counting(false);
       this.changed({ kind: 'unknown' });
       return;
     }
-    this.showMessage('Counting who it reaches…');
-    this.changed({ kind: 'unknown' });
+    this.counting(true);
     this.timer = setTimeout(() => void this.count(body), 300);
   }
 
@@ -64,10 +75,12 @@ export class AudienceView {
     try {
       const preview = await this.api.preview(body, controller.signal);
       if (controller.signal.aborted) return;
+      this.counting(false);
       this.render(preview);
       this.changed({ kind: 'counted', preview });
     } catch (error) {
       if (controller.signal.aborted) return;
+      this.counting(false);
       if (error instanceof ApiError && error.status === 400) {
         this.showMessage('Fix the problems below to see who it reaches.');
         this.changed({ kind: 'refused', problems: error.problems });
@@ -77,6 +90,12 @@ export class AudienceView {
       this.showMessage(problem);
       this.changed({ kind: 'unavailable', problem });
     }
+  }
+
+  private counting(busy: boolean): void {
+    if (busy) this.box.setAttribute('aria-busy', 'true');
+    else this.box.removeAttribute('aria-busy');
+    this.progress.textContent = busy ? 'Counting…' : '';
   }
 
   private showMessage(text: string): void {

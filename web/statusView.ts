@@ -5,10 +5,14 @@ import { pendingOf, progressOf } from './notificationProgress';
 /**
  * One notification's status: state, progress bar, counts, failures a page at
  * a time, and Cancel. Polls `GET /api/notifications/{id}` every second until
- * the state is final.
+ * the state is final and the counts have settled: work in flight when a
+ * notification is cancelled still reports what it sent a moment later.
  */
 
 const pollMs = 1_000;
+const settlingPollMs = 2_000;
+/** Reads after the final state, at most, waiting for the counts to stop changing. */
+const maxSettlingReads = 15;
 
 export class StatusView {
   private readonly section = elementById('status', HTMLElement);
@@ -31,6 +35,8 @@ export class StatusView {
   private failuresAfter: string | undefined;
   private nextFailuresAfter: string | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** The counts of the last read once the state was final, and how many such reads there were. */
+  private settling: { counts: string; reads: number } | undefined;
   /** Bumped on every open, so an answer for a notification no longer shown is dropped. */
   private generation = 0;
 
@@ -49,6 +55,7 @@ export class StatusView {
     clearTimeout(this.timer);
     this.current = id;
     this.failuresAfter = undefined;
+    this.settling = undefined;
     this.section.hidden = false;
     this.idText.textContent = id;
     this.state.textContent = 'loading…';
@@ -63,18 +70,28 @@ export class StatusView {
   private async poll(generation: number): Promise<void> {
     const id = this.current;
     if (id === undefined) return;
-    let final = false;
+    let next: number | undefined = pollMs;
     try {
       const status = await this.api.status(id, this.failuresAfter);
       if (generation !== this.generation) return;
       this.render(status);
-      final = finalStates.includes(status.state);
-      if (final) this.finished(status);
+      next = this.nextPoll(status);
     } catch (error) {
       if (generation !== this.generation) return;
       showProblems(this.problems, [`Could not read the status: ${error instanceof Error ? error.message : String(error)}`]);
     }
-    if (!final) this.timer = setTimeout(() => void this.poll(generation), pollMs);
+    if (next !== undefined) this.timer = setTimeout(() => void this.poll(generation), next);
+  }
+
+  /** When to read again, or undefined once the state is final and two reads in a row had the same counts. */
+  private nextPoll(status: NotificationStatus): number | undefined {
+    if (!finalStates.includes(status.state)) return pollMs;
+    const counts = JSON.stringify([status.sent, status.failed, status.pruned, status.alreadySent, status.pending, status.matched]);
+    const previous = this.settling;
+    this.settling = { counts, reads: (previous?.reads ?? 0) + 1 };
+    if (previous === undefined) this.finished(status);
+    if (previous?.counts === counts || this.settling.reads >= maxSettlingReads) return undefined;
+    return settlingPollMs;
   }
 
   private async showFailures(after: string | undefined): Promise<void> {

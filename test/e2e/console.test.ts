@@ -4,7 +4,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { startFakeConnector, type FakeConnector } from '../../scripts/fakeConnector';
 import { TableConversationStore } from '../../shared/storage/tableConversationStore';
 import { appSettings, startApp, startTestStorage, type AppProcess, type TestStorage } from '../support/appProcess';
-import { launchChromium, seriousAccessibilityViolations } from '../support/browser';
+import { launchChromium, seriousAccessibilityViolations, waitForExpression } from '../support/browser';
 import { storageAt } from '../support/storageAt';
 import { storedTeamsConversation } from '../support/storedConversations';
 
@@ -78,8 +78,9 @@ describe('notification console: compose and preview', () => {
   });
 
   const sendButton = () => page.getByRole('button', { name: 'Send', exact: true });
-  const audienceCount = () => page.locator('#audience-count');
-  const sendEnabled = () => page.waitForFunction("!document.getElementById('send').disabled");
+  /** The count for what the form holds now (none is being made). */
+  const audienceCount = () => page.locator('#audience:not([aria-busy]) #audience-count');
+  const sendEnabled = () => waitForExpression(page, "!document.getElementById('send').disabled");
 
   test('takes the function key out of the address bar and sends it only as a header', async () => {
     const message = page.getByLabel('Message', { exact: true });
@@ -106,18 +107,18 @@ describe('notification console: compose and preview', () => {
 
   test('shows how many conversations the message reaches, by tenant, before anything is sent', async () => {
     await page.getByLabel('Message', { exact: true }).fill('Who gets this?');
-    await page.locator('#audience-count', { hasText: '7 conversations in 3 tenants' }).waitFor();
+    await audienceCount().filter({ hasText: '7 conversations in 3 tenants' }).waitFor();
     await page.locator('#audience', { hasText: '5 1:1 chats, 1 group chat, 1 channel' }).waitFor();
 
     await page.getByRole('checkbox', { name: '1:1 chats' }).check();
-    await page.locator('#audience-count', { hasText: '5 conversations in 3 tenants' }).waitFor();
+    await audienceCount().filter({ hasText: '5 conversations in 3 tenants' }).waitFor();
 
     await page.getByLabel('Tenant ids').fill('contoso, fabrikam');
-    await page.locator('#audience-count', { hasText: '4 conversations in 2 tenants' }).waitFor();
+    await audienceCount().filter({ hasText: '4 conversations in 2 tenants' }).waitFor();
 
     await page.getByRole('checkbox', { name: '1:1 chats' }).uncheck();
     await page.getByLabel('Tenant ids').fill('');
-    await page.locator('#audience-count', { hasText: '7 conversations in 3 tenants' }).waitFor();
+    await audienceCount().filter({ hasText: '7 conversations in 3 tenants' }).waitFor();
     assert.equal(await sendButton().isEnabled(), true);
     assert.equal(connector?.received.length, 0, 'previewing sent nothing');
   });

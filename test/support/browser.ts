@@ -43,3 +43,16 @@ export async function seriousAccessibilityViolations(page: Page): Promise<AxeVio
   `)) as AxeViolation[];
   return violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
 }
+
+/**
+ * Waits until a JavaScript expression is truthy in the page. Playwright's
+ * waitForFunction evaluates string predicates with eval, which the console's
+ * content security policy forbids; this asks through the DevTools protocol.
+ */
+export async function waitForExpression(page: Page, expression: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await page.evaluate(expression))) {
+    if (Date.now() > deadline) throw new Error(`the page did not reach \`${expression}\` within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

@@ -1,0 +1,187 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { Browser, Page } from 'playwright-core';
+import { startFakeConnector, type FakeConnector } from '../../scripts/fakeConnector';
+import { loadSettings } from '../../shared/settings';
+import type { ConversationStore } from '../../shared/storage/conversationStore';
+import { TableConversationStore } from '../../shared/storage/tableConversationStore';
+import { appSettings, startApp, startTestStorage, type AppProcess, type TestStorage } from '../support/appProcess';
+import { launchChromium, seriousAccessibilityViolations, waitForExpression } from '../support/browser';
+import { storedTeamsConversation } from '../support/storedConversations';
+
+/**
+ * Sending from the console in headless Chromium: the queued notifications API
+ * in the local host (queue triggers included), a real Azurite with tables and
+ * queues, the fake Bot Connector. Send and watch a notification to the end,
+ * cancel a large one, reopen one from the history.
+ */
+
+/** Short windows, so a retried work item costs seconds here. */
+const fastQueues = {
+  LOCAL_QUEUE_VISIBILITY_SECONDS: '4',
+  NOTIFICATIONS_SLICE_SECONDS: '3',
+  NOTIFICATIONS_TENANT_LEASE_SECONDS: '3',
+  AzureFunctionsJobHost__extensions__queues__visibilityTimeout: '00:00:00',
+};
+
+/** Stores `count` personal chats `<prefix>-<n>`, spread over `tenants`; returns their ids. */
+async function seed(store: ConversationStore, serviceUrl: string, prefix: string, count: number, tenants: readonly string[]): Promise<string[]> {
+  const ids = Array.from({ length: count }, (_, index) => `${prefix}-${index}`);
+  for (let start = 0; start < count; start += 25) {
+    await Promise.all(
+      ids.slice(start, start + 25).map((id, offset) =>
+        store.upsert(storedTeamsConversation({ id, tenant: tenants[(start + offset) % tenants.length] as string, type: 'personal' }, serviceUrl)),
+      ),
+    );
+  }
+  return ids;
+}
+
+/** Generous: the machine may be busy; nothing here asserts a duration. */
+const slowly = { timeout: 120_000 };
+
+describe('notification console: send, watch, cancel, history', () => {
+  let storage: TestStorage | undefined;
+  let connector: FakeConnector | undefined;
+  let app: AppProcess | undefined;
+  let browser: Browser | undefined;
+  let page: Page;
+  let small: string[] = [];
+  let large: string[] = [];
+  const sentIds: string[] = [];
+
+  before(async () => {
+    [storage, connector, browser] = await Promise.all([
+      startTestStorage({ queues: true }),
+      // Every conversation of tenant-7 is gone: 404 ConversationNotFound, so each is a failure (and pruned).
+      startFakeConnector({ latencyMs: 5, faults: ({ conversationId }) => (conversationId.startsWith('a:gone') ? { status: 404 } : undefined) }),
+      launchChromium(),
+    ]);
+    const store = new TableConversationStore(loadSettings({ AzureWebJobsStorage: storage.connectionString }).conversationsStorage, 'conversations');
+    // 12 in tenant-0 and tenant-1; 500 in tenant-5, sent at 20/s, so there is time to cancel; 130 gone in tenant-7.
+    small = await seed(store, connector.serviceUrl, 'a:small', 12, ['tenant-0', 'tenant-1']);
+    large = await seed(store, connector.serviceUrl, 'a:large', 500, ['tenant-5']);
+    await seed(store, connector.serviceUrl, 'a:gone', 130, ['tenant-7']);
+    app = await startApp({ settings: appSettings(storage.connectionString, { ...fastQueues, NOTIFY_TENANT_RATE_PER_SECOND: '20' }) });
+    page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    page.setDefaultTimeout(30_000);
+    await page.goto(`${app.baseUrl}/api/console`);
+  });
+
+  after(async () => {
+    await browser?.close();
+    await app?.stop();
+    await connector?.stop();
+    await storage?.dispose();
+  });
+
+  const delivered = (ids: readonly string[]): number[] => ids.map((id) => connector?.deliveredCount(id) ?? 0);
+  const count = async (name: string): Promise<number> => Number(((await page.locator(`#count-${name}`).textContent()) ?? '').replace(/,/g, ''));
+  const state = () => page.locator('#status-state');
+  const waitUntil = async (condition: () => boolean, timeoutMs: number): Promise<void> => {
+    for (const deadline = Date.now() + timeoutMs; !condition(); await delay(50)) {
+      if (Date.now() > deadline) throw new Error(`not reached within ${timeoutMs} ms`);
+    }
+  };
+
+  async function compose(text: string, tenantIds: string, expectedAudience: string): Promise<void> {
+    await page.getByLabel('Message', { exact: true }).fill(text);
+    await page.getByLabel('Tenant ids').fill(tenantIds);
+    await page.locator('#audience:not([aria-busy]) #audience-count', { hasText: expectedAudience }).waitFor();
+  }
+
+  /** Sends what is composed and returns the new notification's id, once its status shows. */
+  async function send(): Promise<string> {
+    const previous = await page.locator('#status-id').textContent();
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await waitForExpression(
+      page,
+      `(() => { const id = document.getElementById('status-id').textContent; return (id !== '' && id !== ${JSON.stringify(previous)}) || document.getElementById('form-problems').textContent !== ''; })()`,
+    );
+    assert.equal(await page.locator('#form-problems').textContent(), '', 'the send was accepted');
+    const id = (await page.locator('#status-id').textContent()) ?? '';
+    sentIds.push(id);
+    return id;
+  }
+
+  test('sends a message, and the progress bar reaches 100 % with the state completed while every recipient gets it once', async () => {
+    await compose('Quarterly results are out', 'tenant-0, tenant-1', '12 conversations in 2 tenants');
+    await send();
+
+    const progress = page.getByRole('progressbar');
+    await state().filter({ hasText: 'completed' }).waitFor(slowly);
+    await page.locator('#progress[aria-valuenow="100"]').waitFor();
+    assert.match((await progress.getAttribute('aria-valuetext')) ?? '', /12 of 12 recipients/);
+    assert.equal(await count('matched'), 12);
+    assert.equal(await count('sent'), 12);
+    assert.equal(await count('failed'), 0);
+    assert.equal(await count('pending'), 0);
+    assert.equal(await page.getByRole('button', { name: 'Cancel sending' }).isHidden(), true, 'nothing to cancel once completed');
+    assert.deepEqual(delivered(small), small.map(() => 1), 'the fake connector got it exactly once in each conversation');
+    assert.deepEqual(delivered(large), large.map(() => 0), 'nobody outside the target');
+
+    const violations = await seriousAccessibilityViolations(page);
+    assert.deepEqual(violations, [], JSON.stringify(violations, null, 2));
+  });
+
+  test('starts a large one and cancels it: sending stops and the state says cancelled', async () => {
+    await compose('This one goes to the wrong people', 'tenant-5', '500 conversations in 1 tenant');
+    await send();
+    await waitUntil(() => delivered(large).reduce((sum, n) => sum + n, 0) >= 20, slowly.timeout);
+
+    // The keyboard works here too: focus Cancel and press Enter.
+    await page.getByRole('button', { name: 'Cancel sending' }).focus();
+    await page.keyboard.press('Enter');
+    await state().filter({ hasText: 'cancelled' }).waitFor(slowly);
+
+    // Quiet for 3 s in a row: the workers have stopped.
+    let deliveredSoFar = connector?.received.length ?? 0;
+    for (let quietSince = Date.now(); Date.now() - quietSince < 3_000; await delay(100)) {
+      const now = connector?.received.length ?? 0;
+      if (now !== deliveredSoFar) [deliveredSoFar, quietSince] = [now, Date.now()];
+    }
+    const largeDelivered = delivered(large).reduce((sum, n) => sum + n, 0);
+    assert.ok(largeDelivered < large.length, `the cancel came before the end (${largeDelivered} of ${large.length})`);
+    assert.ok(delivered(large).every((n) => n <= 1), 'nobody got it twice');
+    await waitForExpression(page, `Number(document.getElementById('count-sent').textContent.replace(/,/g, '')) === ${largeDelivered}`, slowly.timeout);
+    assert.equal(await page.getByRole('button', { name: 'Cancel sending' }).isHidden(), true);
+  });
+
+  test('lists both in the history, newest first, and opens one from there', async () => {
+    await page.getByRole('button', { name: 'Refresh history' }).click();
+    const [first, second] = sentIds;
+    assert.ok(first !== undefined && second !== undefined);
+    const rows = page.locator('#history-rows tr');
+    await rows.nth(1).waitFor();
+    assert.deepEqual((await page.locator('#history-rows th button').allTextContents()).slice(0, 2), [second, first]);
+
+    await page.getByRole('button', { name: `Open ${first}` }).click();
+    await page.locator('#status-id', { hasText: first }).waitFor();
+    await state().filter({ hasText: 'completed' }).waitFor();
+    await page.locator('#progress[aria-valuenow="100"]').waitFor();
+    assert.equal(await count('sent'), 12);
+    assert.equal(await page.evaluate('document.activeElement?.id'), 'status-heading', 'focus moves to the opened status');
+  });
+
+  test('shows the failures a page at a time', async () => {
+    await compose('To people who left', 'tenant-7', '130 conversations in 1 tenant');
+    await send();
+    await state().filter({ hasText: 'completed' }).waitFor(slowly);
+    await page.locator('#progress[aria-valuenow="100"]').waitFor();
+    assert.equal(await count('failed'), 130);
+    assert.equal(await count('pruned'), 130);
+
+    const rows = page.locator('#failures-rows tr');
+    await rows.nth(99).waitFor();
+    assert.equal(await rows.count(), 100, 'the first page');
+    assert.match((await rows.first().textContent()) ?? '', /a:gone-\d+.*tenant-7.*404.*ConversationNotFound/);
+
+    await page.getByRole('button', { name: 'Next page of failures' }).click();
+    await waitForExpression(page, "document.getElementById('failures-rows').rows.length === 30");
+    assert.equal(await page.getByRole('button', { name: 'Next page of failures' }).isHidden(), true, 'no page after the last');
+
+    await page.getByRole('button', { name: 'First page of failures' }).click();
+    await waitForExpression(page, "document.getElementById('failures-rows').rows.length === 100");
+  });
+});
