@@ -17,6 +17,7 @@ import {
   teamsMessage,
   teamsPersonalChat,
 } from '../support/activities';
+import { epochSeconds, signingKey, signToken, startOpenIdServer } from '../support/openIdServer';
 import { recordingLogger } from '../support/recordingLogger';
 import { storageAt } from '../support/storageAt';
 
@@ -179,5 +180,30 @@ describe('messages function with bot credentials configured', () => {
     const response = await post(activity, { authorization: 'Bearer not-a-jwt' });
     assert.equal(response.status, 401);
     assert.equal(await storedCount(), 0);
+  });
+});
+
+describe('messages function when the signing keys cannot be loaded', () => {
+  it('answers 500, not 401, when the OpenID configuration is missing: our outage, not a bad token; nothing is stored', async () => {
+    const appId = '00000000-0000-0000-0000-000000000002';
+    const channelKey = signingKey('outage-key', ['msteams']);
+    const keys = await startOpenIdServer({ channel: [channelKey], emulator: [] });
+    try {
+      useApp({
+        MicrosoftAppId: appId,
+        MicrosoftAppPassword: 'not-a-real-secret',
+        ToBotFromChannelOpenIdMetadataUrl: new URL('/nowhere/.well-known/openidconfiguration', keys.channelMetadataUrl).toString(),
+      });
+      const claims = { iss: 'https://api.botframework.com', aud: appId, serviceurl: connector.serviceUrl, nbf: epochSeconds(-60), exp: epochSeconds(3600) };
+      const response = await post(teamsInstallationUpdate(connector.serviceUrl, teamsPersonalChat, 'add'), {
+        authorization: `Bearer ${signToken(channelKey, claims)}`,
+      });
+      assert.equal(response.status, 500);
+      assert.deepEqual(response.jsonBody, { error: 'InternalError', message: 'The bot could not handle the activity.' });
+      assert.equal(keys.fetches.get('/nowhere/.well-known/openidconfiguration'), 1, 'the configuration was asked for');
+      assert.equal(await storedCount(), 0);
+    } finally {
+      await keys.stop();
+    }
   });
 });
