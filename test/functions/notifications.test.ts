@@ -7,16 +7,16 @@ import { startFakeConnector, type FakeConnector } from '../../scripts/fakeConnec
 import { createServices, setServices, type Services } from '../../shared/services';
 import { loadSettings } from '../../shared/settings';
 import { toStoredConversation } from '../../shared/storage/conversationStore';
-import { startQueueAzurite } from '../support/queueAzurite';
+import { startAzurite, type RunningAzurite } from '../../scripts/azurite';
 import { startQueuePump } from '../support/queuePump';
 import { recordingLogger } from '../support/recordingLogger';
 
-let storage: Awaited<ReturnType<typeof startQueueAzurite>>;
+let storage: RunningAzurite;
 let connector: FakeConnector;
 let services: Services;
 
 before(async () => {
-  [storage, connector] = await Promise.all([startQueueAzurite(), startFakeConnector()]);
+  [storage, connector] = await Promise.all([startAzurite({ queue: true }), startFakeConnector()]);
   services = createServices(loadSettings({ AzureWebJobsStorage: storage.connectionString, CONVERSATIONS_TABLE: 'apiconversations' }), {
     logger: recordingLogger(),
     queuedTuning: { sliceMs: 1_000, catchUpDelaySeconds: 1 },

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { ConversationReference } from 'botbuilder';
 import { startFakeConnector, type FakeConnector, type FakeConnectorOptions } from '../../scripts/fakeConnector';
 import { TableDeliveryLedgers } from '../../shared/ledgers/tableDeliveryLedgers';
 import type { NotificationStatusWithFailures } from '../../shared/queued/notificationStatus';
@@ -9,10 +8,10 @@ import type { QueuedNotifications } from '../../shared/queued/queuedNotification
 import { ledgerNameOf } from '../../shared/queued/workContext';
 import { createServices, type Services } from '../../shared/services';
 import { loadSettings } from '../../shared/settings';
-import { toStoredConversation, type ConversationStore } from '../../shared/storage/conversationStore';
-import { startQueueAzurite } from '../support/queueAzurite';
+import { startAzurite, type RunningAzurite } from '../../scripts/azurite';
 import { startQueuePump } from '../support/queuePump';
 import { recordingLogger } from '../support/recordingLogger';
+import { seedConversations } from '../support/seedConversations';
 
 /**
  * Queued notifications on a real Azurite (tables and queues) and the real
@@ -20,13 +19,13 @@ import { recordingLogger } from '../support/recordingLogger';
  * by a pump in this process (the e2e tests run them in the local host).
  */
 
-let storage: { readonly connectionString: string; stop(): Promise<void> } | undefined;
+let storage: RunningAzurite | undefined;
 const connectors: FakeConnector[] = [];
 const pumps: { stop(): Promise<void> }[] = [];
 let tables = 0;
 
 before(async () => {
-  storage = await startQueueAzurite();
+  storage = await startAzurite({ queue: true });
 });
 afterEach(async () => {
   await Promise.all(pumps.splice(0).map((pump) => pump.stop()));
@@ -64,30 +63,6 @@ function pump(app: Services): void {
   pumps.push(startQueuePump(connectionString(), app.queued, { visibilitySeconds: 3 }));
 }
 
-/** `count` conversations spread round-robin over `tenants` tenants. */
-async function seed(store: ConversationStore, serviceUrl: string, count: number, tenants: number, prefix = 'a:conv'): Promise<string[]> {
-  const ids = Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(5, '0')}`);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < ids.length) {
-      const index = next++;
-      const id = ids[index] as string;
-      const reference: Partial<ConversationReference> = {
-        channelId: 'msteams',
-        serviceUrl,
-        conversation: { id, tenantId: `tenant-${index % tenants}`, conversationType: 'personal', isGroup: false, name: '' },
-        bot: { id: '28:bot', name: 'Notifier' },
-        user: { id: `29:user-${id}`, name: '', aadObjectId: `aad-${id}` },
-      };
-      const check = toStoredConversation(reference);
-      if (!check.ok) throw new Error(check.reason);
-      await store.upsert(check.conversation);
-    }
-  };
-  await Promise.all(Array.from({ length: 16 }, worker));
-  return ids;
-}
-
 async function waitForState(queued: QueuedNotifications, id: string, states: readonly string[], timeoutMs = 60_000): Promise<NotificationStatusWithFailures> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -104,7 +79,7 @@ describe('queued notifications on Azurite queues', () => {
   test('a notification to 300 conversations over 3 tenants completes, each conversation receiving it exactly once', async () => {
     const connector = await fakeConnector();
     const app = services();
-    const ids = await seed(app.store, connector.serviceUrl, 300, 3);
+    const ids = await seedConversations(app.store, connector.serviceUrl, { count: 300, tenants: 3 });
 
     const accepted = await app.queued.submit({ id: 'queued-300', activity: message });
     assert.deepEqual(accepted, { kind: 'accepted', id: 'queued-300', state: 'queued', existing: false });
@@ -149,7 +124,7 @@ describe('queued notifications on Azurite queues', () => {
   test('a batch started before a crash is redone: recipients the ledger holds are skipped and counted as already sent, the others are sent', async () => {
     const connector = await fakeConnector();
     const app = services();
-    const ids = await seed(app.store, connector.serviceUrl, 30, 1);
+    const ids = await seedConversations(app.store, connector.serviceUrl, { count: 30, tenants: 1 });
     await app.queued.submit({ id: 'queued-redo', activity: message });
     // Plan by hand (no pump): the tenant's work item waits in the queue, unstarted.
     assert.equal(await app.queued.plan({ id: 'queued-redo' }), 'planned');
@@ -178,7 +153,7 @@ describe('queued notifications on Azurite queues', () => {
   test('two workers on one tenant at once: one sends under the lease, the other puts its work back on the queue', async () => {
     const connector = await fakeConnector({ latencyMs: 20 });
     const app = services();
-    await seed(app.store, connector.serviceUrl, 40, 1);
+    await seedConversations(app.store, connector.serviceUrl, { count: 40, tenants: 1 });
     await app.queued.submit({ id: 'queued-lease', activity: message });
     await app.queued.plan({ id: 'queued-lease' });
 
@@ -195,7 +170,7 @@ describe('queued notifications on Azurite queues', () => {
   test('a cancel stops every worker within seconds, and the counts then stay as they are', async () => {
     const connector = await fakeConnector();
     const app = services({ NOTIFY_TENANT_RATE_PER_SECOND: '10' });
-    await seed(app.store, connector.serviceUrl, 120, 2);
+    await seedConversations(app.store, connector.serviceUrl, { count: 120, tenants: 2 });
     await app.queued.submit({ id: 'queued-cancel', activity: message });
     pump(app);
     const started = Date.now();
@@ -224,8 +199,8 @@ describe('queued notifications on Azurite queues', () => {
     for (let i = 0; i < 130; i++) faults[`a:gone-${String(i).padStart(5, '0')}`] = { status: 403, code: 'ConversationBlockedByUser' };
     const connector = await fakeConnector({ conversationFaults: faults });
     const app = services();
-    await seed(app.store, connector.serviceUrl, 130, 2, 'a:gone');
-    await seed(app.store, connector.serviceUrl, 20, 2, 'a:fine');
+    await seedConversations(app.store, connector.serviceUrl, { count: 130, tenants: 2, prefix: 'a:gone' });
+    await seedConversations(app.store, connector.serviceUrl, { count: 20, tenants: 2, prefix: 'a:fine' });
     await app.queued.submit({ id: 'queued-failures', activity: message });
     pump(app);
     const status = await waitForState(app.queued, 'queued-failures', ['completed', 'failed']);
@@ -248,7 +223,7 @@ describe('queued notifications on Azurite queues', () => {
   test('work that went to the poison queue makes the notification fail and says which tenant', async () => {
     const connector = await fakeConnector();
     const app = services();
-    await seed(app.store, connector.serviceUrl, 10, 2);
+    await seedConversations(app.store, connector.serviceUrl, { count: 10, tenants: 2 });
     await app.queued.submit({ id: 'queued-poison', activity: message });
     await app.queued.plan({ id: 'queued-poison' });
     await app.queued.deliver({ id: 'queued-poison', tenantId: 'tenant-0' });
