@@ -21,7 +21,7 @@ import { CancelWatch } from './queued/cancelWatch';
 import { NotificationTable } from './queued/notificationTable';
 import { QueuedNotifications } from './queued/queuedNotifications';
 import { TenantLeases } from './queued/tenantLease';
-import { defaultTuning, type QueuedTuning } from './queued/workContext';
+import { batchSizeFor, defaultTuning, type QueuedTuning } from './queued/workContext';
 import { WorkQueues } from './queued/workQueues';
 
 /** Everything the functions need, built once per process. */
@@ -90,7 +90,12 @@ function createQueuedNotifications(
   parts: BroadcastDependencies & { readonly ledgers: DeliveryLedgers & Partial<DeliveryLedgerAccess>; readonly overrides: ServiceOverrides },
 ): QueuedNotifications {
   const { ledgers, overrides, ...engineDependencies } = parts;
-  const tuning: QueuedTuning = { sliceMs: settings.notificationsSliceSeconds * 1_000, ...defaultTuning, ...overrides.queuedTuning };
+  const tuning: QueuedTuning = {
+    ...defaultTuning,
+    sliceMs: settings.notificationsSliceSeconds * 1_000,
+    batchSize: batchSizeFor(settings.tenantRatePerSecond, settings.notificationsSliceSeconds),
+    ...overrides.queuedTuning,
+  };
   const notifications = new NotificationTable(settings.conversationsStorage);
   const access = ledgers.open === undefined ? new TableDeliveryLedgers(settings.conversationsStorage) : (ledgers as DeliveryLedgerAccess);
   return new QueuedNotifications({

@@ -64,12 +64,14 @@ export async function deliverSlice(deps: QueuedDependencies, message: DeliverMes
     return 'waiting';
   }
   const { lease } = attempt;
+  const heldFrom = new Date();
+  const run: RunTally = { sent: 0 };
   const cancel = deps.cancelWatch.watch(id);
   try {
     // Read again under the lease: the previous holder may have moved the cursor.
     const current = await deps.notifications.getWork(id, tenantId);
     if (current === undefined || current.state !== 'active') return 'dropped';
-    return await deliverBatches(deps, notification, current, message, { cancel: cancel.signal, lost: lease.lost });
+    return await deliverBatches(deps, notification, current, message, { cancel: cancel.signal, lost: lease.lost }, run);
   } catch (error) {
     // A conditional write lost: someone else changed the work meanwhile (only after our lease lapsed).
     if (error instanceof StaleRecordError) return 'leaseLost';
@@ -77,7 +79,16 @@ export async function deliverSlice(deps: QueuedDependencies, message: DeliverMes
   } finally {
     cancel.stop();
     await lease.release();
+    // Who held which tenant when: the record that two instances never sent to one tenant at once.
+    deps.logger.log(
+      `Notification ${id}, tenant "${tenantId}": held the tenant's lease from ${heldFrom.toISOString()} to ${new Date().toISOString()} and sent ${run.sent}`,
+    );
   }
+}
+
+/** What one run did, for its log line. */
+interface RunTally {
+  sent: number;
 }
 
 interface StopSignals {
@@ -91,6 +102,7 @@ async function deliverBatches(
   start: WorkRecord,
   message: DeliverMessage,
   signals: StopSignals,
+  run: RunTally,
 ): Promise<DeliverOutcome> {
   const { id, tenantId } = message;
   const sliceEnd = Date.now() + deps.tuning.sliceMs;
@@ -114,6 +126,7 @@ async function deliverBatches(
     const redo = work.started === work.cursor;
     if (!redo) work = await deps.notifications.updateWork(id, work, { started: work.cursor });
     const summary = await sendBatch(deps, notification, batch, redo, stop);
+    run.sent += summary.sent;
     const last = batch[batch.length - 1] as AudienceRow;
     if (signals.cancel.aborted) return cancelWork(deps, id, work, { summary, cursor: last.rowKey });
     if (signals.lost.aborted) return 'leaseLost';

@@ -36,8 +36,18 @@ export interface QueuedTuning {
   readonly catchUpDelaySeconds: number;
 }
 
-/** Defaults: a batch is 10 s of sends at Teams' 50/s; a page is the most Table Storage returns at once. */
-export const defaultTuning = { batchSize: 500, planPageSize: 1_000, catchUpDelaySeconds: 2 } as const;
+/** Defaults: a page is the most Table Storage returns at once. */
+export const defaultTuning = { planPageSize: 1_000, catchUpDelaySeconds: 2 } as const;
+
+/**
+ * Recipients per batch: half a slice of sends at the tenant's rate, so a
+ * slice (which ends between batches) lasts at most about 1.5 slices; at most
+ * 500 (10 s at Teams' 50/s: the cursor and the counts move at least that often),
+ * at least 10.
+ */
+export function batchSizeFor(tenantRatePerSecond: number, sliceSeconds: number): number {
+  return Math.max(10, Math.min(500, Math.floor((tenantRatePerSecond * sliceSeconds) / 2)));
+}
 
 /**
  * The delivery ledger's name for a queued notification. Its own namespace

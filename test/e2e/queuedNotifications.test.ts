@@ -103,12 +103,37 @@ async function waitUntil(condition: () => boolean, what: string, timeoutMs = 60_
 
 const tenants = (from: number, count: number): string[] => Array.from({ length: count }, (_, i) => `tenant-${from + i}`);
 
-/** Tenants whose delivery work this process did (sent, not only waited for the lease). */
-function tenantsWorkedBy(target: AppProcess, id: string): Set<string> {
-  const worked = new Set<string>();
-  const pattern = new RegExp(`notificationsDeliver: notification ${id}, tenant "([^"]+)": (continued|done)`, 'g');
-  for (const match of target.output().matchAll(pattern)) worked.add(match[1] as string);
-  return worked;
+interface Holding {
+  readonly process: number;
+  readonly tenantId: string;
+  readonly from: number;
+  readonly to: number;
+  readonly sent: number;
+}
+
+/** The tenant leases a process held for a notification, from its log. */
+function holdings(target: AppProcess, process: number, id: string): Holding[] {
+  const pattern = new RegExp(`Notification ${id}, tenant "([^"]+)": held the tenant's lease from (\\S+) to (\\S+) and sent (\\d+)`, 'g');
+  return [...target.output().matchAll(pattern)].map((match) => ({
+    process,
+    tenantId: match[1] as string,
+    from: Date.parse(match[2] as string),
+    to: Date.parse(match[3] as string),
+    sent: Number(match[4]),
+  }));
+}
+
+/** Pairs of lease holdings of one tenant by two processes that overlap, or follow each other within the channel's one-second window. */
+function overlaps(all: readonly Holding[]): string[] {
+  const problems: string[] = [];
+  for (const a of all) {
+    for (const b of all) {
+      if (a.process >= b.process || a.tenantId !== b.tenantId || a.sent === 0 || b.sent === 0) continue;
+      const [first, second] = a.from <= b.from ? [a, b] : [b, a];
+      if (second.from < first.to + 1_000) problems.push(`${a.tenantId}: process ${first.process} until ${first.to}, process ${second.process} from ${second.from}`);
+    }
+  }
+  return problems;
 }
 
 describe('queued notifications through the local host', () => {
@@ -224,13 +249,16 @@ describe('queued notifications through the local host', () => {
       waitFor(() => second, 'e2e-ten-tenants', ['completed', 'failed', 'cancelled']),
     ]);
 
-    const byFirst = tenantsWorkedBy(first, 'e2e-ten-tenants');
-    const bySecond = tenantsWorkedBy(second, 'e2e-ten-tenants');
-    t.diagnostic(`10-tenant work: process 1 did ${[...byFirst].sort().join(', ') || 'none'}; process 2 did ${[...bySecond].sort().join(', ') || 'none'}`);
-    t.diagnostic(`${channel.throttled} 429(s), ${channel.received.length} deliveries`);
+    const held = [...holdings(first, 1, 'e2e-ten-tenants'), ...holdings(second, 2, 'e2e-ten-tenants'), ...holdings(first, 1, 'e2e-one-tenant'), ...holdings(second, 2, 'e2e-one-tenant')];
+    const tenantsSentBy = (process: number): string[] =>
+      [...new Set(held.filter((holding) => holding.process === process && holding.sent > 0 && holding.tenantId !== 'tenant-20').map((holding) => holding.tenantId))].sort();
+    t.diagnostic(`10-tenant sends: process 1 for ${tenantsSentBy(1).join(', ') || 'none'}; process 2 for ${tenantsSentBy(2).join(', ') || 'none'}`);
+    const retriedTenants = new Set(channel.received.filter((activity) => activity.attempt > 1).map((activity) => activity.tenantId));
+    t.diagnostic(`${channel.throttled} 429(s) (tenants ${[...retriedTenants].sort().join(', ') || 'none'}), ${channel.received.length} deliveries`);
     assert.deepEqual(finals.map((final) => [final.state, final.sent]), [['completed', 400], ['completed', 2_000]]);
+    assert.deepEqual(overlaps(held), [], 'never two processes sending to one tenant within the same second');
     assert.equal(channel.throttled, 0, 'no 429: together the processes kept 50/s per tenant');
     assert.equal(channel.duplicates().size, 0);
-    assert.ok(byFirst.size > 0 && bySecond.size > 0, 'both processes delivered for the 10 tenants');
+    assert.ok(tenantsSentBy(1).length > 0 && tenantsSentBy(2).length > 0, 'both processes delivered for the 10 tenants');
   });
 });
