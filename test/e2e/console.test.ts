@@ -94,6 +94,7 @@ describe('notification console: compose and preview', () => {
     for (const call of apiCalls) assert.equal(call.headers['x-functions-key'], functionKey, call.url);
     const leaks = requests.filter((request) => request.url.includes(functionKey) && !request.url.endsWith(`/api/console?code=${functionKey}`));
     assert.deepEqual(leaks, [], 'no other URL carries the key');
+    assert.equal(app?.output().includes(functionKey), false, 'the host never logged the key');
   });
 
   test('shows the size of the message as the API counts it while typing', async () => {
