@@ -6,6 +6,7 @@
  * The fake Bot Connector runs in a child process (remoteConnector.ts). Azurite is started once here;
  * each scenario seeds its own table.
  */
+import { cpus, loadavg } from 'node:os';
 import { startAzurite } from '../azurite';
 import type { BenchContext, SummaryRow } from './scenario';
 import { scenarios } from './scenarioList';
@@ -40,12 +41,14 @@ async function main(): Promise<void> {
   }
   const chosen = names.length === 0 ? scenarios : scenarios.filter((scenario) => names.includes(scenario.name));
   console.log(`Scenarios: ${chosen.map((scenario) => scenario.name).join(', ')}`);
-  console.log('Engine: default settings (50/s per tenant, 7/s per conversation, concurrency 64, 5 attempts). Baseline: the seed sample\'s sequential loop.');
+  console.log('Engine: default settings (50/s per tenant, 7/s per conversation, concurrency 64, 5 attempts) unless a scenario says otherwise.');
+  console.log(`Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the start.`);
   const azurite = await startAzurite();
   const rows: SummaryRow[] = [];
   try {
     const context: BenchContext = {
       azurite,
+      figures: new Map(),
       flag: (name, fallback) => {
         const raw = flags.get(name);
         const value = raw === undefined ? fallback : Number(raw);
@@ -58,6 +61,7 @@ async function main(): Promise<void> {
     await azurite.stop();
   }
   printSummary(rows);
+  console.log(`Load average at the end: ${loadavg().map((l) => l.toFixed(1)).join(' ')} (${cpus().length} cores).`);
 }
 
 main().catch((error: unknown) => {

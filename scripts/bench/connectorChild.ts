@@ -5,10 +5,12 @@ import type { ChildCommand, ChildMessage, ConnectorStats } from './remoteConnect
 async function main(options: FakeConnectorOptions): Promise<void> {
   const connector = await startFakeConnector(options);
   const reply = (message: ChildMessage): void => void process.send?.(message);
+  let cpuAtReset = process.cpuUsage();
   process.on('message', (message: ChildCommand) => {
-    if (message.command === 'stats') reply({ stats: statsOf(connector) });
+    if (message.command === 'stats') reply({ stats: statsOf(connector, process.cpuUsage(cpuAtReset)) });
     if (message.command === 'reset') {
       connector.reset();
+      cpuAtReset = process.cpuUsage();
       reply({ done: true });
     }
     if (message.command === 'stop') void connector.stop().then(() => process.exit(0));
@@ -16,7 +18,7 @@ async function main(options: FakeConnectorOptions): Promise<void> {
   reply({ serviceUrl: connector.serviceUrl });
 }
 
-function statsOf(connector: FakeConnector): ConnectorStats {
+function statsOf(connector: FakeConnector, cpu: NodeJS.CpuUsage): ConnectorStats {
   return {
     firstAcceptedAt: connector.received[0]?.receivedAt ?? 0,
     lastAcceptedAt: connector.received[connector.received.length - 1]?.receivedAt ?? 0,
@@ -27,6 +29,7 @@ function statsOf(connector: FakeConnector): ConnectorStats {
     duplicates: connector.duplicates().size,
     connections: connector.connections,
     maxOpenConnections: connector.maxOpenConnections,
+    cpuMs: (cpu.user + cpu.system) / 1_000,
   };
 }
 

@@ -121,6 +121,7 @@ export function printComparison(title: string, engine: Measured, baseline: Measu
     ['peak RSS (MB)', (m) => m.peakRssMb.toFixed(0)],
     ['CPU ms per request', (m) => (m.cpuMs / Math.max(1, m.stats.requests)).toFixed(3)],
     ['CPU busy (of 1 core)', (m) => `${((100 * m.cpuMs) / 1_000 / m.seconds).toFixed(0)}%`],
+    ['connector CPU busy', (m) => `${((100 * m.stats.cpuMs) / 1_000 / m.seconds).toFixed(0)}%`],
   ];
   console.log(`\n=== ${title}`);
   console.log(`${''.padEnd(24)}${'engine'.padStart(12)}${'baseline'.padStart(12)}`);

@@ -23,6 +23,8 @@ export interface ConnectorStats {
   /** TCP connections the app opened to the connector. */
   readonly connections: number;
   readonly maxOpenConnections: number;
+  /** CPU time of the connector's process since the last reset, in ms. */
+  readonly cpuMs: number;
 }
 
 export type ChildCommand = { readonly command: 'stats' } | { readonly command: 'reset' } | { readonly command: 'stop' };

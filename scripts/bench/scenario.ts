@@ -19,6 +19,11 @@ export interface BenchContext {
   readonly azurite: RunningAzurite;
   /** A numeric `--name=value` flag from the command line, or `fallback`. */
   flag(name: string, fallback: number): number;
+  /**
+   * Figures a scenario leaves for later ones to compare with (e.g. `single` leaves its median
+   * deliveries/s for the CPU-hog scenario); absent when that scenario did not run.
+   */
+  readonly figures: Map<string, number>;
 }
 
 /** One line of the summary table. */

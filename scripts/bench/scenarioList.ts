@@ -1,6 +1,9 @@
 import type { Scenario } from './scenario';
 import { faults } from './scenarios/faults';
-import { memory } from './scenarios/memory';
+import { hog } from './scenarios/hog';
+import { jitter } from './scenarios/jitter';
+import { limit } from './scenarios/limit';
+import { manyTenants } from './scenarios/manyTenants';
 import { single } from './scenarios/single';
 import { tenants } from './scenarios/tenants';
 
@@ -10,7 +13,10 @@ import { tenants } from './scenarios/tenants';
  */
 export const scenarios: readonly Scenario[] = [
   single,
+  jitter,
+  hog,
   faults,
+  limit,
   tenants,
-  memory,
+  manyTenants,
 ];

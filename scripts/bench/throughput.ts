@@ -17,31 +17,50 @@ export interface ThroughputPlan {
   readonly perTenant: number;
   /** App settings on top of the defaults. */
   readonly settings?: Record<string, string>;
-  /** Recipients the seed sample's sequential loop sends to in the same run (0: no baseline). */
+  /** Engine runs over the same references, each measured and printed on its own. Default 1. */
+  readonly repeats?: number;
+  /** Recipients the seed sample's sequential loop sends to in the same run, after the engine (0: no baseline). */
   readonly baselineN: number;
+  /** Started before the engine runs, stopped after them (e.g. a CPU hog); the baseline runs without it. */
+  readonly beside?: () => Promise<() => Promise<void>>;
 }
 
 export interface ThroughputResult {
-  readonly engine: Measured;
+  /** One per repeat. */
+  readonly engines: readonly Measured[];
   readonly baseline?: Measured;
 }
 
-/** Seeds Azurite, broadcasts with the engine, then (optionally) runs the seed's loop on the same references. */
+/** Seeds Azurite, broadcasts with the engine (`repeats` times), then (optionally) runs the seed's loop on the same references. */
 export async function throughput(context: BenchContext, plan: ThroughputPlan): Promise<ThroughputResult> {
   return withConnector(plan.connector, async (connector) => {
     const settings = benchSettings(context.azurite.connectionString, `bench${plan.name}${Date.now()}`, plan.settings);
     const store = new TableConversationStore(settings.conversationsStorage, settings.conversationsTable);
     await seedTable(store, connector.serviceUrl, plan.tenants, plan.perTenant);
     const total = plan.tenants * plan.perTenant;
-    const engine = await measure('engine', total, connector, () => engineRun(settings, store));
+    const repeats = plan.repeats ?? 1;
+    const engines: Measured[] = [];
+    const stopBeside = await plan.beside?.();
+    try {
+      for (let run = 1; run <= repeats; run++) {
+        const engine = await measure('engine', total, connector, () => engineRun(settings, store));
+        engines.push(engine);
+        if (run < repeats) printComparison(`${plan.title} (run ${run} of ${repeats})`, engine, undefined);
+      }
+    } finally {
+      await stopBeside?.();
+    }
+    const last = engines[engines.length - 1];
+    if (last === undefined) throw new Error('no engine run');
+    const runLabel = repeats > 1 ? ` (run ${repeats} of ${repeats})` : '';
     const baselineN = Math.min(plan.baselineN, total);
     if (baselineN <= 0) {
-      printComparison(plan.title, engine, undefined);
-      return { engine };
+      printComparison(`${plan.title}${runLabel}`, last, undefined);
+      return { engines };
     }
     const baseline = await measure('baseline', baselineN, connector, () => sequentialBaseline(settings, store, baselineN));
-    const smaller = baselineN < total ? ` (baseline on the first ${baselineN}: a sequential loop over all ${total} would take too long)` : '';
-    printComparison(`${plan.title}${smaller}`, engine, baseline);
-    return { engine, baseline };
+    const smaller = baselineN < total ? `; baseline on the first ${baselineN}: a sequential loop over all ${total} would take too long` : '';
+    printComparison(`${plan.title}${runLabel}${smaller}`, last, baseline);
+    return { engines, baseline };
   });
 }

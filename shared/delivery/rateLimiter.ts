@@ -92,11 +92,13 @@ const initialSlackMs = 30;
 const forgetIdleTenantMs = 60_000;
 
 /**
- * Milliseconds added to each one-second window at the ceiling: the spread
- * (max - min) of the last answer times, from the wire gate to the answer.
- * That spread holds the network's jitter and our event loop's delays, the two
- * things that move a request's arrival at the channel away from the moment we
- * let it go; a slack at least that large keeps our own pace from being refused.
+ * Milliseconds added to each one-second window at the ceiling: the spread of
+ * the last answer times, from the wire gate to the answer. That spread holds
+ * the network's jitter and our event loop's delays, the two things that move a
+ * request's arrival at the channel away from the moment we let it go; a slack
+ * that large keeps our own pace from being refused. Measured robustly (the
+ * 10th to 90th percentile, scaled to the whole range of a uniform spread), so
+ * one stalled answer (a GC pause while it was read) does not slow the tenant.
  * Bounded to 20-60 ms: at most 6 % under the ceiling.
  */
 class SpacingSlack {
@@ -108,8 +110,11 @@ class SpacingSlack {
     if (this.samples.length < spreadSamples) this.samples.push(answerMs);
     else this.samples[this.next] = answerMs;
     this.next = (this.next + 1) % spreadSamples;
-    if (this.samples.length < spreadSamples / 4) return;
-    const spread = Math.max(...this.samples) - Math.min(...this.samples);
+    // Re-measured every few answers: sorting on every answer would cost more than it tells.
+    if (this.samples.length < spreadSamples / 4 || this.next % 8 !== 0) return;
+    const sorted = [...this.samples].sort((a, b) => a - b);
+    const at = (fraction: number): number => sorted[Math.floor(fraction * (sorted.length - 1))] ?? 0;
+    const spread = (at(0.9) - at(0.1)) / 0.8;
     this.current = Math.min(maxSlackMs, Math.max(minSlackMs, spread));
   }
 

@@ -58,7 +58,7 @@ describe('RateLimiter', () => {
     assert.ok(times.length >= 5 * 49 - 10, `only ${times.length} in 5 s`);
   });
 
-  test('keeps a slack below the limit that follows the spread of answer times, within 20 to 60 ms per second', async () => {
+  test('keeps a slack below the limit that follows the spread of answer times, within 20 to 60 ms per second, untouched by one slow answer', async () => {
     const clock = new FakeClock();
     const limiter = new RateLimiter({ tenantPerSecond: 50, conversationPerSecond: 7 }, clock, { warmupMs: 0 });
     const answerAll = async (answerMs: (i: number) => number): Promise<void> => {
@@ -72,15 +72,15 @@ describe('RateLimiter', () => {
       }
     };
     const untilAnswers = limiter.tenantRate('t1');
-    await answerAll((i) => 100 + (i % 2) * 45); // 45 ms of jitter
+    await answerAll((i) => 100 + (i % 16) * 3); // 0-45 ms of jitter
     const withJitter = limiter.tenantRate('t1');
-    await answerAll(() => 100);
+    await answerAll((i) => (i === 40 ? 400 : 100)); // one answer read late
     const steady = limiter.tenantRate('t1');
     await answerAll((i) => 100 + (i % 2) * 500);
     const wild = limiter.tenantRate('t1');
 
     assert.equal(untilAnswers.toFixed(1), (50_000 / 1_030).toFixed(1));
-    assert.equal(withJitter.toFixed(1), (50_000 / 1_045).toFixed(1));
+    assert.ok(withJitter > 50_000 / 1_055 && withJitter < 50_000 / 1_040, `${withJitter} with 45 ms of jitter`);
     assert.equal(steady.toFixed(1), (50_000 / 1_020).toFixed(1));
     assert.equal(wild.toFixed(1), (50_000 / 1_060).toFixed(1));
   });

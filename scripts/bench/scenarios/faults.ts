@@ -1,21 +1,18 @@
 import type { Scenario } from '../scenario';
-import { throughputRow } from '../summaryRows';
-import { teamsLike, throughput } from '../throughput';
+import { teamsLike } from '../throughput';
+import { oneTenant } from './oneTenant';
 
 export const faults: Scenario = {
   name: 'faults',
-  description: 'as single, with 10% random 429 (Retry-After 1) and 2% random 503 (--n, --baseline-n)',
+  description: 'as single (one run), with 10% random 429 (Retry-After 1) and 2% random 503; baseline: the seed\'s loop on --faults-baseline-n=100',
   async run(context) {
-    const n = context.flag('n', 1_000);
-    const title = `one tenant, N=${n}, 10% random 429 + 2% random 503`;
-    const result = await throughput(context, {
+    const { rows } = await oneTenant(context, {
       name: 'faults',
-      title,
+      title: 'one tenant, 100 ms, 10% random 429 + 2% random 503',
       connector: { ...teamsLike, randomFaults: { rate429: 0.1, rate503: 0.02, seed: 42 } },
-      tenants: 1,
-      perTenant: n,
-      baselineN: context.flag('baseline-n', 200),
+      baselineN: context.flag('faults-baseline-n', 100),
+      target: { minPerSecond: 40, retriesCounted: true },
     });
-    return [throughputRow(title, result, 40)];
+    return rows;
   },
 };

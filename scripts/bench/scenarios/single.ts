@@ -1,20 +1,21 @@
 import type { Scenario } from '../scenario';
-import { throughputRow } from '../summaryRows';
-import { teamsLike, throughput } from '../throughput';
+import { teamsLike } from '../throughput';
+import { oneTenant } from './oneTenant';
 
 export const single: Scenario = {
   name: 'single',
-  description: 'one tenant, N recipients (--n=1000), fake connector at 100 ms with Teams-like throttling; baseline: the seed\'s loop on --baseline-n=200',
+  description:
+    'one tenant, --n=1000 recipients, fake connector at 100 ms with Teams-like throttling, --repeats=3 runs; baseline: the seed\'s loop on --baseline-n=200',
   async run(context) {
-    const n = context.flag('n', 1_000);
-    const result = await throughput(context, {
+    const { rows, median } = await oneTenant(context, {
       name: 'single',
-      title: `one tenant, N=${n}`,
+      title: 'one tenant, 100 ms',
       connector: teamsLike,
-      tenants: 1,
-      perTenant: n,
+      repeats: context.flag('repeats', 3),
       baselineN: context.flag('baseline-n', 200),
+      target: { minPerSecond: 47.5, maxOwnThrottled: 0 },
     });
-    return [throughputRow(`one tenant, N=${n}`, result, 47.5)];
+    context.figures.set('single.median', median);
+    return rows;
   },
 };
