@@ -58,6 +58,9 @@ interface Halt {
   readonly message: string;
 }
 
+/** References in the first page read (later pages are `pageSize`). */
+const firstPageSize = 50;
+
 /** Thrown from the wire gate when the request's turn comes after the run ended (deadline or stop): it is not sent. */
 class RunEndedBeforeSendError extends Error {
   constructor() {
@@ -153,11 +156,14 @@ class BroadcastRun {
   private async readReferences(): Promise<void> {
     try {
       let continuationToken: string | undefined;
+      // A short first page: sending starts as soon as a few references are in, not after a whole page.
+      let pageSize = Math.min(this.pageSize, firstPageSize);
       do {
         // Once the run has ended, reading on only counts who was not attempted: within a budget,
         // checked before every page, since pages the filter empties or slow pages also take time.
         if (this.countingBudgetSpent()) return this.giveUpCounting();
-        const page = await this.deps.store.list({ filter: this.request.filter, continuationToken, pageSize: this.pageSize });
+        const page = await this.deps.store.list({ filter: this.request.filter, continuationToken, pageSize });
+        pageSize = this.pageSize;
         for (const conversation of page.items) await this.take(conversation);
         continuationToken = page.continuationToken;
       } while (continuationToken !== undefined);

@@ -21,7 +21,7 @@ export interface RateLimiterOptions {
    * traffic. The first requests of a run are slow to leave (cold code, new
    * connections) and arrive bunched with the ones after; the pauses keep the
    * first seconds within the limit. Costs this much once per tenant per run.
-   * Default 200 ms.
+   * Default 100 ms.
    */
   readonly warmupMs?: number;
 }
@@ -146,7 +146,7 @@ export class RateLimiter {
     this.fixedSlackMs = options.headroom === undefined ? undefined : 1_000 / options.headroom - 1_000;
     this.tenantWindowSize = windowSizeFor(limits.tenantPerSecond);
     this.conversationWindowSize = windowSizeFor(limits.conversationPerSecond);
-    this.warmupMs = options.warmupMs ?? 200;
+    this.warmupMs = options.warmupMs ?? 100;
   }
 
   /** Earliest clock ms at which the scheduler may hand out a send to this tenant. */
@@ -307,12 +307,16 @@ function record(lane: Lane, now: number, size: number): void {
   if (lane.sent.length > size) lane.sent.shift();
 }
 
+/** How late the scheduler may be and still catch up on the slots it missed. */
+const catchUpMs = 100;
+
 /**
- * The scheduler waking up to an interval late keeps its planned slot, so its
- * lateness does not add up into a lower rate (the wire gate still enforces
- * the limit on actual send times).
+ * The scheduler waking up late (timers on a busy machine fire a few ms late, sometimes tens) keeps its
+ * planned slots and catches up, so its lateness does not add up into a lower rate: the wire gate still
+ * enforces the limit on actual send times, and lets a catch-up out only slightly faster than the rate.
+ * Later than `catchUpMs` (or an interval, if longer), the tenant was idle: it starts afresh, no burst.
  */
 function reserve(lane: Lane, now: number, intervalMs: number): void {
-  const slot = now - lane.nextReserveAt <= intervalMs ? lane.nextReserveAt : now;
+  const slot = now - lane.nextReserveAt <= Math.max(intervalMs, catchUpMs) ? lane.nextReserveAt : now;
   lane.nextReserveAt = slot + intervalMs;
 }
