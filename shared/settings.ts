@@ -37,8 +37,6 @@ export interface Settings {
   readonly maxAttempts: number;
   /** How long an HTTP notify run starts new sends (Azure cuts HTTP calls at 230 s). */
   readonly deadlineSeconds: number;
-  /** The same for timer runs, which are bound by host.json functionTimeout instead (10 min here). */
-  readonly timerDeadlineSeconds: number;
   /** Largest outgoing activity, counted as UTF-16 bytes like Teams does. */
   readonly maxMessageBytes: number;
   /** Largest request body `/api/messages` reads (Bot Framework's activity limit is 256 KB). */
@@ -137,7 +135,6 @@ export function loadSettings(env: Env): Settings {
     concurrency: positiveNumber('NOTIFY_CONCURRENCY', 64, { integer: true }),
     maxAttempts: positiveNumber('NOTIFY_MAX_ATTEMPTS', 5, { integer: true }),
     deadlineSeconds,
-    timerDeadlineSeconds: positiveNumber('NOTIFY_TIMER_DEADLINE_SECONDS', 540),
     maxMessageBytes: positiveNumber('NOTIFY_MAX_MESSAGE_BYTES', 80 * 1024, { integer: true }),
     messagesMaxBodyBytes: positiveNumber('MESSAGES_MAX_BODY_BYTES', 256 * 1024, { integer: true }),
     notifyMaxBodyBytes: positiveNumber('NOTIFY_MAX_BODY_BYTES', 1024 * 1024, { integer: true }),

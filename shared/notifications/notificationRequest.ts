@@ -29,7 +29,7 @@ export interface NotificationRequest {
   readonly id?: string;
   readonly activity: Partial<Activity>;
   readonly filter?: ConversationFilter;
-  /** Overrides settings.deadlineSeconds, e.g. the timer's longer limit; never from an HTTP body. */
+  /** Overrides settings.deadlineSeconds for this run; never from an HTTP body. */
   readonly deadlineSeconds?: number;
 }
 

@@ -20,6 +20,7 @@ import { loadSettings } from '../../shared/settings';
 import { TableConversationStore } from '../../shared/storage/tableConversationStore';
 import { TableDeliveryLedgers } from '../../shared/ledgers/tableDeliveryLedgers';
 import { recordingLogger } from '../support/recordingLogger';
+import { startQueuePump } from '../support/queuePump';
 import { storageAt } from '../support/storageAt';
 
 let azurite: RunningAzurite;
@@ -30,7 +31,7 @@ let faults = new Map<string, Fault>();
 
 before(async () => {
   [azurite, connector] = await Promise.all([
-    startAzurite(),
+    startAzurite({ queue: true }),
     startFakeConnector({ recordActivities: true, faults: ({ conversationId }) => faults.get(conversationId) }),
   ]);
 });
@@ -367,7 +368,7 @@ describe('notifyTimer function', () => {
 
   const tick: Timer = { isPastDue: false, schedule: { adjustForDST: false }, scheduleStatus: { last: '', next: '', lastUpdated: '' } };
 
-  it('sends the timer message to the target and logs the summary', async () => {
+  it('queues the timer message for the target as a queued notification, which delivers it', async () => {
     await useApp({
       settings: {
         NOTIFY_SCHEDULE: '0 0 9 * * 1-5',
@@ -377,10 +378,31 @@ describe('notifyTimer function', () => {
     });
     const invocation = context('notifyTimer');
     await notifyTimer(tick, invocation);
+    const queuedLine = invocation.lines.find((line) => /queued notification notifyTimer-/.test(line));
+    assert.ok(queuedLine !== undefined, invocation.lines.join('\n'));
+    const id = /notification (notifyTimer-\S+);/.exec(queuedLine)?.[1] ?? '';
 
+    const pump = startQueuePump(azurite.connectionString, services.queued);
+    try {
+      const deadline = Date.now() + 30_000;
+      while ((await services.queued.status(id))?.state !== 'completed' && Date.now() < deadline) await delay(100);
+    } finally {
+      await pump.stop();
+    }
+    assert.equal((await services.queued.status(id))?.state, 'completed');
     assert.deepEqual(receivedBy(), [people.t1Group.id, people.adaPersonal.id].sort());
     assert.ok(connector.received.every((activity) => activity.text === 'Standup in 5 minutes'));
-    assert.ok(invocation.lines.some((line) => /matched 2, sent 2/.test(line)), invocation.lines.join('\n'));
+  });
+
+  it('a second run for the same occurrence queues nothing more', async () => {
+    await useApp({ settings: { NOTIFY_SCHEDULE: '0 30 8 * * *', NOTIFY_TIMER_MESSAGE: 'Once per occurrence' } });
+    const first = context('notifyTimer');
+    const second = context('notifyTimer');
+    await notifyTimer(tick, first);
+    await notifyTimer({ ...tick, isPastDue: true }, second);
+
+    assert.ok(first.lines.some((line) => /queued notification notifyTimer-/.test(line)), first.lines.join('\n'));
+    assert.ok(second.lines.some((line) => /already queued for this occurrence/.test(line)), second.lines.join('\n'));
   });
 
   it('does nothing without a schedule, and says why once rather than on every tick', async () => {
