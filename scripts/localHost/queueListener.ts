@@ -38,9 +38,12 @@ export function startQueueListener(listener: QueueListenerOptions): QueueListene
   let wake: () => void = () => undefined;
   const stopping = new Promise<void>((resolve) => (wake = resolve));
 
+  // Checked until the queue is there, then again only after an error (it may have been deleted), as the extension does.
+  let queueExists = false;
   const poll = async (): Promise<ReceivedQueueMessage[]> => {
     try {
-      if (!(await queue.exists())) {
+      queueExists ||= await queue.exists();
+      if (!queueExists) {
         problems.report('missing', 'the queue does not exist yet: waiting for it to be created');
         return [];
       }
@@ -48,6 +51,7 @@ export function startQueueListener(listener: QueueListenerOptions): QueueListene
       problems.clear();
       return response.receivedMessageItems;
     } catch (error) {
+      queueExists = false;
       const reason = describeError(error).split('\n')[0] ?? 'unknown error';
       problems.report(reason, `polling failed, retrying with backoff: ${reason}`);
       return [];

@@ -194,6 +194,16 @@ describe('queue triggers in the local host', () => {
     await waitUntilEmpty(queue);
   });
 
+  test('a queue deleted and created again while the host runs is polled again', async () => {
+    const queue = queues.getQueueClient('echo-items');
+    await queue.delete();
+    // Long enough for polls to fail against the missing queue.
+    await delay(1_000);
+    await send(queue, 'after re-creation');
+    await callbacks.waitFor((candidate) => candidate.functionName === 'queueEcho' && candidate.message === 'after re-creation');
+    await waitUntilEmpty(queue);
+  });
+
   test('a disabled queue function (AzureWebJobs.<name>.Disabled) leaves its messages in the queue', async () => {
     const queue = queues.getQueueClient('disabled-items');
     await send(queue, 'for nobody');
