@@ -12,6 +12,8 @@ import { StatusView } from './statusView';
  * The notification console: compose → audience preview → send → watch, and
  * the history. Served by functions/console.ts at /api/console; the API is
  * the app's own, one folder up (`<base href>` is the console's folder).
+ * web/ is bundled for the browser: from shared/ it imports types, and values
+ * only from files without Node imports (shared/notifications/messageActivity.ts).
  */
 
 function start(): void {

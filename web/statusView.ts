@@ -1,5 +1,5 @@
 import { elementById, formatCount, showProblems } from './elementById';
-import { finalStates, type DeliveryFailure, type NotificationApi, type NotificationStatus } from './notificationApi';
+import { ApiError, finalStates, type DeliveryFailure, type NotificationApi, type NotificationStatus } from './notificationApi';
 import { pendingOf, progressOf } from './notificationProgress';
 
 /**
@@ -79,6 +79,8 @@ export class StatusView {
     } catch (error) {
       if (generation !== this.generation) return;
       showProblems(this.problems, [`Could not read the status: ${error instanceof Error ? error.message : String(error)}`]);
+      // An unknown id stays unknown; anything else (an outage, a restart) may pass.
+      if (error instanceof ApiError && error.status === 404) next = undefined;
     }
     if (next !== undefined) this.timer = setTimeout(() => void this.poll(generation), next);
   }
