@@ -4,11 +4,10 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { Browser, Page } from 'playwright-core';
 import { startFakeConnector, type FakeConnector } from '../../scripts/fakeConnector';
 import { loadSettings } from '../../shared/settings';
-import type { ConversationStore } from '../../shared/storage/conversationStore';
 import { TableConversationStore } from '../../shared/storage/tableConversationStore';
 import { appSettings, startApp, startTestStorage, type AppProcess, type TestStorage } from '../support/appProcess';
 import { launchChromium, seriousAccessibilityViolations, waitForExpression } from '../support/browser';
-import { storedTeamsConversation } from '../support/storedConversations';
+import { seedConversations } from '../support/seedConversations';
 
 /**
  * Sending from the console in headless Chromium: the queued notifications API
@@ -24,19 +23,6 @@ const fastQueues = {
   NOTIFICATIONS_TENANT_LEASE_SECONDS: '3',
   AzureFunctionsJobHost__extensions__queues__visibilityTimeout: '00:00:00',
 };
-
-/** Stores `count` personal chats `<prefix>-<n>`, spread over `tenants`; returns their ids. */
-async function seed(store: ConversationStore, serviceUrl: string, prefix: string, count: number, tenants: readonly string[]): Promise<string[]> {
-  const ids = Array.from({ length: count }, (_, index) => `${prefix}-${index}`);
-  for (let start = 0; start < count; start += 25) {
-    await Promise.all(
-      ids.slice(start, start + 25).map((id, offset) =>
-        store.upsert(storedTeamsConversation({ id, tenant: tenants[(start + offset) % tenants.length] as string, type: 'personal' }, serviceUrl)),
-      ),
-    );
-  }
-  return ids;
-}
 
 /** Generous: the machine may be busy; nothing here asserts a duration. */
 const slowly = { timeout: 120_000 };
@@ -60,9 +46,9 @@ describe('notification console: send, watch, cancel, history', () => {
     ]);
     const store = new TableConversationStore(loadSettings({ AzureWebJobsStorage: storage.connectionString }).conversationsStorage, 'conversations');
     // 12 in tenant-0 and tenant-1; 500 in tenant-5, sent at 20/s, so there is time to cancel; 130 gone in tenant-7.
-    small = await seed(store, connector.serviceUrl, 'a:small', 12, ['tenant-0', 'tenant-1']);
-    large = await seed(store, connector.serviceUrl, 'a:large', 500, ['tenant-5']);
-    await seed(store, connector.serviceUrl, 'a:gone', 130, ['tenant-7']);
+    small = await seedConversations(store, connector.serviceUrl, { count: 12, tenants: 2, prefix: 'a:small' });
+    large = await seedConversations(store, connector.serviceUrl, { count: 500, tenants: 1, firstTenant: 5, prefix: 'a:large' });
+    await seedConversations(store, connector.serviceUrl, { count: 130, tenants: 1, firstTenant: 7, prefix: 'a:gone' });
     app = await startApp({ settings: appSettings(storage.connectionString, { ...fastQueues, NOTIFY_TENANT_RATE_PER_SECOND: '20' }) });
     page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
     page.setDefaultTimeout(30_000);
