@@ -29,6 +29,15 @@ import {
  * (core-rest-pipeline honours `PipelineRequest.agent`). Without it the
  * pipeline's shared default agent keeps connections alive too, but with no
  * bound, one pool for every host.
+ *
+ * What this relies on (botbuilder / botframework-connector 4.23, @azure/core-rest-pipeline 1.24):
+ * - CloudAdapter's proactive turn gets its client from the BotFrameworkAuthentication it was
+ *   built with (`createConnectorFactory(claims).create(serviceUrl, audience)`), public API.
+ * - A ConnectorClient may be used by many turns at once (it holds no per-turn state; botbuilder
+ *   itself shares one for the whole of an inbound turn).
+ * - core-rest-pipeline's Node HTTP client uses `request.agent` when set. If it stopped, requests
+ *   would fall back to its shared keep-alive agent: still reused, but without the bound (no error).
+ * The pipeline's policy names the sender changes are checked there (ConnectorInternalsChangedError).
  */
 
 /** Most connector clients kept; Teams uses a handful of serviceUrls (one per region). */

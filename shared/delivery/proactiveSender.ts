@@ -44,7 +44,10 @@ interface Attempt {
  *   client itself is built once per serviceUrl, not per send (connectionReuse.ts).
  *   The pipeline is then shared by concurrent sends, so what belongs to one
  *   attempt (its abort signal, its wire gate) reaches the pipeline's policies
- *   through an AsyncLocalStorage around the turn, not by changing the pipeline.
+ *   through an AsyncLocalStorage around the turn, not by changing the pipeline
+ *   (relied on: botbuilder runs the turn and the connector call in the promise
+ *   chain of `continueConversationAsync`, so the store reaches the policies; a
+ *   policy that finds no store lets the request through untouched).
  * - Each attempt has a timeout covering all of it (credentials, token, wire
  *   gate, HTTP request): past it the send rejects with SendTimeoutError even
  *   if a step ignores the abort signal, and a late answer is not counted.

@@ -66,10 +66,9 @@ export class TenantQueues {
   nextReadyAt(limiter: RateLimiter): number | undefined {
     let earliest: number | undefined;
     for (const [tenantId, queue] of this.queues) {
-      const itemReadyAt = Math.min(
-        ...queue.retries.map((delivery) => readyAt(delivery, limiter)),
-        ...(queue.fresh[0] === undefined ? [] : [readyAt(queue.fresh[0], limiter)]),
-      );
+      // Plain loops: this runs on every wake-up of the dispatcher, over every tenant.
+      let itemReadyAt = queue.fresh[0] === undefined ? Number.POSITIVE_INFINITY : readyAt(queue.fresh[0], limiter);
+      for (const delivery of queue.retries) itemReadyAt = Math.min(itemReadyAt, readyAt(delivery, limiter));
       const at = Math.max(limiter.tenantReadyAt(tenantId), itemReadyAt);
       if (earliest === undefined || at < earliest) earliest = at;
     }
