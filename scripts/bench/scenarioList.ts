@@ -4,6 +4,7 @@ import { hog } from './scenarios/hog';
 import { jitter } from './scenarios/jitter';
 import { limit } from './scenarios/limit';
 import { manyTenants } from './scenarios/manyTenants';
+import { queued } from './scenarios/queued';
 import { single } from './scenarios/single';
 import { tenants } from './scenarios/tenants';
 
@@ -19,4 +20,5 @@ export const scenarios: readonly Scenario[] = [
   limit,
   tenants,
   manyTenants,
+  queued,
 ];

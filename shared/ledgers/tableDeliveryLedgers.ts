@@ -1,4 +1,4 @@
-import { odata, type TableEntityResult } from '@azure/data-tables';
+import { odata, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
 import { toKey } from '../storage/conversationKeys';
 import type { ConversationKey } from '../storage/conversationStore';
 import { deliveryRowKey, type DeliveryLedger, type DeliveryLedgerAccess, type DeliveryLedgers, type LedgerClaim } from './deliveryLedgers';
@@ -83,8 +83,17 @@ export class TableDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAcce
     };
   }
 
+  /**
+   * Deliveries recorded through an opened ledger are written in transactions of up to 100 (one
+   * partition): each `recordDelivered` resolves once its row is stored, a few milliseconds later, so
+   * a caller that awaits it (the engine does, before it counts a recipient done) still never moves on
+   * before the record exists; one write per 100 deliveries instead of one each.
+   */
   open(ledgerName: string): DeliveryLedger {
     const partitionKey = toKey(ledgerName);
+    const writer = new BatchedWriter((entities) =>
+      this.table.call('record', (client) => client.submitTransaction(entities.map((entity): TransactionAction => ['upsert', { ...entity }, 'Replace']))),
+    );
     return {
       wasDelivered: (key) =>
         this.table.call('read', async (client) => {
@@ -96,19 +105,23 @@ export class TableDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAcce
             throw error;
           }
         }),
-      recordDelivered: (key) => this.record(partitionKey, key),
+      recordDelivered: (key) => writer.record(this.entityOf(partitionKey, key)),
     };
   }
 
   private async record(partitionKey: string, key: ConversationKey): Promise<void> {
-    const entity: DeliveryEntity = {
+    const entity = this.entityOf(partitionKey, key);
+    await this.table.call('record', (client) => client.upsertEntity(entity, 'Replace'));
+  }
+
+  private entityOf(partitionKey: string, key: ConversationKey): DeliveryEntity {
+    return {
       partitionKey,
       rowKey: deliveryRowKey(key),
       channelId: key.channelId,
       conversationId: key.conversationId,
       deliveredAt: new Date(),
     };
-    await this.table.call('record', (client) => client.upsertEntity(entity, 'Replace'));
   }
 
   /**
@@ -163,5 +176,37 @@ export class TableDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAcce
     });
     for await (const row of rows) if (typeof row.rowKey === 'string' && row.rowKey !== leaseRowKey) rowKeys.add(row.rowKey);
     return rowKeys;
+  }
+}
+
+/** Collects rows for a short while (or until 100) and writes them in one transaction; each caller learns when its row is stored. */
+class BatchedWriter {
+  private pending: Array<{ readonly entity: DeliveryEntity; readonly done: (error?: unknown) => void }> = [];
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    private readonly write: (entities: DeliveryEntity[]) => Promise<unknown>,
+    private readonly maxWaitMs = 20,
+  ) {}
+
+  record(entity: DeliveryEntity): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ entity, done: (error) => (error === undefined ? resolve() : reject(error)) });
+      if (this.pending.length >= 100) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), this.maxWaitMs);
+    });
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const batch = this.pending;
+    this.pending = [];
+    // One row per key in a transaction: a repeated recipient keeps its last record.
+    const byKey = new Map(batch.map((item) => [item.entity.rowKey, item.entity]));
+    this.write([...byKey.values()]).then(
+      () => batch.forEach((item) => item.done()),
+      (error: unknown) => batch.forEach((item) => item.done(error ?? new Error('the ledger write failed'))),
+    );
   }
 }

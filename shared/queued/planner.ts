@@ -1,3 +1,4 @@
+import type { ConversationPage } from '../storage/conversationStore';
 import { audienceRowKey, type AudienceRow } from './audienceTable';
 import { StaleRecordError, terminalStates } from './notificationTable';
 import { finishIfDone, type QueuedDependencies } from './workContext';
@@ -35,13 +36,20 @@ export async function planSlice(deps: QueuedDependencies, message: PlanMessage):
   const sliceEnd = Date.now() + deps.tuning.sliceMs;
   /** Tenants whose delivery work this run has made sure of. */
   const known = new Set<string>();
-  while (!plan.done) {
-    if ((await deps.notifications.stateOf(id)) === 'cancelled') return 'cancelled';
-    const page = await deps.store.list({
+  const list = (continuationToken: string | undefined): Promise<ConversationPage> =>
+    deps.store.list({
       ...(notification.request.filter === undefined ? {} : { filter: notification.request.filter }),
-      ...(plan.continuation === undefined ? {} : { continuationToken: plan.continuation }),
+      ...(continuationToken === undefined ? {} : { continuationToken }),
       pageSize: deps.tuning.planPageSize,
     });
+  // The next page is read while this one is written (a page read that is not used in the end is harmless).
+  let next = plan.done ? undefined : list(plan.continuation);
+  next?.catch(() => undefined);
+  while (!plan.done && next !== undefined) {
+    if ((await deps.notifications.stateOf(id)) === 'cancelled') return 'cancelled';
+    const page = await next;
+    next = page.continuationToken === undefined ? undefined : list(page.continuationToken);
+    next?.catch(() => undefined);
     const byTenant = new Map<string, AudienceRow[]>();
     page.items.forEach((conversation, index) => {
       const rows = byTenant.get(conversation.tenantId) ?? [];

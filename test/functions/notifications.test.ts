@@ -8,7 +8,7 @@ import { createServices, setServices, type Services } from '../../shared/service
 import { loadSettings } from '../../shared/settings';
 import { toStoredConversation } from '../../shared/storage/conversationStore';
 import { startAzurite, type RunningAzurite } from '../../scripts/azurite';
-import { startQueuePump } from '../support/queuePump';
+import { startQueueWorkers } from '../../scripts/queueWorkers';
 import { recordingLogger } from '../support/recordingLogger';
 
 let storage: RunningAzurite;
@@ -108,7 +108,7 @@ describe('the /api/notifications functions', () => {
     ]);
     assert.deepEqual({ state: body(queued)['state'], matched: body(queued)['matched'] }, { state: 'queued', matched: null });
 
-    const pump = startQueuePump(storage.connectionString, services.queued);
+    const pump = startQueueWorkers(storage.connectionString, services.queued);
     try {
       const deadline = Date.now() + 60_000;
       let status = body(await get('api-progress'));

@@ -20,7 +20,7 @@ import { loadSettings } from '../../shared/settings';
 import { TableConversationStore } from '../../shared/storage/tableConversationStore';
 import { TableDeliveryLedgers } from '../../shared/ledgers/tableDeliveryLedgers';
 import { recordingLogger } from '../support/recordingLogger';
-import { startQueuePump } from '../support/queuePump';
+import { startQueueWorkers } from '../../scripts/queueWorkers';
 import { storageAt } from '../support/storageAt';
 
 let azurite: RunningAzurite;
@@ -382,7 +382,7 @@ describe('notifyTimer function', () => {
     assert.ok(queuedLine !== undefined, invocation.lines.join('\n'));
     const id = /notification (notifyTimer-\S+);/.exec(queuedLine)?.[1] ?? '';
 
-    const pump = startQueuePump(azurite.connectionString, services.queued);
+    const pump = startQueueWorkers(azurite.connectionString, services.queued);
     try {
       const deadline = Date.now() + 30_000;
       while ((await services.queued.status(id))?.state !== 'completed' && Date.now() < deadline) await delay(100);

@@ -9,7 +9,7 @@ import { ledgerNameOf } from '../../shared/queued/workContext';
 import { createServices, type Services } from '../../shared/services';
 import { loadSettings } from '../../shared/settings';
 import { startAzurite, type RunningAzurite } from '../../scripts/azurite';
-import { startQueuePump } from '../support/queuePump';
+import { startQueueWorkers } from '../../scripts/queueWorkers';
 import { recordingLogger } from '../support/recordingLogger';
 import { seedConversations } from '../support/seedConversations';
 
@@ -60,7 +60,7 @@ function services(extra: Record<string, string> = {}): Services {
 }
 
 function pump(app: Services): void {
-  pumps.push(startQueuePump(connectionString(), app.queued, { visibilitySeconds: 3 }));
+  pumps.push(startQueueWorkers(connectionString(), app.queued, { visibilitySeconds: 3 }));
 }
 
 async function waitForState(queued: QueuedNotifications, id: string, states: readonly string[], timeoutMs = 60_000): Promise<NotificationStatusWithFailures> {
