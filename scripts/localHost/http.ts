@@ -54,7 +54,9 @@ export function createRequestListener(dependencies: HttpHostDependencies): Reque
   const routes = [...dependencies.routes].sort((left, right) => compareRoutePrecedence(left.route, right.route));
   return (request, response) => {
     handleRequest(dependencies, routes, request, response).catch((error: unknown) => {
-      dependencies.log.error(`Local host failed on ${request.method} ${request.url}: ${describeError(error)}`);
+      // The path only: a query may hold a function key (`?code=`).
+      const path = (request.url ?? '/').split('?')[0];
+      dependencies.log.error(`Local host failed on ${request.method} ${path}: ${describeError(error)}`);
       if (!response.headersSent) response.writeHead(500);
       response.end();
     });
