@@ -2,7 +2,7 @@
 // classification and the proactive sender. May import ledgers/, storage/ and the root utilities.
 import type { BroadcastRequest, BroadcastSummary, RecipientFailure } from './broadcastTypes';
 import type { Clock } from '../clock';
-import { defaultPageSize, type ConversationStore, type StoredConversation } from '../storage/conversationStore';
+import type { ConversationPage, ConversationStore, StoredConversation } from '../storage/conversationStore';
 import { classifyDeliveryError, credentialsHint, type DeliveryFailure } from './deliveryError';
 import type { Logger } from '../logger';
 import type { SendActivity } from './proactiveSender';
@@ -63,6 +63,11 @@ const stopWaiting = 'changed';
 
 /** References in the first page read (later pages are `pageSize`). */
 const firstPageSize = 50;
+/**
+ * References per page after the first, by default: Azure Tables' most per page. Fewer round trips
+ * before the last tenants of a listing grouped by tenant are read and can start.
+ */
+const laterPageSize = 1_000;
 
 /** Thrown from the wire gate when the request's turn comes after the run ended (deadline or stop): it is not sent. */
 class RunEndedBeforeSendError extends Error {
@@ -115,6 +120,9 @@ class BroadcastRun {
   private halt: Halt | undefined;
   private haltedAt = Number.POSITIVE_INFINITY;
   private readFailure: string | undefined;
+  private deadlineReached: Promise<void> | undefined;
+  /** Cancels the deadline timer when the run ends. */
+  private readonly runEnded = new AbortController();
 
   constructor(
     private readonly deps: BroadcastDependencies,
@@ -124,7 +132,7 @@ class BroadcastRun {
     this.startedAt = deps.clock.now();
     this.deadlineSeconds = request.deadlineSeconds ?? deps.settings.deadlineSeconds;
     this.deadlineAt = this.startedAt + this.deadlineSeconds * 1_000;
-    this.pageSize = tuning.pageSize ?? defaultPageSize;
+    this.pageSize = tuning.pageSize ?? laterPageSize;
     this.maxBuffered = tuning.maxBuffered ?? Math.max(2_000, 2 * this.pageSize);
     this.maxReportedFailures = tuning.maxReportedFailures ?? 100;
     this.backoff = tuning.backoff ?? defaultBackoff;
@@ -146,6 +154,7 @@ class BroadcastRun {
       await reading;
       return this.summarize();
     } finally {
+      this.runEnded.abort(stopWaiting);
       signal?.removeEventListener('abort', onAbort);
     }
   }
@@ -156,20 +165,23 @@ class BroadcastRun {
 
   // ---- reading --------------------------------------------------------------------------------
 
+  /**
+   * Reads a page ahead: when a page's references fit in the buffer without waiting, the next page is
+   * requested as soon as it arrives, before they are queued, so the store's round trip overlaps the
+   * queueing. What is held stays within `maxBuffered` plus one page, as without reading ahead.
+   */
   private async readReferences(): Promise<void> {
     try {
-      let continuationToken: string | undefined;
       // A short first page: sending starts as soon as a few references are in, not after a whole page.
-      let pageSize = Math.min(this.pageSize, firstPageSize);
-      do {
-        // Once the run has ended, reading on only counts who was not attempted: within a budget,
-        // checked before every page, since pages the filter empties or slow pages also take time.
-        if (this.countingBudgetSpent()) return this.giveUpCounting();
-        const page = await this.deps.store.list({ filter: this.request.filter, continuationToken, pageSize });
-        pageSize = this.pageSize;
+      let next: Promise<ConversationPage> | undefined = this.readPage(undefined, Math.min(this.pageSize, firstPageSize));
+      while (next !== undefined) {
+        const page: ConversationPage = await next;
+        const more = page.continuationToken;
+        const readAhead = more !== undefined && this.buffered + page.items.length <= this.maxBuffered;
+        next = readAhead ? this.nextPage(more) : undefined;
         for (const conversation of page.items) await this.take(conversation);
-        continuationToken = page.continuationToken;
-      } while (continuationToken !== undefined);
+        if (!readAhead && more !== undefined) next = this.nextPage(more);
+      }
     } catch (error) {
       // What was read still gets sent; what was not cannot even be counted.
       this.readFailure = `could not read the conversation store, recipients after the first ${this.counts.matched} were not reached: ${errorMessage(error)}`;
@@ -179,6 +191,24 @@ class BroadcastRun {
       this.readerDone = true;
       this.changed.notify();
     }
+  }
+
+  /**
+   * The page after `continuationToken`, or undefined when reading stops: once the run has ended,
+   * reading on only counts who was not attempted, within a budget checked before every page
+   * (pages the filter empties or slow pages also take time).
+   */
+  private nextPage(continuationToken: string): Promise<ConversationPage> | undefined {
+    if (!this.countingBudgetSpent()) return this.readPage(continuationToken, this.pageSize);
+    this.giveUpCounting();
+    return undefined;
+  }
+
+  /** A page of the listing; a failure is seen when the page is awaited (not as an unhandled rejection meanwhile). */
+  private readPage(continuationToken: string | undefined, pageSize: number): Promise<ConversationPage> {
+    const page = this.deps.store.list({ filter: this.request.filter, continuationToken, pageSize });
+    page.catch(() => undefined);
+    return page;
   }
 
   private countingBudgetSpent(): boolean {
@@ -270,15 +300,24 @@ class BroadcastRun {
     // At the concurrency limit only a finished send (a change) can start another: no need to look at every tenant.
     const canStartMore = this.halt === undefined && this.inFlight < this.deps.settings.concurrency;
     const readyAt = canStartMore ? this.queues.nextReadyAt(this.deps.rateLimiter) : undefined;
-    const wakeAt = readyAt === undefined ? this.deadlineAt : Math.min(readyAt, this.deadlineAt);
-    const timer = new AbortController();
     const changed = this.changed.wait();
-    const waits = [changed];
-    if (this.halt === undefined && Number.isFinite(wakeAt)) {
-      waits.push(this.deps.clock.sleep(wakeAt - this.deps.clock.now(), timer.signal));
+    if (this.halt !== undefined) return changed;
+    if (readyAt === undefined || readyAt >= this.deadlineAt) {
+      // Most wake-ups (a send finished, at the concurrency limit): the run's one deadline timer, no new one.
+      const deadline = this.deadlineTimer();
+      return deadline === undefined ? changed : Promise.race([changed, deadline]);
     }
-    await Promise.race(waits);
-    timer.abort(stopWaiting); // with a reason: abort() alone builds a DOMException, on every wake-up
+    const timer = new AbortController();
+    await Promise.race([changed, this.deps.clock.sleep(readyAt - this.deps.clock.now(), timer.signal)]);
+    timer.abort(stopWaiting); // with a reason: abort() alone builds a DOMException
+  }
+
+  /** Resolves at the deadline (undefined without one); started on first use, cancelled when the run ends. */
+  private deadlineTimer(): Promise<void> | undefined {
+    if (this.deadlineReached === undefined && Number.isFinite(this.deadlineAt)) {
+      this.deadlineReached = this.deps.clock.sleep(this.deadlineAt - this.deps.clock.now(), this.runEnded.signal);
+    }
+    return this.deadlineReached;
   }
 
   private startAttempt(delivery: PendingDelivery): void {

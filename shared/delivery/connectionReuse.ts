@@ -46,20 +46,22 @@ const maxClients = 200;
 export class ReusedConnectorClients extends BotFrameworkAuthentication {
   private readonly clients = new Map<string, Promise<ConnectorClient>>();
   private readonly userTokenClients = new Map<string, Promise<UserTokenClient>>();
+  /** One factory per claims, made once: CloudAdapter asks for one on every turn. */
+  private readonly factories = new Map<string, ConnectorFactory>();
 
   constructor(private readonly inner: BotFrameworkAuthentication) {
     super();
   }
 
   override createConnectorFactory(claimsIdentity: ClaimsIdentity): ConnectorFactory {
-    const inner = this.inner.createConnectorFactory(claimsIdentity);
-    const clients = this.clients;
     const identity = keyOf(claimsIdentity);
-    return new (class extends ConnectorFactory {
-      override create(serviceUrl: string, audience?: string): Promise<ConnectorClient> {
-        return cached(clients, `${identity}\u0000${serviceUrl}\u0000${audience ?? ''}`, () => inner.create(serviceUrl, audience));
-      }
-    })();
+    let factory = this.factories.get(identity);
+    if (factory === undefined) {
+      factory = new ReusingConnectorFactory(this.inner.createConnectorFactory(claimsIdentity), this.clients, identity);
+      this.factories.set(identity, factory);
+      evictOldest(this.factories);
+    }
+    return factory;
   }
 
   override createUserTokenClient(claimsIdentity: ClaimsIdentity): Promise<UserTokenClient> {
@@ -87,6 +89,21 @@ export class ReusedConnectorClients extends BotFrameworkAuthentication {
   }
 }
 
+/** Hands out the cached connector client of its claims (`identity`), serviceUrl and audience. */
+class ReusingConnectorFactory extends ConnectorFactory {
+  constructor(
+    private readonly inner: ConnectorFactory,
+    private readonly clients: Map<string, Promise<ConnectorClient>>,
+    private readonly identity: string,
+  ) {
+    super();
+  }
+
+  override create(serviceUrl: string, audience?: string): Promise<ConnectorClient> {
+    return cached(this.clients, `${this.identity}\u0000${serviceUrl}\u0000${audience ?? ''}`, () => this.inner.create(serviceUrl, audience));
+  }
+}
+
 /** The claims a factory is created for (for a proactive turn: the bot's app id as audience and appid). */
 function keyOf(claimsIdentity: ClaimsIdentity): string {
   return JSON.stringify(claimsIdentity.claims.map(({ type, value }) => [type, value]));
@@ -99,11 +116,15 @@ function cached<T>(entries: Map<string, Promise<T>>, key: string, create: () => 
   const created = create();
   entries.set(key, created);
   created.catch(() => entries.delete(key));
-  if (entries.size > maxClients) {
-    const oldest = entries.keys().next().value;
-    if (oldest !== undefined) entries.delete(oldest);
-  }
+  evictOldest(entries);
   return created;
+}
+
+/** Past `maxClients` entries, the oldest goes. */
+function evictOldest(entries: Map<string, unknown>): void {
+  if (entries.size <= maxClients) return;
+  const oldest = entries.keys().next().value;
+  if (oldest !== undefined) entries.delete(oldest);
 }
 
 /** One keep-alive agent per origin (scheme, host, port), each with at most `maxSockets` sockets. */
