@@ -2,7 +2,7 @@
 // classification and the proactive sender. May import ledgers/, storage/ and the root utilities.
 import type { BroadcastRequest, BroadcastSummary, RecipientFailure } from './broadcastTypes';
 import type { Clock } from '../clock';
-import type { ConversationPage, ConversationStore, StoredConversation } from '../storage/conversationStore';
+import { defaultPageSize, type ConversationPage, type ConversationStore, type StoredConversation } from '../storage/conversationStore';
 import { classifyDeliveryError, credentialsHint, type DeliveryFailure } from './deliveryError';
 import type { Logger } from '../logger';
 import type { SendActivity } from './proactiveSender';
@@ -63,11 +63,6 @@ const stopWaiting = 'changed';
 
 /** References in the first page read (later pages are `pageSize`). */
 const firstPageSize = 50;
-/**
- * References per page after the first, by default: Azure Tables' most per page. Fewer round trips
- * before the last tenants of a listing grouped by tenant are read and can start.
- */
-const laterPageSize = 1_000;
 
 /** Thrown from the wire gate when the request's turn comes after the run ended (deadline or stop): it is not sent. */
 class RunEndedBeforeSendError extends Error {
@@ -132,7 +127,7 @@ class BroadcastRun {
     this.startedAt = deps.clock.now();
     this.deadlineSeconds = request.deadlineSeconds ?? deps.settings.deadlineSeconds;
     this.deadlineAt = this.startedAt + this.deadlineSeconds * 1_000;
-    this.pageSize = tuning.pageSize ?? laterPageSize;
+    this.pageSize = tuning.pageSize ?? defaultPageSize;
     this.maxBuffered = tuning.maxBuffered ?? Math.max(2_000, 2 * this.pageSize);
     this.maxReportedFailures = tuning.maxReportedFailures ?? 100;
     this.backoff = tuning.backoff ?? defaultBackoff;
