@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { FakeClock } from '../../shared/clock';
+import { FakeClock, type Clock } from '../../shared/clock';
 import { RateLimiter, type RateLimiterOptions } from '../../shared/delivery/rateLimiter';
 
 const exact: RateLimiterOptions = { headroom: 1, warmupMs: 0 };
@@ -130,6 +130,21 @@ describe('RateLimiter', () => {
     const gaps = times.slice(1).map((time, i) => time - (times[i] ?? 0));
     assert.ok(gaps.every((gap) => gap >= 18), `gaps ${gaps.join(',')}`);
     assert.equal(maxInAnyWindow(times), 50);
+  });
+
+  test('timers firing late do not slow a queue of requests below the rate, and no window exceeds the limit', async () => {
+    const clock = new FakeClock();
+    // Every timer fires 5 ms late, as on a busy machine.
+    const late: Clock = { now: () => clock.now(), sleep: (ms, signal) => clock.sleep(ms + 5, signal) };
+    const limiter = new RateLimiter({ tenantPerSecond: 50, conversationPerSecond: 7 }, late, exact);
+    const times: number[] = [];
+    const all = Array.from({ length: 150 }, (_, i) => limiter.waitForWireSlot('t1', `c${i}`).then(() => void times.push(clock.now())));
+    await clock.run(Promise.all(all));
+    const gaps = times.slice(1).map((time, i) => time - (times[i] ?? 0));
+    assert.equal(maxInAnyWindow(times), 50);
+    assert.ok(gaps.every((gap) => gap >= 10), `gaps ${gaps.join(',')}`);
+    // 150 sends at 50/s: three windows of 1 s and the 49 gaps of the first; 23 ms a send (18 + 5 late) would take 3.4 s.
+    assert.ok((times[149] ?? 0) - (times[0] ?? 0) < 3_050, `took ${(times[149] ?? 0) - (times[0] ?? 0)} ms`);
   });
 
   test('the first requests to an idle tenant are followed by warm-up pauses', async () => {
