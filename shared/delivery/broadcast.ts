@@ -115,9 +115,8 @@ class BroadcastRun {
   private halt: Halt | undefined;
   private haltedAt = Number.POSITIVE_INFINITY;
   private readFailure: string | undefined;
-  private deadlineReached: Promise<void> | undefined;
-  /** Cancels the deadline timer when the run ends. */
-  private readonly runEnded = new AbortController();
+  /** Cancels the deadline timer once the run halts or ends. */
+  private readonly deadlineTimer = new AbortController();
 
   constructor(
     private readonly deps: BroadcastDependencies,
@@ -140,6 +139,7 @@ class BroadcastRun {
     if (signal?.aborted) onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
     try {
+      this.startDeadlineTimer();
       const reading = this.readReferences();
       while (!this.isFinished()) {
         this.dispatchReady();
@@ -149,7 +149,7 @@ class BroadcastRun {
       await reading;
       return this.summarize();
     } finally {
-      this.runEnded.abort(stopWaiting);
+      this.deadlineTimer.abort(stopWaiting);
       signal?.removeEventListener('abort', onAbort);
     }
   }
@@ -297,22 +297,21 @@ class BroadcastRun {
     const readyAt = canStartMore ? this.queues.nextReadyAt(this.deps.rateLimiter) : undefined;
     const changed = this.changed.wait();
     if (this.halt !== undefined) return changed;
-    if (readyAt === undefined || readyAt >= this.deadlineAt) {
-      // Most wake-ups (a send finished, at the concurrency limit): the run's one deadline timer, no new one.
-      const deadline = this.deadlineTimer();
-      return deadline === undefined ? changed : Promise.race([changed, deadline]);
-    }
+    // Most wake-ups (a send finished, at the concurrency limit) need no timer of their own: the run's
+    // one deadline timer signals a change when the deadline comes.
+    if (readyAt === undefined || readyAt >= this.deadlineAt) return changed;
     const timer = new AbortController();
     await Promise.race([changed, this.deps.clock.sleep(readyAt - this.deps.clock.now(), timer.signal)]);
     timer.abort(stopWaiting); // with a reason: abort() alone builds a DOMException
   }
 
-  /** Resolves at the deadline (undefined without one); started on first use, cancelled when the run ends. */
-  private deadlineTimer(): Promise<void> | undefined {
-    if (this.deadlineReached === undefined && Number.isFinite(this.deadlineAt)) {
-      this.deadlineReached = this.deps.clock.sleep(this.deadlineAt - this.deps.clock.now(), this.runEnded.signal);
-    }
-    return this.deadlineReached;
+  /**
+   * Wakes the dispatcher at the deadline; cancelled when the run halts or ends. (A change, not a promise every
+   * wake-up races against: each race would leave a reaction on it until the deadline.)
+   */
+  private startDeadlineTimer(): void {
+    if (!Number.isFinite(this.deadlineAt)) return;
+    void this.deps.clock.sleep(this.deadlineAt - this.deps.clock.now(), this.deadlineTimer.signal).then(() => this.changed.notify());
   }
 
   private startAttempt(delivery: PendingDelivery): void {
@@ -470,6 +469,7 @@ class BroadcastRun {
   private haltAt(halt: Halt): void {
     this.halt = halt;
     this.haltedAt = this.deps.clock.now();
+    this.deadlineTimer.abort(stopWaiting);
     const { fresh, retries } = this.queues.drain();
     this.counts.notAttempted += fresh.length;
     for (let i = 0; i < fresh.length; i++) this.release();
