@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { requestFingerprint, type NotificationRequest } from '../notifications/notificationRequest';
 import { TableUnavailableError } from '../storage/tableClient';
 import { deliverSlice, type DeliverOutcome } from './deliverer';
-import { RequestTooLargeError, StaleRecordError, terminalStates, type NotificationState } from './notificationTable';
+import { RequestTooLargeError, StaleRecordError, type NotificationState } from './notificationTable';
 import { notificationStatus, type NotificationStatus, type NotificationStatusWithFailures } from './notificationStatus';
 import { planSlice, type PlanOutcome } from './planner';
 import { finishIfDone, type QueuedDependencies } from './workContext';
@@ -134,8 +134,7 @@ export class QueuedNotifications {
   async planningPoisoned(message: PlanMessage): Promise<void> {
     const error = 'planning failed on every attempt (the plan message is in the poison queue; see the log for the errors)';
     const after = await this.deps.notifications.transition(message.id, 'failed', { completedAt: new Date(), error });
-    if (after !== undefined && !terminalStates.includes(after.state)) return;
-    this.deps.logger.error(`Notification ${message.id}: ${error}`);
+    if (after?.state === 'failed') this.deps.logger.error(`Notification ${message.id}: ${error}`);
   }
 
   private async summary(id: string): Promise<NotificationStatus | undefined> {
