@@ -57,7 +57,12 @@ export function notificationStatus(notification: NotificationRecord, plan: PlanR
     createdAt: notification.createdAt.toISOString(),
     startedAt: notification.startedAt?.toISOString() ?? null,
     completedAt: notification.completedAt?.toISOString() ?? null,
-    ...(notification.error === undefined ? {} : { error: notification.error }),
+    ...(notification.error !== undefined ? { error: notification.error } : poisoned.length > 0 ? { error: poisonedWorkError(poisoned) } : {}),
     failedWork: poisoned.map((item) => ({ tenantId: item.tenantId, error: item.error ?? 'failed', attempts: item.attempts })),
   };
+}
+
+/** Why a notification with poisoned work failed (also stored on it when it ends). */
+export function poisonedWorkError(poisoned: readonly WorkRecord[]): string {
+  return `${poisoned.length} tenant(s) could not be delivered: ${poisoned.map((item) => `"${item.tenantId}": ${item.error ?? 'failed'}`).join('; ')}`;
 }

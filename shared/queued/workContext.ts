@@ -3,6 +3,7 @@ import type { DeliveryLedgerAccess } from '../ledgers/deliveryLedgers';
 import type { Logger } from '../logger';
 import type { ConversationStore } from '../storage/conversationStore';
 import type { AudienceTable } from './audienceTable';
+import { poisonedWorkError } from './notificationStatus';
 import type { CancelWatch } from './cancelWatch';
 import type { NotificationTable } from './notificationTable';
 import type { TenantLeases } from './tenantLease';
@@ -78,7 +79,7 @@ export async function finishIfDone(deps: QueuedDependencies, id: string): Promis
     deps.logger.log(`Notification ${id}: completed`);
     return;
   }
-  const error = `${poisoned.length} tenant(s) could not be delivered: ${poisoned.map((item) => `"${item.tenantId}": ${item.error ?? 'failed'}`).join('; ')}`;
+  const error = poisonedWorkError(poisoned);
   await deps.notifications.transition(id, 'failed', { completedAt, error });
   deps.logger.error(`Notification ${id}: failed: ${error}`);
 }
