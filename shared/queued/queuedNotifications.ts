@@ -94,6 +94,8 @@ export class QueuedNotifications {
 
   /** Marks it cancelled; every worker on every instance stops within a second or so of noticing. */
   async cancel(id: string): Promise<CancelOutcome> {
+    // Work that has all ended is completed (or failed), not cancelled, even before its last worker said so.
+    await finishIfDone(this.deps, id);
     const after = await this.deps.notifications.transition(id, 'cancelled', { completedAt: new Date() });
     if (after === undefined) return { kind: 'notFound' };
     const status = await this.summary(id);
@@ -143,7 +145,14 @@ export class QueuedNotifications {
       this.deps.notifications.getPlan(id),
       this.deps.notifications.listWork(id),
     ]);
-    return notification === undefined ? undefined : notificationStatus(notification, plan, work);
+    if (notification === undefined) return undefined;
+    const status = notificationStatus(notification, plan, work);
+    if (status.state === notification.state) return status;
+    // Every piece of work has ended but no worker has written the final state yet: write it now, so the
+    // answer carries completedAt and a cancel that follows finds the notification ended.
+    await finishIfDone(this.deps, id);
+    const finished = await this.deps.notifications.get(id);
+    return finished === undefined ? status : notificationStatus(finished, plan, work);
   }
 }
 
