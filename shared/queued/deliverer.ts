@@ -125,7 +125,7 @@ async function deliverBatches(
     }
     const redo = work.started === work.cursor;
     if (!redo) work = await deps.notifications.updateWork(id, work, { started: work.cursor });
-    const summary = await sendBatch(deps, notification, batch, redo, stop);
+    const summary = await sendBatch(deps, notification, tenantId, batch, redo, stop);
     run.sent += summary.sent;
     const last = batch[batch.length - 1] as AudienceRow;
     if (signals.cancel.aborted) return cancelWork(deps, id, work, { summary, cursor: last.rowKey });
@@ -145,11 +145,12 @@ async function deliverBatches(
 async function sendBatch(
   deps: QueuedDependencies,
   notification: NotificationRecord,
+  tenantId: string,
   batch: readonly AudienceRow[],
   redo: boolean,
   signal: AbortSignal,
 ): Promise<BroadcastSummary> {
-  const ledger = deps.ledgers.open(ledgerNameOf(notification.id));
+  const ledger = deps.ledgers.open(ledgerNameOf(notification.id, tenantId));
   // A fresh batch was sent by nobody yet: no read per recipient. Every delivery is recorded either way.
   const batchLedger: DeliveryLedger = redo ? ledger : { wasDelivered: async () => false, recordDelivered: (key) => ledger.recordDelivered(key) };
   const broadcast = deps.engineFor(batchStore(batch.map((row) => row.conversation), deps.store));

@@ -133,7 +133,7 @@ describe('queued notifications on Azurite queues', () => {
     const work = await notifications.getWork('queued-redo', 'tenant-0');
     assert.ok(work !== undefined);
     await notifications.updateWork('queued-redo', work, { started: work.cursor });
-    const ledger = new TableDeliveryLedgers(app.settings.conversationsStorage).open(ledgerNameOf('queued-redo'));
+    const ledger = new TableDeliveryLedgers(app.settings.conversationsStorage).open(ledgerNameOf('queued-redo', 'tenant-0'));
     for (const id of ids.slice(0, 12)) await ledger.recordDelivered({ channelId: 'msteams', conversationId: id });
 
     assert.equal(await app.queued.deliver({ id: 'queued-redo', tenantId: 'tenant-0' }), 'done');
