@@ -24,8 +24,7 @@ export interface DeliveryLedgers {
 
 /**
  * A ledger opened without a claim, for callers that keep one writer per
- * recipient themselves (queued notifications: one lease holder per tenant).
- * Every check reads the one row it needs.
+ * ledger themselves (queued notifications: one lease holder per tenant).
  */
 export interface DeliveryLedgerAccess {
   open(ledgerName: string): DeliveryLedger;

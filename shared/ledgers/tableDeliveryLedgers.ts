@@ -1,4 +1,5 @@
-import { odata, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
+import { odata, type TableEntityResult } from '@azure/data-tables';
+import { randomUUID } from 'node:crypto';
 import { toKey } from '../storage/conversationKeys';
 import type { ConversationKey } from '../storage/conversationStore';
 import { deliveryRowKey, type DeliveryLedger, type DeliveryLedgerAccess, type DeliveryLedgers, type LedgerClaim } from './deliveryLedgers';
@@ -84,28 +85,26 @@ export class TableDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAcce
   }
 
   /**
-   * Deliveries recorded through an opened ledger are written in transactions of up to 100 (one
-   * partition): each `recordDelivered` resolves once its row is stored, a few milliseconds later, so
-   * a caller that awaits it (the engine does, before it counts a recipient done) still never moves on
-   * before the record exists; one write per 100 deliveries instead of one each.
+   * A ledger for one writer (queued notifications: the tenant's lease holder). Deliveries are written
+   * in groups: each `recordDelivered` resolves once a row listing it (with whatever else was recorded
+   * in the same few milliseconds, up to 100) is stored, so a caller that awaits it (the engine does,
+   * before it counts a recipient done) never moves on before the record exists, and 100,000
+   * deliveries are about 1,000 rows instead of 100,000. The first check reads the partition once.
    */
   open(ledgerName: string): DeliveryLedger {
     const partitionKey = toKey(ledgerName);
-    const writer = new BatchedWriter((entities) =>
-      this.table.call('record', (client) => client.submitTransaction(entities.map((entity): TransactionAction => ['upsert', { ...entity }, 'Replace']))),
+    const writer = new GroupWriter((keys) =>
+      this.table.call('record', (client) => client.upsertEntity({ partitionKey, rowKey: groupRowKey(), keys: JSON.stringify(keys), deliveredAt: new Date() }, 'Replace')),
     );
+    let delivered: Promise<Set<string>> | undefined;
+    const readOnce = (): Promise<Set<string>> =>
+      (delivered ??= this.table.call('read', () => this.readDelivered(partitionKey)).catch((error: unknown) => {
+        delivered = undefined;
+        throw error;
+      }));
     return {
-      wasDelivered: (key) =>
-        this.table.call('read', async (client) => {
-          try {
-            await client.getEntity(partitionKey, deliveryRowKey(key), { queryOptions: { select: ['deliveredAt'] } });
-            return true;
-          } catch (error) {
-            if (hasStatus(error, 404)) return false;
-            throw error;
-          }
-        }),
-      recordDelivered: (key) => writer.record(this.entityOf(partitionKey, key)),
+      wasDelivered: async (key) => (await readOnce()).has(deliveryRowKey(key)),
+      recordDelivered: (key) => writer.record(deliveryRowKey(key)),
     };
   }
 
@@ -171,28 +170,45 @@ export class TableDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAcce
 
   private async readDelivered(partitionKey: string): Promise<Set<string>> {
     const rowKeys = new Set<string>();
-    const rows = this.table.client.listEntities<Partial<DeliveryEntity>>({
+    const rows = this.table.client.listEntities<Partial<DeliveryEntity> & { keys?: string }>({
       queryOptions: { filter: odata`PartitionKey eq ${partitionKey}` },
     });
-    for await (const row of rows) if (typeof row.rowKey === 'string' && row.rowKey !== leaseRowKey) rowKeys.add(row.rowKey);
+    for await (const row of rows) {
+      if (typeof row.keys === 'string') for (const key of JSON.parse(row.keys) as string[]) rowKeys.add(key);
+      else if (typeof row.rowKey === 'string' && row.rowKey !== leaseRowKey) rowKeys.add(row.rowKey);
+    }
     return rowKeys;
   }
 }
 
-/** Collects rows for a short while (or until 100) and writes them in one transaction; each caller learns when its row is stored. */
-class BatchedWriter {
-  private pending: Array<{ readonly entity: DeliveryEntity; readonly done: (error?: unknown) => void }> = [];
+/**
+ * Row key of a group of deliveries. `~` is always escaped in delivery keys, so it never collides with
+ * one (a row per delivery, as `claim` writes them) or with the lease row.
+ */
+function groupRowKey(): string {
+  return `~group~${Date.now().toString(36)}~${randomUUID()}`;
+}
+
+/** Keys per group row: a string property holds at most 64 KiB of UTF-16 (32,768 characters). */
+const maxGroupKeys = 100;
+const maxGroupChars = 28_000;
+
+/** Collects delivery keys for a short while (or until a row is full) and writes them as one row; each caller learns when its key is stored. */
+class GroupWriter {
+  private pending: Array<{ readonly key: string; readonly done: (error?: unknown) => void }> = [];
+  private pendingChars = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
-    private readonly write: (entities: DeliveryEntity[]) => Promise<unknown>,
+    private readonly write: (keys: string[]) => Promise<unknown>,
     private readonly maxWaitMs = 20,
   ) {}
 
-  record(entity: DeliveryEntity): Promise<void> {
+  record(key: string): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ entity, done: (error) => (error === undefined ? resolve() : reject(error)) });
-      if (this.pending.length >= 100) this.flush();
+      this.pending.push({ key, done: (error) => (error === undefined ? resolve() : reject(error)) });
+      this.pendingChars += key.length + 3;
+      if (this.pending.length >= maxGroupKeys || this.pendingChars >= maxGroupChars) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.maxWaitMs);
     });
   }
@@ -200,13 +216,12 @@ class BatchedWriter {
   private flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    const batch = this.pending;
+    const group = this.pending;
     this.pending = [];
-    // One row per key in a transaction: a repeated recipient keeps its last record.
-    const byKey = new Map(batch.map((item) => [item.entity.rowKey, item.entity]));
-    this.write([...byKey.values()]).then(
-      () => batch.forEach((item) => item.done()),
-      (error: unknown) => batch.forEach((item) => item.done(error ?? new Error('the ledger write failed'))),
+    this.pendingChars = 0;
+    this.write(group.map((item) => item.key)).then(
+      () => group.forEach((item) => item.done()),
+      (error: unknown) => group.forEach((item) => item.done(error ?? new Error('the ledger write failed'))),
     );
   }
 }

@@ -7,9 +7,12 @@ import { Table, TableUnavailableError, type TableOptions } from '../storage/tabl
 /**
  * The `notificationrecipients` table: the audience of each notification as
  * the planner found it, one partition per notification and tenant, in
- * planning order. RowKeys are the planner's page and position, so rows
- * appended by later pages always sort after a delivery cursor, and a
- * delivery work item is just "this partition, after this RowKey".
+ * planning order. Recipients are stored in chunks (a row holds the recipients
+ * of one tenant on one planner page, up to about 30,000 characters of JSON:
+ * 60-100 of them), so a 100,000-recipient notification is about 1,500 rows to
+ * write, read and scan instead of 100,000. RowKeys are the planner's page and
+ * chunk, so rows appended by later pages always sort after a delivery cursor,
+ * and a delivery work item is just "this partition, after this RowKey".
  *
  * A snapshot, so work items never depend on the conversation table's paging
  * (which shifts as references are added or pruned), and a tenant's
@@ -18,6 +21,7 @@ import { Table, TableUnavailableError, type TableOptions } from '../storage/tabl
 
 export const defaultAudienceTable = 'notificationrecipients';
 
+/** One recipient; `rowKey` is the chunk it is stored in (shared by the recipients of that chunk). */
 export interface AudienceRow {
   readonly rowKey: string;
   readonly conversation: StoredConversation;
@@ -30,10 +34,13 @@ export class AudienceTableUnavailableError extends TableUnavailableError {
   }
 }
 
-/** Position of a recipient: planner page, then index on the page; fixed width so text order is planning order. */
-export function audienceRowKey(page: number, index: number): string {
-  return `${String(page).padStart(10, '0')}${String(index).padStart(5, '0')}`;
+/** Position of a chunk: planner page, then chunk on the page; fixed width so text order is planning order. */
+export function audienceRowKey(page: number, chunk: number): string {
+  return `${String(page).padStart(10, '0')}${String(chunk).padStart(5, '0')}`;
 }
+
+/** Characters of JSON per chunk: a string property holds at most 64 KiB of UTF-16 (32,768 characters). */
+const maxChunkChars = 30_000;
 
 const audiencePartition = (id: string, tenantId: string): string => toKey(`${id}\n${tenantId}`);
 
@@ -49,40 +56,63 @@ export class AudienceTable {
     );
   }
 
-  /** Upserts (a planner redoing a page after a crash writes the same rows again), 100 per transaction. */
-  async write(id: string, tenantId: string, rows: readonly AudienceRow[]): Promise<void> {
+  /**
+   * Writes one planner page's recipients of a tenant, in chunks. Upserts (a planner redoing a page after
+   * a crash writes the same rows again), 100 rows per transaction.
+   */
+  async write(id: string, tenantId: string, page: number, conversations: readonly StoredConversation[]): Promise<void> {
     const partitionKey = audiencePartition(id, tenantId);
-    const actions: TransactionAction[] = rows.map((row) => [
+    const actions: TransactionAction[] = chunksOf(conversations).map((chunk, index) => [
       'upsert',
-      { partitionKey, rowKey: row.rowKey, conversation: JSON.stringify(row.conversation) },
+      { partitionKey, rowKey: audienceRowKey(page, index), conversations: chunk },
       'Replace',
     ]);
     for (let i = 0; i < actions.length; i += 100) {
-      const chunk = actions.slice(i, i + 100);
-      await this.table.call('write', (client) => client.submitTransaction(chunk));
+      const transaction = actions.slice(i, i + 100);
+      await this.table.call('write', (client) => client.submitTransaction(transaction));
     }
   }
 
-  /** Up to `limit` recipients of a tenant after the cursor, in planning order. */
+  /** The recipients of a tenant after the cursor, in planning order: whole chunks, until at least `limit` recipients. */
   async read(id: string, tenantId: string, after: string, limit: number): Promise<AudienceRow[]> {
     const partitionKey = audiencePartition(id, tenantId);
     const filter = odata`PartitionKey eq ${partitionKey} and RowKey gt ${after}`;
     return this.table.call('read', async (client) => {
       const rows: AudienceRow[] = [];
-      const pages = client.listEntities<{ conversation?: string }>({ queryOptions: { filter } }).byPage({ maxPageSize: Math.min(limit, 1_000) });
+      const pages = client.listEntities<{ conversations?: string; conversation?: string }>({ queryOptions: { filter } }).byPage({ maxPageSize: 50 });
       for await (const page of pages) {
         for (const entity of page) {
-          if (rows.length >= limit) break;
-          rows.push({ rowKey: entity.rowKey ?? '', conversation: parseConversation(String(entity.conversation)) });
+          if (rows.length >= limit) return rows;
+          const rowKey = entity.rowKey ?? '';
+          for (const conversation of conversationsOf(entity)) rows.push({ rowKey, conversation });
         }
-        if (rows.length >= limit) break;
       }
       return rows;
     });
   }
 }
 
-function parseConversation(json: string): StoredConversation {
-  const parsed = JSON.parse(json) as StoredConversation & { updatedAt: string };
-  return { ...parsed, updatedAt: new Date(parsed.updatedAt) };
+/** JSON arrays of recipients, each within `maxChunkChars`. */
+function chunksOf(conversations: readonly StoredConversation[]): string[] {
+  const chunks: string[] = [];
+  let current: string[] = [];
+  let chars = 2;
+  for (const conversation of conversations) {
+    const json = JSON.stringify(conversation);
+    if (current.length > 0 && chars + json.length + 1 > maxChunkChars) {
+      chunks.push(`[${current.join(',')}]`);
+      current = [];
+      chars = 2;
+    }
+    current.push(json);
+    chars += json.length + 1;
+  }
+  if (current.length > 0) chunks.push(`[${current.join(',')}]`);
+  return chunks;
+}
+
+/** A chunk row's recipients (a row written before chunks holds one, in `conversation`). */
+function conversationsOf(entity: { conversations?: string; conversation?: string }): StoredConversation[] {
+  const parsed: unknown = JSON.parse(entity.conversations ?? `[${entity.conversation ?? ''}]`);
+  return (parsed as Array<StoredConversation & { updatedAt: string }>).map((conversation) => ({ ...conversation, updatedAt: new Date(conversation.updatedAt) }));
 }

@@ -1,5 +1,4 @@
-import type { ConversationPage } from '../storage/conversationStore';
-import { audienceRowKey, type AudienceRow } from './audienceTable';
+import type { ConversationPage, StoredConversation } from '../storage/conversationStore';
 import { StaleRecordError, terminalStates } from './notificationTable';
 import { finishIfDone, type QueuedDependencies } from './workContext';
 import type { PlanMessage } from './workQueues';
@@ -50,13 +49,14 @@ export async function planSlice(deps: QueuedDependencies, message: PlanMessage):
     const page = await next;
     next = page.continuationToken === undefined ? undefined : list(page.continuationToken);
     next?.catch(() => undefined);
-    const byTenant = new Map<string, AudienceRow[]>();
-    page.items.forEach((conversation, index) => {
-      const rows = byTenant.get(conversation.tenantId) ?? [];
-      rows.push({ rowKey: audienceRowKey(plan.pages, index), conversation });
-      byTenant.set(conversation.tenantId, rows);
-    });
-    await inParallel([...byTenant], 8, ([tenantId, rows]) => deps.audience.write(id, tenantId, rows));
+    const byTenant = new Map<string, StoredConversation[]>();
+    for (const conversation of page.items) {
+      const recipients = byTenant.get(conversation.tenantId) ?? [];
+      recipients.push(conversation);
+      byTenant.set(conversation.tenantId, recipients);
+    }
+    const pageNumber = plan.pages;
+    await inParallel([...byTenant], 8, ([tenantId, recipients]) => deps.audience.write(id, tenantId, pageNumber, recipients));
     for (const tenantId of byTenant.keys()) {
       if (known.has(tenantId)) continue;
       // Enqueued before the work row exists, so a crash in between cannot leave a tenant without a work item

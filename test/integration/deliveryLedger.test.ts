@@ -160,6 +160,25 @@ describe('TableDeliveryLedgers', () => {
     assert.deepEqual(rows.map((row) => row.conversationId).sort(), [teamsChat.conversationId, teamsChannel.conversationId].sort());
   });
 
+  test('an opened ledger (one writer) records deliveries made together in a few rows, and a later opening skips exactly those', async () => {
+    const tableName = freshTableName();
+    const ledgers = new TableDeliveryLedgers(storageAt(connectionString()), { tableName });
+    const recipients = Array.from({ length: 150 }, (_, i) => ({ channelId: 'msteams', conversationId: `a:1recipient-${i}` }));
+    const writer = ledgers.open('queued\nweekly\ntenant-a');
+    await Promise.all(recipients.map((recipient) => writer.recordDelivered(recipient)));
+    await writer.recordDelivered(hostile);
+
+    const redo = ledgers.open('queued\nweekly\ntenant-a');
+    for (const recipient of [...recipients, hostile]) assert.equal(await redo.wasDelivered(recipient), true, recipient.conversationId);
+    assert.equal(await redo.wasDelivered(teamsChat), false);
+    assert.equal(await ledgers.open('queued\nweekly\ntenant-b').wasDelivered(recipients[0] ?? teamsChat), false, 'another tenant is another ledger');
+
+    const client = TableClient.fromConnectionString(connectionString(), tableName, { allowInsecureConnection: true });
+    let rows = 0;
+    for await (const row of client.listEntities()) rows += row.partitionKey === toKey('queued\nweekly\ntenant-a') ? 1 : 0;
+    assert.ok(rows <= 3, `151 deliveries in ${rows} rows`);
+  });
+
   test('a ledger whose storage does not answer rejects with LedgerUnavailableError', async () => {
     const ledgers = new TableDeliveryLedgers(storageAt(tableConnectionString(await freePort())), { tableName: freshTableName(), maxRetries: 0 });
     await assert.rejects(ledgers.claim('any', 60_000, request), (error: unknown) => {
