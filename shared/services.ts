@@ -13,6 +13,7 @@ import { RunningNotifications, leaseMsFor, type NotificationDeps } from './notif
 import { ReusedConnectorClients } from './delivery/connectionReuse';
 import { createProactiveSender, type SendActivity } from './delivery/proactiveSender';
 import { RateLimiter } from './delivery/rateLimiter';
+import { SendSlots } from './delivery/sendSlots';
 import { loadSettings, type Settings } from './settings';
 import { TableConversationStore } from './storage/tableConversationStore';
 import { TableDeliveryLedgers } from './ledgers/tableDeliveryLedgers';
@@ -70,6 +71,8 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
       { tenantPerSecond: settings.tenantRatePerSecond, conversationPerSecond: settings.conversationRatePerSecond },
       clock,
     ),
+    // NOTIFY_CONCURRENCY sends in flight in the whole process, as many as the agent keeps sockets.
+    sendSlots: new SendSlots(settings.concurrency),
     clock,
     settings,
     logger,

@@ -7,6 +7,7 @@ import { classifyDeliveryError, credentialsHint, type DeliveryFailure } from './
 import type { Logger } from '../logger';
 import type { SendActivity } from './proactiveSender';
 import type { RateLimiter, WireSlot } from './rateLimiter';
+import { SendSlots } from './sendSlots';
 import { defaultBackoff, retryDelay, type BackoffOptions } from './retryPolicy';
 import type { Settings } from '../settings';
 import { TenantQueues, type PendingDelivery } from './tenantQueues';
@@ -16,6 +17,8 @@ export interface BroadcastDependencies {
   readonly send: SendActivity;
   /** Shared by every broadcast of the process, so together they stay within Teams' limits. */
   readonly rateLimiter: RateLimiter;
+  /** Sends in flight at once, shared by every broadcast of the process; without it each run has `settings.concurrency` of its own. */
+  readonly sendSlots?: SendSlots;
   readonly clock: Clock;
   readonly settings: Pick<Settings, 'concurrency' | 'maxAttempts' | 'deadlineSeconds'>;
   readonly logger: Logger;
@@ -117,6 +120,8 @@ class BroadcastRun {
   private readFailure: string | undefined;
   /** Cancels the deadline timer once the run halts or ends. */
   private readonly deadlineTimer = new AbortController();
+  private readonly slots: SendSlots;
+  private readonly wakeForSlot = (): void => this.changed.notify();
 
   constructor(
     private readonly deps: BroadcastDependencies,
@@ -131,6 +136,7 @@ class BroadcastRun {
     this.maxReportedFailures = tuning.maxReportedFailures ?? 100;
     this.backoff = tuning.backoff ?? defaultBackoff;
     this.countingBudgetMs = tuning.countingBudgetMs ?? 10_000;
+    this.slots = deps.sendSlots ?? new SendSlots(deps.settings.concurrency);
   }
 
   async run(): Promise<BroadcastSummary> {
@@ -283,8 +289,14 @@ class BroadcastRun {
       reason: 'deadline',
       message: `the deadline of ${this.deadlineSeconds} s was reached; recipients not attempted by then, or whose retry would come after it, are counted in notAttempted`,
     });
-    if (this.halt !== undefined) return;
-    while (this.inFlight < this.deps.settings.concurrency) {
+    if (this.halt === undefined) this.startReadySends();
+    // A slot this run leaves free goes to the next run waiting for one.
+    this.slots.wakeNext();
+  }
+
+  private startReadySends(): void {
+    for (;;) {
+      if (!this.slots.available()) return this.slots.waitForFree(this.wakeForSlot);
       const delivery = this.queues.takeReady(this.deps.clock.now(), this.deps.rateLimiter);
       if (delivery === undefined) return;
       this.startAttempt(delivery);
@@ -292,8 +304,8 @@ class BroadcastRun {
   }
 
   private async waitForChange(): Promise<void> {
-    // At the concurrency limit only a finished send (a change) can start another: no need to look at every tenant.
-    const canStartMore = this.halt === undefined && this.inFlight < this.deps.settings.concurrency;
+    // With no slot free only a finished send (a change, or a slot handed over) can start another: no need to look at every tenant.
+    const canStartMore = this.halt === undefined && this.slots.available();
     const readyAt = canStartMore ? this.queues.nextReadyAt(this.deps.rateLimiter) : undefined;
     const changed = this.changed.wait();
     if (this.halt !== undefined) return changed;
@@ -318,9 +330,11 @@ class BroadcastRun {
     delivery.attempts += 1;
     if (delivery.attempts > 1) this.counts.retried += 1;
     this.inFlight += 1;
+    this.slots.take();
     void this.attempt(delivery).finally(() => {
       this.inFlight -= 1;
       this.changed.notify();
+      this.slots.release();
     });
   }
 

@@ -15,6 +15,7 @@ import {
 import { CredentialsError } from '../../shared/delivery/deliveryError';
 import { MemoryConversationStore } from '../../shared/storage/memoryConversationStore';
 import type { SendActivity } from '../../shared/delivery/proactiveSender';
+import { SendSlots } from '../../shared/delivery/sendSlots';
 import { RateLimiter } from '../../shared/delivery/rateLimiter';
 import type { Settings } from '../../shared/settings';
 import { channelError, networkError } from '../support/channelErrors';
@@ -192,6 +193,22 @@ describe('BroadcastEngine', () => {
     const summary = await broadcast();
     assert.equal(summary.sent, 200);
     assert.equal(channel.maxInFlight, 5);
+  });
+
+  test('broadcasts sharing the process’s send slots have no more sends in flight together than the slots, and each completes', async () => {
+    const clock = new FakeClock();
+    const channel = new ScriptedChannel(clock, undefined, 200);
+    const limiter = new RateLimiter({ tenantPerSecond: 1_000, conversationPerSecond: 1_000 }, clock, { warmupMs: 0 });
+    const sendSlots = new SendSlots(6);
+    const engineOver = (store: ConversationStore): BroadcastEngine =>
+      new BroadcastEngine({ store, send: channel.send, rateLimiter: limiter, sendSlots, clock, settings: { concurrency: 8, maxAttempts: 5, deadlineSeconds: 200 }, logger: recordingLogger() });
+    const first = engineOver(await storeWith(60, (i) => `tenant-a${i % 4}`));
+    const second = engineOver(await storeWith(60, (i) => `tenant-b${i % 4}`));
+    const summaries = await clock.run(
+      Promise.all([first, second].map((engine, i) => engine.broadcast({ id: `n${i}`, activity: { type: 'message', text: 'hello' } }))),
+    );
+    assert.deepEqual(summaries.map((summary) => summary.sent), [60, 60]);
+    assert.equal(channel.maxInFlight, 6);
   });
 
   test('retries a 429 after its Retry-After and counts each extra attempt as retried', async () => {

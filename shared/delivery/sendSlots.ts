@@ -1,0 +1,43 @@
+/**
+ * How many sends may be in flight at once in this process (NOTIFY_CONCURRENCY),
+ * shared by every broadcast: /api/notify runs and the batches of queued
+ * notifications (up to 24 at once per instance) together, as the keep-alive
+ * agent's sockets are. A run that finds no slot free asks to be woken; each
+ * freed slot wakes the run that has waited longest, and a run woken with
+ * nothing to send passes the slot on, so a free slot never sits idle while
+ * another run waits for one.
+ */
+export class SendSlots {
+  private inUse = 0;
+  /** Runs waiting for a slot, longest first. */
+  private readonly waiting = new Set<() => void>();
+
+  constructor(readonly size: number) {}
+
+  available(): boolean {
+    return this.inUse < this.size;
+  }
+
+  take(): void {
+    this.inUse += 1;
+  }
+
+  release(): void {
+    this.inUse -= 1;
+    this.wakeNext();
+  }
+
+  /** `wake` is called once, when a slot is free for it. */
+  waitForFree(wake: () => void): void {
+    this.waiting.add(wake);
+  }
+
+  /** Hands a free slot to the run that has waited longest (a run that cannot use it passes it on the same way). */
+  wakeNext(): void {
+    if (!this.available()) return;
+    const [next] = this.waiting;
+    if (next === undefined) return;
+    this.waiting.delete(next);
+    next();
+  }
+}
