@@ -1,12 +1,16 @@
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
 import { startAzurite, type RunningAzurite } from '../../azurite';
 import { startQueueWorkers } from '../../queueWorkers';
-import { createServices } from '../../../shared/services';
+import { createServices, type Services } from '../../../shared/services';
 import type { Settings } from '../../../shared/settings';
 import type { ConversationStore } from '../../../shared/storage/conversationStore';
 import { TableConversationStore } from '../../../shared/storage/tableConversationStore';
 import { benchSettings, deliveriesPerSecond, engineRun, measure, printComparison, quietLogger, type PhaseResult } from '../measure';
 import { SyntheticConversationStore, seedTable } from '../references';
 import { withConnector } from '../remoteConnector';
+import type { QueueWorkerChildOptions } from '../queueWorkerChild';
 import type { Scenario, SummaryRow } from '../scenario';
 import { countsOf } from '../summaryRows';
 import { teamsLike } from '../throughput';
@@ -19,7 +23,9 @@ import { teamsLike } from '../throughput';
  *
  * - `--queued-n` (100,000) references over 100 tenants, fake connector at 0 ms,
  *   no throttling: the queued path against the in-process engine on the same
- *   (generated) references, deliveries/s and RSS.
+ *   (generated) references, deliveries/s and RSS; then the same with the queue
+ *   work done by `--queued-instances` (2) child processes, as a function app
+ *   scaled out to that many instances (on this one machine's cores).
  * - 10 tenants x 500 at 100 ms with Teams-like throttling: deliveries/s against 500/s, and the
  *   in-process engine on the same references in the same run.
  */
@@ -30,7 +36,7 @@ export const queued: Scenario = {
     const azurite = await startAzurite({ queue: true });
     try {
       const rows: SummaryRow[] = [];
-      rows.push(...(await unthrottled(azurite, context.flag('queued-n', 100_000))));
+      rows.push(...(await unthrottled(azurite, context.flag('queued-n', 100_000), context.flag('queued-instances', 2))));
       rows.push(...(await tenThrottled(azurite)));
       return rows;
     } finally {
@@ -39,20 +45,19 @@ export const queued: Scenario = {
   },
 };
 
-async function unthrottled(azurite: RunningAzurite, count: number): Promise<SummaryRow[]> {
+async function unthrottled(azurite: RunningAzurite, count: number, instances: number): Promise<SummaryRow[]> {
   const tenants = 100;
   return withConnector({ latencyMs: 0 }, async (connector) => {
-    const settings = benchSettings(azurite.connectionString, `benchqueued${Date.now()}`, {
-      NOTIFY_TENANT_RATE_PER_SECOND: '100000',
-      NOTIFY_CONVERSATION_RATE_PER_SECOND: '1000',
-    });
+    const table = `benchqueued${Date.now()}`;
+    const overrides = { NOTIFY_TENANT_RATE_PER_SECOND: '100000', NOTIFY_CONVERSATION_RATE_PER_SECOND: '1000' };
+    const settings = benchSettings(azurite.connectionString, table, overrides);
     const store = new SyntheticConversationStore(count, tenants, connector.serviceUrl);
     const engine = await measure('engine', count, connector, () => engineRun(settings, store));
     const rssAt: number[] = [];
     const queuedRun = await measure('queued', count, connector, async () => {
       const timer = setInterval(() => rssAt.push(process.memoryUsage.rss() / 2 ** 20), 2_000);
       try {
-        return await runQueued(settings, store, azurite);
+        return await runQueued(settings, store, (services) => startQueueWorkers(azurite.connectionString, services.queued));
       } finally {
         clearInterval(timer);
       }
@@ -62,7 +67,7 @@ async function unthrottled(azurite: RunningAzurite, count: number): Promise<Summ
     const rate = deliveriesPerSecond(queuedRun);
     const engineRate = deliveriesPerSecond(engine);
     const rss = rssAt.length > 0 ? `RSS ${Math.min(...rssAt).toFixed(0)}–${Math.max(...rssAt).toFixed(0)} MB` : `peak RSS ${queuedRun.peakRssMb.toFixed(0)} MB`;
-    return [
+    const rows: SummaryRow[] = [
       {
         scenario: `queued, ${tenants} tenants, 0 ms, N=${count}`,
         result: `${rate.toFixed(0)} deliveries/s (${((100 * rate) / engineRate).toFixed(0)} % of the engine)`,
@@ -72,7 +77,34 @@ async function unthrottled(azurite: RunningAzurite, count: number): Promise<Summ
         detail: `${rss}; ${countsOf(queuedRun)}`,
       },
     ];
+    if (instances < 2) return rows;
+    const children: QueueWorkerChildOptions = { connectionString: azurite.connectionString, table, overrides, synthetic: { count, tenants, serviceUrl: connector.serviceUrl } };
+    const spread = await measure('queued', count, connector, () => runQueued(settings, store, () => startWorkerProcesses(instances, children)));
+    printComparison(`queued: the same, queue work in ${instances} processes (instances) (left: queued path; right column: in-process engine)`, spread, engine);
+    const spreadRate = deliveriesPerSecond(spread);
+    rows.push({
+      scenario: `queued, ${instances} instances, 100 tenants, 0 ms, N=${count}`,
+      result: `${spreadRate.toFixed(0)} deliveries/s (${((100 * spreadRate) / engineRate).toFixed(0)} % of the engine)`,
+      baseline: `engine ${engineRate.toFixed(0)}/s`,
+      target: '≥ 80 % of the engine',
+      met: spreadRate >= 0.8 * engineRate,
+      detail: `${countsOf(spread)} (CPU and RSS: the submitting process only)`,
+    });
+    return rows;
   });
+}
+
+/** `count` child processes doing the queue work, each with its own services, like instances of the app. */
+async function startWorkerProcesses(count: number, options: QueueWorkerChildOptions): Promise<{ stop(): Promise<void> }> {
+  const children = Array.from({ length: count }, () => fork(join(__dirname, '..', 'queueWorkerChild.js'), [JSON.stringify(options)], { stdio: 'inherit' }));
+  await Promise.all(children.map((child) => once(child, 'message')));
+  return {
+    stop: async () => {
+      const exited = children.map((child) => once(child, 'exit'));
+      for (const child of children) child.send({ command: 'stop' });
+      await Promise.all(exited);
+    },
+  };
 }
 
 async function tenThrottled(azurite: RunningAzurite): Promise<SummaryRow[]> {
@@ -81,7 +113,9 @@ async function tenThrottled(azurite: RunningAzurite): Promise<SummaryRow[]> {
     const store = new TableConversationStore(settings.conversationsStorage, settings.conversationsTable);
     await seedTable(store, connector.serviceUrl, 10, 500);
     const engine = await measure('engine', 5_000, connector, () => engineRun(settings, store));
-    const queuedRun = await measure('queued', 5_000, connector, () => runQueued(settings, store, azurite));
+    const queuedRun = await measure('queued', 5_000, connector, () =>
+      runQueued(settings, store, (services) => startQueueWorkers(azurite.connectionString, services.queued)),
+    );
     printComparison('queued: 10 tenants x 500, 100 ms, Teams-like throttling, from POST to completed (left: queued path; right column: in-process engine)', queuedRun, engine);
     const rate = deliveriesPerSecond(queuedRun);
     return [
@@ -97,11 +131,16 @@ async function tenThrottled(azurite: RunningAzurite): Promise<SummaryRow[]> {
   });
 }
 
-/** Submits one queued notification and runs the queue work until it has ended. */
-async function runQueued(settings: Settings, store: ConversationStore, azurite: RunningAzurite): Promise<PhaseResult> {
+/** Submits one queued notification and lets `startWorkers` do the queue work until it has ended. */
+async function runQueued(
+  settings: Settings,
+  store: ConversationStore,
+  /** Starts the queue work: in this process, with its services, or elsewhere. */
+  startWorkers: (services: Services) => { stop(): Promise<void> } | Promise<{ stop(): Promise<void> }>,
+): Promise<PhaseResult> {
   const services = createServices(settings, { store, logger: quietLogger });
   const id = `bench-queued-${Date.now()}`;
-  const workers = startQueueWorkers(azurite.connectionString, services.queued);
+  const workers = await startWorkers(services);
   try {
     const submitted = await services.queued.submit({ id, activity: { type: 'message', text: 'Benchmark notification' } });
     if (submitted.kind !== 'accepted') throw new Error(`not accepted: ${submitted.kind}`);
