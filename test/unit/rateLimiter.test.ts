@@ -49,6 +49,14 @@ describe('RateLimiter', () => {
     assert.equal(times.length, 100);
   });
 
+  test('a tenant’s second window starts the warm-up margin after its first, whose sends may arrive late', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ tenantPerSecond: 50, conversationPerSecond: 7 }, clock, { headroom: 1, warmupMs: 100 });
+    const times = await drive(clock, limiter, 2_500, newConversation('t1'));
+    assert.ok((times[50] ?? 0) - (times[0] ?? 0) >= 1_100, `51st send ${(times[50] ?? 0) - (times[0] ?? 0)} ms after the first`);
+    assert.ok((times[100] ?? 0) - (times[50] ?? 0) < 1_100, 'later windows are not held back');
+  });
+
   test('never lets more than the limit into any one-second window', async () => {
     const clock = new FakeClock();
     const limiter = new RateLimiter({ tenantPerSecond: 50, conversationPerSecond: 7 }, clock);
