@@ -41,6 +41,8 @@ export function audienceRowKey(page: number, chunk: number): string {
 
 /** Characters of JSON per chunk: a string property holds at most 64 KiB of UTF-16 (32,768 characters). */
 const maxChunkChars = 30_000;
+/** Chunk characters per transaction: a transaction's body may be 4 MiB, and JSON escaping adds to each chunk. */
+const maxTransactionChars = 2_000_000;
 
 const audiencePartition = (id: string, tenantId: string): string => toKey(`${id}\n${tenantId}`);
 
@@ -58,19 +60,24 @@ export class AudienceTable {
 
   /**
    * Writes one planner page's recipients of a tenant, in chunks. Upserts (a planner redoing a page after
-   * a crash writes the same rows again), 100 rows per transaction.
+   * a crash writes the same rows again), in transactions within Azure's 100 rows and 4 MiB.
    */
   async write(id: string, tenantId: string, page: number, conversations: readonly StoredConversation[]): Promise<void> {
     const partitionKey = audiencePartition(id, tenantId);
-    const actions: TransactionAction[] = chunksOf(conversations).map((chunk, index) => [
-      'upsert',
-      { partitionKey, rowKey: audienceRowKey(page, index), conversations: chunk },
-      'Replace',
-    ]);
-    for (let i = 0; i < actions.length; i += 100) {
-      const transaction = actions.slice(i, i + 100);
-      await this.table.call('write', (client) => client.submitTransaction(transaction));
+    let transaction: TransactionAction[] = [];
+    let chars = 0;
+    const submit = async (): Promise<void> => {
+      const actions = transaction;
+      transaction = [];
+      chars = 0;
+      if (actions.length > 0) await this.table.call('write', (client) => client.submitTransaction(actions));
+    };
+    for (const [index, chunk] of chunksOf(conversations).entries()) {
+      if (transaction.length === 100 || chars + chunk.length > maxTransactionChars) await submit();
+      transaction.push(['upsert', { partitionKey, rowKey: audienceRowKey(page, index), conversations: chunk }, 'Replace']);
+      chars += chunk.length;
     }
+    await submit();
   }
 
   /** The recipients of a tenant after the cursor, in planning order: whole chunks, until at least `limit` recipients. */
