@@ -109,18 +109,14 @@ export class TableDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAcce
   }
 
   private async record(partitionKey: string, key: ConversationKey): Promise<void> {
-    const entity = this.entityOf(partitionKey, key);
-    await this.table.call('record', (client) => client.upsertEntity(entity, 'Replace'));
-  }
-
-  private entityOf(partitionKey: string, key: ConversationKey): DeliveryEntity {
-    return {
+    const entity: DeliveryEntity = {
       partitionKey,
       rowKey: deliveryRowKey(key),
       channelId: key.channelId,
       conversationId: key.conversationId,
       deliveredAt: new Date(),
     };
+    await this.table.call('record', (client) => client.upsertEntity(entity, 'Replace'));
   }
 
   /**
