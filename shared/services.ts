@@ -10,7 +10,7 @@ import type { ConversationStore } from './storage/conversationStore';
 import type { DeliveryLedgerAccess, DeliveryLedgers } from './ledgers/deliveryLedgers';
 import { consoleLogger, type Logger } from './logger';
 import { RunningNotifications, leaseMsFor, type NotificationDeps } from './notifications/notificationRun';
-import { ReusedConnectorClients } from './delivery/connectionReuse';
+import { ReusedConnectorClients } from './bot/connectorClientReuse';
 import { createProactiveSender, type SendActivity } from './delivery/proactiveSender';
 import { RateLimiter } from './delivery/rateLimiter';
 import { SendSlots } from './delivery/sendSlots';

@@ -1,13 +1,6 @@
 import type { Activity } from 'botbuilder';
-import {
-  AuthenticationError,
-  BotFrameworkAuthentication,
-  type AuthenticateRequestResult,
-  type BotFrameworkClient,
-  type ClaimsIdentity,
-  type ConnectorFactory,
-  type UserTokenClient,
-} from 'botframework-connector';
+import { AuthenticationError, type AuthenticateRequestResult, type BotFrameworkAuthentication, type ClaimsIdentity } from 'botframework-connector';
+import { DelegatingAuthentication } from './delegatingAuthentication';
 
 /**
  * botbuilder could not fetch the OpenID configuration or signing keys it checks
@@ -34,13 +27,13 @@ const tokenErrorNames: ReadonlySet<string> = new Set(['JsonWebTokenError', 'NotB
  * valid, an algorithm other than RS256): a bad token is bad input, never a 500.
  * Failing to load the signing keys goes the other way (SigningKeysUnavailableError).
  */
-export class TokenRefusalsAs401 extends BotFrameworkAuthentication {
+export class TokenRefusalsAs401 extends DelegatingAuthentication {
   /** @param appId the bot's MicrosoftAppId; empty when authentication is off. */
   constructor(
-    private readonly inner: BotFrameworkAuthentication,
+    inner: BotFrameworkAuthentication,
     private readonly appId: string,
   ) {
-    super();
+    super(inner);
   }
 
   override async authenticateRequest(activity: Activity, authHeader: string): Promise<AuthenticateRequestResult> {
@@ -62,21 +55,6 @@ export class TokenRefusalsAs401 extends BotFrameworkAuthentication {
     return asRefusal(() => this.inner.authenticateChannelRequest(authHeader));
   }
 
-  override createConnectorFactory(claimsIdentity: ClaimsIdentity): ConnectorFactory {
-    return this.inner.createConnectorFactory(claimsIdentity);
-  }
-
-  override createUserTokenClient(claimsIdentity: ClaimsIdentity): Promise<UserTokenClient> {
-    return this.inner.createUserTokenClient(claimsIdentity);
-  }
-
-  override createBotFrameworkClient(): BotFrameworkClient {
-    return this.inner.createBotFrameworkClient();
-  }
-
-  override getOriginatingAudience(): string {
-    return this.inner.getOriginatingAudience();
-  }
 }
 
 async function asRefusal<T>(authenticate: () => Promise<T>): Promise<T> {

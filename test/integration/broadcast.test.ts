@@ -22,7 +22,7 @@ import type { BroadcastSummary } from '../../shared/delivery/broadcastTypes';
 import { NotificationBot } from '../../shared/bot/bot';
 import { createAdapter } from '../../shared/bot/adapter';
 import { SendTimeoutError } from '../../shared/delivery/deliveryError';
-import { ReusedConnectorClients } from '../../shared/delivery/connectionReuse';
+import { ReusedConnectorClients } from '../../shared/bot/connectorClientReuse';
 import { createProactiveSender } from '../../shared/delivery/proactiveSender';
 import { toStoredConversation, type ConversationStore } from '../../shared/storage/conversationStore';
 import { createServices, type Services } from '../../shared/services';
