@@ -15,13 +15,14 @@ export type PlanOutcome =
   | 'superseded';
 
 /**
- * One planning slice: lists the matching references page by page from the
- * checkpoint, writes each page's recipients into the audience table (one
- * partition per tenant), starts a delivery work item for each tenant the
- * first time it appears, and saves the checkpoint (store continuation,
- * matched so far) after every page. Delivery starts while planning goes on.
+ * One planning slice: lists the matching references from the checkpoint a
+ * step (a few pages) at a time, writes each step's recipients into the
+ * audience table (one partition per tenant), starts a delivery work item for
+ * each tenant the first time it appears, and saves the checkpoint (store
+ * continuation, matched so far) after every step. Delivery starts while
+ * planning goes on.
  *
- * A crash between a page's writes and its checkpoint redoes that page: its
+ * A crash between a step's writes and its checkpoint redoes that step: its
  * rows are upserted under the same keys and counted once, since `matched`
  * moves only with the checkpoint.
  */
@@ -41,16 +42,25 @@ export async function planSlice(deps: QueuedDependencies, message: PlanMessage):
       ...(continuationToken === undefined ? {} : { continuationToken }),
       pageSize: deps.tuning.planPageSize,
     });
-  // The next page is read while this one is written (a page read that is not used in the end is harmless).
+  // The next page is read while this step is written (a page read that is not used in the end is harmless).
   let next = plan.done ? undefined : list(plan.continuation);
   next?.catch(() => undefined);
   while (!plan.done && next !== undefined) {
     if ((await deps.notifications.stateOf(id)) === 'cancelled') return 'cancelled';
-    const page = await next;
-    next = page.continuationToken === undefined ? undefined : list(page.continuationToken);
-    next?.catch(() => undefined);
+    // A step is up to planStepPages pages, written together: fewer, fuller chunks to write and to read.
+    const step: StoredConversation[] = [];
+    let pagesInStep = 0;
+    let continuation: string | undefined;
+    for (let page: Promise<ConversationPage> | undefined = next; page !== undefined && pagesInStep < deps.tuning.planStepPages; page = next) {
+      const listed: ConversationPage = await page;
+      continuation = listed.continuationToken;
+      next = continuation === undefined ? undefined : list(continuation);
+      next?.catch(() => undefined);
+      step.push(...listed.items);
+      pagesInStep += 1;
+    }
     const byTenant = new Map<string, StoredConversation[]>();
-    for (const conversation of page.items) {
+    for (const conversation of step) {
       const recipients = byTenant.get(conversation.tenantId) ?? [];
       recipients.push(conversation);
       byTenant.set(conversation.tenantId, recipients);
@@ -60,7 +70,7 @@ export async function planSlice(deps: QueuedDependencies, message: PlanMessage):
     for (const tenantId of byTenant.keys()) {
       if (known.has(tenantId)) continue;
       // Enqueued before the work row exists, so a crash in between cannot leave a tenant without a work item
-      // (a redone page finds no row and enqueues again; a duplicate message is harmless). A worker that
+      // (a redone step finds no row and enqueues again; a duplicate message is harmless). A worker that
       // arrives before the row waits for it.
       if ((await deps.notifications.getWork(id, tenantId)) === undefined) {
         await deps.queues.enqueueDeliver({ id, tenantId });
@@ -72,10 +82,10 @@ export async function planSlice(deps: QueuedDependencies, message: PlanMessage):
       plan = await deps.notifications.savePlan(
         id,
         {
-          ...(page.continuationToken === undefined ? {} : { continuation: page.continuationToken }),
-          pages: plan.pages + 1,
-          matched: plan.matched + page.items.length,
-          done: page.continuationToken === undefined,
+          ...(continuation === undefined ? {} : { continuation }),
+          pages: plan.pages + pagesInStep,
+          matched: plan.matched + step.length,
+          done: continuation === undefined,
         },
         plan.etag,
       );

@@ -150,6 +150,34 @@ describe('queued notifications on Azurite queues', () => {
     );
   });
 
+  test('a planner that dies between a step\'s writes and its checkpoint redoes that step: every recipient is listed once and matched once', async () => {
+    const connector = await fakeConnector();
+    const app = services();
+    // Pages of 50, steps of 5 pages: 600 references are 3 steps; the process "dies" saving the second.
+    const ids = await seedConversations(app.store, connector.serviceUrl, { count: 600, tenants: 3 });
+    await app.queued.submit({ id: 'queued-plan-crash', activity: message });
+    const { notifications, audience } = app.queued.deps;
+    const savePlan = notifications.savePlan.bind(notifications);
+    let saves = 0;
+    notifications.savePlan = async (...args) => {
+      saves += 1;
+      if (saves === 2) throw new Error('the process died');
+      return savePlan(...args);
+    };
+    await assert.rejects(app.queued.plan({ id: 'queued-plan-crash' }), /the process died/);
+    notifications.savePlan = savePlan;
+
+    assert.equal(await app.queued.plan({ id: 'queued-plan-crash' }), 'planned');
+
+    assert.equal((await notifications.getPlan('queued-plan-crash'))?.matched, 600);
+    const listed: string[] = [];
+    for (const tenantId of ['tenant-0', 'tenant-1', 'tenant-2']) {
+      const rows = await audience.read('queued-plan-crash', tenantId, '', 10_000);
+      listed.push(...rows.map((row) => row.conversation.conversationId));
+    }
+    assert.deepEqual(listed.sort(), ids);
+  });
+
   test('two workers on one tenant at once: one sends under the lease, the other puts its work back on the queue', async () => {
     const connector = await fakeConnector({ latencyMs: 20 });
     const app = services();
