@@ -132,7 +132,7 @@ export function loadSettings(env: Env): Settings {
     timerTimeZone: text('WEBSITE_TIME_ZONE'),
     tenantRatePerSecond: positiveNumber('NOTIFY_TENANT_RATE_PER_SECOND', 50),
     conversationRatePerSecond: positiveNumber('NOTIFY_CONVERSATION_RATE_PER_SECOND', 7),
-    concurrency: positiveNumber('NOTIFY_CONCURRENCY', 64, { integer: true }),
+    concurrency: positiveNumber('NOTIFY_CONCURRENCY', 128, { integer: true }),
     maxAttempts: positiveNumber('NOTIFY_MAX_ATTEMPTS', 5, { integer: true }),
     deadlineSeconds,
     maxMessageBytes: positiveNumber('NOTIFY_MAX_MESSAGE_BYTES', 80 * 1024, { integer: true }),

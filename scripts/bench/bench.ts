@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   }
   const chosen = names.length === 0 ? scenarios : scenarios.filter((scenario) => names.includes(scenario.name));
   console.log(`Scenarios: ${chosen.map((scenario) => scenario.name).join(', ')}`);
-  console.log('Engine: default settings (50/s per tenant, 7/s per conversation, concurrency 64, 5 attempts) unless a scenario says otherwise.');
+  console.log('Engine: default settings (50/s per tenant, 7/s per conversation, concurrency 128, 5 attempts) unless a scenario says otherwise.');
   console.log(`Machine: ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown'}), load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} at the start.`);
   const azurite = await startAzurite();
   const rows: SummaryRow[] = [];

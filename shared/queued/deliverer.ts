@@ -108,6 +108,7 @@ async function deliverBatches(
   const sliceEnd = Date.now() + deps.tuning.sliceMs;
   const stop = AbortSignal.any([signals.cancel, signals.lost]);
   let work = start;
+  let batchesSent = 0;
   for (;;) {
     if (signals.cancel.aborted) return cancelWork(deps, id, work, undefined);
     if (signals.lost.aborted) return 'leaseLost';
@@ -123,6 +124,12 @@ async function deliverBatches(
       await deps.queues.enqueueDeliver(message, deps.tuning.catchUpDelaySeconds);
       return 'waiting';
     }
+    // Checked once the next batch is known to exist: a tenant whose last batch ends the slice is done now,
+    // not after a continuation message waits for the next poll of the queue.
+    if (batchesSent > 0 && Date.now() >= sliceEnd) {
+      await deps.queues.enqueueDeliver(message);
+      return 'continued';
+    }
     const redo = work.started === work.cursor;
     if (!redo) work = await deps.notifications.updateWork(id, work, { started: work.cursor });
     const summary = await sendBatch(deps, notification, tenantId, batch, redo, stop);
@@ -134,10 +141,7 @@ async function deliverBatches(
       throw new BatchStoppedError(id, tenantId, summary.stoppedEarly ?? `${summary.notAttempted} recipient(s) not attempted before the batch's deadline`);
     }
     work = await checkpoint(deps, id, work, summary, last.rowKey);
-    if (Date.now() >= sliceEnd) {
-      await deps.queues.enqueueDeliver(message);
-      return 'continued';
-    }
+    batchesSent += 1;
   }
 }
 

@@ -47,7 +47,7 @@ export const manyTenants: Scenario = {
   name: 'manyTenants',
   description:
     '--many-n=100000 references over 100 tenants, fake connector with no latency and no throttling, rate limit 100,000/s per tenant: ' +
-    'sends/s and RSS; baseline: bare botbuilder, 64 at a time, on the first --many-baseline-n=20000',
+    'sends/s and RSS; baseline: bare botbuilder, NOTIFY_CONCURRENCY at a time, on the first --many-baseline-n=20000',
   async run(context) {
     const count = context.flag('many-n', 100_000);
     const baselineN = Math.min(count, context.flag('many-baseline-n', 20_000));

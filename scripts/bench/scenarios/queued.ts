@@ -18,7 +18,7 @@ import { teamsLike } from '../throughput';
 /**
  * Queued notifications (issue 10): the path of POST /api/notifications, with
  * the queue triggers' work run in this process by startQueueWorkers (24 at once
- * per queue, as the local host's batchSize 16 + newBatchThreshold 8), on an
+ * per queue, as the local host's batchSize 8 + newBatchThreshold 16), on an
  * Azurite of its own with the queue service.
  *
  * - `--queued-n` (100,000) references over 100 tenants, fake connector at 0 ms,
