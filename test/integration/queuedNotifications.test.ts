@@ -5,7 +5,7 @@ import { startFakeConnector, type FakeConnector, type FakeConnectorOptions } fro
 import { TableDeliveryLedgers } from '../../shared/ledgers/tableDeliveryLedgers';
 import type { NotificationStatusWithFailures } from '../../shared/queued/notificationStatus';
 import type { QueuedNotifications } from '../../shared/queued/queuedNotifications';
-import { ledgerNameOf } from '../../shared/queued/workContext';
+import { ledgerNameOf, type QueuedTuning } from '../../shared/queued/workContext';
 import { createServices, type Services } from '../../shared/services';
 import { loadSettings } from '../../shared/settings';
 import { startAzurite, type RunningAzurite } from '../../scripts/azurite';
@@ -46,7 +46,7 @@ async function fakeConnector(options: FakeConnectorOptions = {}): Promise<FakeCo
   return connector;
 }
 
-function services(extra: Record<string, string> = {}): Services {
+function services(extra: Record<string, string> = {}, tuning: Partial<QueuedTuning> = {}): Services {
   tables += 1;
   const settings = loadSettings({
     AzureWebJobsStorage: connectionString(),
@@ -56,7 +56,7 @@ function services(extra: Record<string, string> = {}): Services {
     ...extra,
   });
   // Short slices, small batches and pages: every path of checkpoint and continuation is taken.
-  return createServices(settings, { logger: recordingLogger(), queuedTuning: { sliceMs: 1_000, batchSize: 40, planPageSize: 50, catchUpDelaySeconds: 1 } });
+  return createServices(settings, { logger: recordingLogger(), queuedTuning: { sliceMs: 1_000, batchSize: 40, planPageSize: 50, catchUpDelaySeconds: 1, ...tuning } });
 }
 
 function pump(app: Services): void {
@@ -176,6 +176,31 @@ describe('queued notifications on Azurite queues', () => {
       listed.push(...rows.map((row) => row.conversation.conversationId));
     }
     assert.deepEqual(listed.sort(), ids);
+  });
+
+  test('a slice that has run out of time continues only when recipients are left: a tenant whose last batch ends the slice is done', async () => {
+    const connector = await fakeConnector();
+    // Slices of 1 ms: each ends after its first batch (of 40).
+    const app = services({}, { sliceMs: 1 });
+    await seedConversations(app.store, connector.serviceUrl, { count: 40, tenants: 1 });
+    await app.queued.submit({ id: 'queued-exact', activity: message });
+    assert.equal(await app.queued.plan({ id: 'queued-exact' }), 'planned');
+    assert.equal(await app.queued.deliver({ id: 'queued-exact', tenantId: 'tenant-0' }), 'done');
+    assert.equal((await app.queued.status('queued-exact'))?.state, 'completed');
+
+    // 300 recipients are several chunks, so several batches: slices continue until the last one.
+    await seedConversations(app.store, connector.serviceUrl, { count: 300, tenants: 1, prefix: 'b:conv', firstTenant: 1 });
+    await app.queued.submit({ id: 'queued-more', activity: message, filter: { tenantIds: ['tenant-1'] } });
+    let planning = await app.queued.plan({ id: 'queued-more' });
+    while (planning === 'continued') planning = await app.queued.plan({ id: 'queued-more' });
+    assert.equal(planning, 'planned');
+    const outcomes: string[] = [];
+    do outcomes.push(await app.queued.deliver({ id: 'queued-more', tenantId: 'tenant-1' }));
+    while (outcomes.at(-1) === 'continued' && outcomes.length < 20);
+    assert.ok(outcomes.length > 1, `more than one slice: ${outcomes.join(', ')}`);
+    assert.deepEqual(outcomes, [...outcomes.slice(0, -1).map(() => 'continued'), 'done']);
+    assert.equal(connector.received.length, 340);
+    assert.equal(connector.duplicates().size, 0);
   });
 
   test('two workers on one tenant at once: one sends under the lease, the other puts its work back on the queue', async () => {
