@@ -8,10 +8,10 @@ import { Table, TableUnavailableError, type TableOptions } from '../storage/tabl
  * The `notificationrecipients` table: the audience of each notification as
  * the planner found it, one partition per notification and tenant, in
  * planning order. Recipients are stored in chunks (a row holds the recipients
- * of one tenant on one planner page, up to about 30,000 characters of JSON:
+ * of one tenant in one planner step, up to about 30,000 characters of JSON:
  * 60-100 of them), so a 100,000-recipient notification is about 1,500 rows to
- * write, read and scan instead of 100,000. RowKeys are the planner's page and
- * chunk, so rows appended by later pages always sort after a delivery cursor,
+ * write, read and scan instead of 100,000. RowKeys are the planner's step and
+ * chunk, so rows appended by later steps always sort after a delivery cursor,
  * and a delivery work item is just "this partition, after this RowKey".
  *
  * A snapshot, so work items never depend on the conversation table's paging
@@ -34,7 +34,7 @@ export class AudienceTableUnavailableError extends TableUnavailableError {
   }
 }
 
-/** Position of a chunk: planner page, then chunk on the page; fixed width so text order is planning order. */
+/** Position of a chunk: the planner's page count where its step began, then chunk in the step; fixed width so text order is planning order. */
 export function audienceRowKey(page: number, chunk: number): string {
   return `${String(page).padStart(10, '0')}${String(chunk).padStart(5, '0')}`;
 }
@@ -59,7 +59,7 @@ export class AudienceTable {
   }
 
   /**
-   * Writes one planner page's recipients of a tenant, in chunks. Upserts (a planner redoing a page after
+   * Writes one planner step's recipients of a tenant, in chunks. Upserts (a planner redoing a step after
    * a crash writes the same rows again), in transactions within Azure's 100 rows and 4 MiB.
    */
   async write(id: string, tenantId: string, page: number, conversations: readonly StoredConversation[]): Promise<void> {
