@@ -22,7 +22,7 @@ import { CancelWatch } from './queued/cancelWatch';
 import { NotificationTable } from './queued/notificationTable';
 import { QueuedNotifications } from './queued/queuedNotifications';
 import { TenantLeases } from './queued/tenantLease';
-import { batchSizeFor, defaultTuning, type QueuedTuning } from './queued/workContext';
+import { batchSizeFor, defaultTuning, ledgerGroupWindowFor, type QueuedTuning } from './queued/workContext';
 import { WorkQueues } from './queued/workQueues';
 
 /** Everything the functions need, built once per process. */
@@ -97,6 +97,7 @@ function createQueuedNotifications(
     ...defaultTuning,
     sliceMs: settings.notificationsSliceSeconds * 1_000,
     batchSize: batchSizeFor(settings.tenantRatePerSecond, settings.notificationsSliceSeconds),
+    ledgerGroupMs: ledgerGroupWindowFor(settings.tenantRatePerSecond),
     ...overrides.queuedTuning,
   };
   const notifications = new NotificationTable(settings.conversationsStorage);

@@ -27,8 +27,19 @@ export interface DeliveryLedgers {
  * ledger themselves (queued notifications: one lease holder per tenant).
  */
 export interface DeliveryLedgerAccess {
-  open(ledgerName: string): DeliveryLedger;
+  open(ledgerName: string, options?: LedgerOpenOptions): DeliveryLedger;
 }
+
+export interface LedgerOpenOptions {
+  /**
+   * How long a delivery may wait to be written together with the ones after it (default
+   * `defaultGroupWindowMs`); 0 writes each as soon as it comes. Until it is written, a crash leaves it
+   * unrecorded and it is sent again.
+   */
+  readonly groupWindowMs?: number;
+}
+
+export const defaultGroupWindowMs = 20;
 
 export type LedgerClaim =
   | { readonly claimed: true; readonly ledger: DeliveryLedger; release(): Promise<void> }

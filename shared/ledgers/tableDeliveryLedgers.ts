@@ -2,7 +2,7 @@ import { odata, type TableEntityResult } from '@azure/data-tables';
 import { randomUUID } from 'node:crypto';
 import { toKey } from '../storage/conversationKeys';
 import type { ConversationKey } from '../storage/conversationStore';
-import { deliveryRowKey, type DeliveryLedger, type DeliveryLedgerAccess, type DeliveryLedgers, type LedgerClaim } from './deliveryLedgers';
+import { defaultGroupWindowMs, deliveryRowKey, type DeliveryLedger, type DeliveryLedgerAccess, type DeliveryLedgers, type LedgerClaim, type LedgerOpenOptions } from './deliveryLedgers';
 import { Table, TableUnavailableError, hasStatus, type TableOptions } from '../storage/tableClient';
 import type { StorageConnection } from '../settings';
 
@@ -87,14 +87,16 @@ export class TableDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAcce
   /**
    * A ledger for one writer (queued notifications: the tenant's lease holder). Deliveries are written
    * in groups: each `recordDelivered` resolves once a row listing it (with whatever else was recorded
-   * in the same few milliseconds, up to 100) is stored, so a caller that awaits it (the engine does,
+   * within `groupWindowMs`, up to 100) is stored, so a caller that awaits it (the engine does,
    * before it counts a recipient done) never moves on before the record exists, and 100,000
    * deliveries are about 1,000 rows instead of 100,000. The first check reads the partition once.
    */
-  open(ledgerName: string): DeliveryLedger {
+  open(ledgerName: string, options: LedgerOpenOptions = {}): DeliveryLedger {
     const partitionKey = toKey(ledgerName);
-    const writer = new GroupWriter((keys) =>
-      this.table.call('record', (client) => client.upsertEntity({ partitionKey, rowKey: groupRowKey(), keys: JSON.stringify(keys), deliveredAt: new Date() }, 'Replace')),
+    const writer = new GroupWriter(
+      (keys) =>
+        this.table.call('record', (client) => client.upsertEntity({ partitionKey, rowKey: groupRowKey(), keys: JSON.stringify(keys), deliveredAt: new Date() }, 'Replace')),
+      options.groupWindowMs,
     );
     let delivered: Promise<Set<string>> | undefined;
     const readOnce = (): Promise<Set<string>> =>
@@ -197,7 +199,7 @@ class GroupWriter {
 
   constructor(
     private readonly write: (keys: string[]) => Promise<unknown>,
-    private readonly maxWaitMs = 20,
+    private readonly maxWaitMs = defaultGroupWindowMs,
   ) {}
 
   record(key: string): Promise<void> {

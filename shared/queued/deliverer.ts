@@ -154,7 +154,7 @@ async function sendBatch(
   redo: boolean,
   signal: AbortSignal,
 ): Promise<BroadcastSummary> {
-  const ledger = deps.ledgers.open(ledgerNameOf(notification.id, tenantId));
+  const ledger = deps.ledgers.open(ledgerNameOf(notification.id, tenantId), { groupWindowMs: deps.tuning.ledgerGroupMs });
   // A fresh batch was sent by nobody yet: no read per recipient. Every delivery is recorded either way.
   const batchLedger: DeliveryLedger = redo ? ledger : { wasDelivered: async () => false, recordDelivered: (key) => ledger.recordDelivered(key) };
   const broadcast = deps.engineFor(batchStore(batch.map((row) => row.conversation), deps.store));
