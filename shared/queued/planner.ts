@@ -51,8 +51,8 @@ export async function planSlice(deps: QueuedDependencies, message: PlanMessage):
     const step: StoredConversation[] = [];
     let pagesInStep = 0;
     let continuation: string | undefined;
-    for (let page: Promise<ConversationPage> | undefined = next; page !== undefined && pagesInStep < deps.tuning.planStepPages; page = next) {
-      const listed: ConversationPage = await page;
+    while (next !== undefined && pagesInStep < deps.tuning.planStepPages) {
+      const listed: ConversationPage = await next;
       continuation = listed.continuationToken;
       next = continuation === undefined ? undefined : list(continuation);
       next?.catch(() => undefined);
