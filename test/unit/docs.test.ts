@@ -172,3 +172,40 @@ describe('README.md and docs/', () => {
     assert.deepEqual(pages.filter((page) => !readmeLinks.has(page)), []);
   });
 });
+
+/** The folder (or file group) of a source file, as docs/architecture.md names it. */
+function layerOf(path: string): string {
+  const parts = path.split('/');
+  if (parts[0] === 'functions') return 'functions/';
+  if (path === 'shared/services.ts') return 'shared/services.ts';
+  return parts.length > 2 ? `${parts[0]}/${parts[1]}/` : 'shared/*.ts';
+}
+
+function sourceFiles(folder: string): string[] {
+  return readdirSync(join(repoRoot, folder), { recursive: true, encoding: 'utf8' })
+    .filter((file) => file.endsWith('.ts'))
+    .map((file) => `${folder}/${file.split('\\').join('/')}`);
+}
+
+describe('docs/architecture.md', () => {
+  it('states the dependency order the imports in functions/ and shared/ keep', () => {
+    const orderLine = readRepoFile('docs/architecture.md').split('\n').find((line) => line.startsWith('`functions/` →'));
+    assert.ok(orderLine, 'docs/architecture.md has no dependency order line starting with `functions/` →');
+    const rank = new Map<string, number>();
+    orderLine.split('→').forEach((step, index) => {
+      for (const match of step.matchAll(/`([^`]+)`/g)) rank.set(match[1] as string, index);
+    });
+    const wrongWay: string[] = [];
+    for (const file of [...sourceFiles('functions'), ...sourceFiles('shared')]) {
+      const from = layerOf(file);
+      assert.ok(rank.has(from), `${file} is in ${from}, which the dependency order does not name`);
+      for (const match of readRepoFile(file).matchAll(/from '(\.[^']+)'/g)) {
+        const target = `${resolve('/', dirname(file), match[1] as string).slice(1)}.ts`;
+        if (!/^(functions|shared)\//.test(target)) continue;
+        const to = layerOf(target);
+        if (to !== from && !((rank.get(to) ?? -1) > (rank.get(from) ?? -1))) wrongWay.push(`${file} imports ${target}`);
+      }
+    }
+    assert.deepEqual(wrongWay, []);
+  });
+});
