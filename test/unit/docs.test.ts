@@ -152,6 +152,24 @@ function markdownLinks(path: string): string[] {
     .map((target) => resolve('/', dirname(path), target).slice(1));
 }
 
+/** Links with a fragment to a Markdown page (the page itself when the link is only `#fragment`). */
+function markdownAnchors(path: string): { target: string; anchor: string }[] {
+  const text = readRepoFile(path);
+  return [...text.matchAll(/\]\(([^)\s]*#[^)\s]+)\)/g)]
+    .map((match) => (match[1] as string).split('#') as [string, string])
+    .filter(([file]) => !/^[a-z]+:/i.test(file) && (file === '' || file.endsWith('.md')))
+    .map(([file, anchor]) => ({ target: file === '' ? path : resolve('/', dirname(path), file).slice(1), anchor }));
+}
+
+/** GitHub's anchors for a page's headings: lower case, punctuation dropped, spaces to hyphens. */
+function headingSlugs(path: string): Set<string> {
+  const headings = readRepoFile(path)
+    .split('\n')
+    .filter((line) => /^#{1,6} /.test(line))
+    .map((line) => line.replace(/^#+ /, ''));
+  return new Set(headings.map((heading) => heading.toLowerCase().replace(/[^\p{L}\p{N} _-]/gu, '').replace(/ /g, '-')));
+}
+
 describe('README.md and docs/', () => {
   it('keeps README.md a newcomer page of at most 260 lines', () => {
     const lines = readRepoFile('README.md').split('\n').length;
@@ -163,6 +181,16 @@ describe('README.md and docs/', () => {
     assert.ok(readmeLinks.some((target) => target.startsWith('docs/')), 'README.md links to nothing in docs/');
     const pages = ['README.md', ...readdirSync(join(repoRoot, 'docs')).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
     const broken = pages.flatMap((page) => markdownLinks(page).filter((target) => !existsSync(join(repoRoot, target))).map((target) => `${page} -> ${target}`));
+    assert.deepEqual(broken, []);
+  });
+
+  it('links only to headings that exist in the Markdown page linked', () => {
+    const pages = ['README.md', ...readdirSync(join(repoRoot, 'docs')).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
+    const broken = pages.flatMap((page) =>
+      markdownAnchors(page)
+        .filter(({ target, anchor }) => existsSync(join(repoRoot, target)) && !headingSlugs(target).has(anchor))
+        .map(({ target, anchor }) => `${page} -> ${target}#${anchor}`),
+    );
     assert.deepEqual(broken, []);
   });
 
