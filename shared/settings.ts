@@ -22,7 +22,7 @@ export interface Settings {
   /** AzureWebJobsStorage: the Functions host's own account (queues, timers). */
   readonly webJobsStorage: StorageConnection;
   readonly conversationsTable: string;
-  /** Text sent by `GET /api/notify` and by the timer when no timer message is set. */
+  /** Text sent by `GET /api/notify` (the timer sends only NOTIFY_TIMER_MESSAGE). */
   readonly defaultMessage: string;
   /** Timer: 6-field NCRONTAB, empty when the timer should do nothing. */
   readonly notifySchedule: string;
