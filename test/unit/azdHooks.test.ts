@@ -63,3 +63,22 @@ describe('the azd hooks', () => {
     assert.ok(readFileSync(path.join(root, 'infra', 'main.json'), 'utf8').includes(`createObject('azd-service-name', '${String(service)}')`), `the function app is tagged azd-service-name ${String(service)}`);
   });
 });
+
+describe('infra/main.parameters.json', () => {
+  const template = JSON.parse(readFileSync(path.join(root, 'infra', 'main.json'), 'utf8')) as { parameters: Record<string, { defaultValue?: unknown }> };
+  const parameters = (JSON.parse(readFileSync(path.join(root, 'infra', 'main.parameters.json'), 'utf8')) as { parameters: Record<string, { value: string }> }).parameters;
+
+  it('gives azd\'s environment name, location and signed-in principal to the template, and every parameter without a default', () => {
+    assert.equal(parameters.environmentName?.value, '${AZURE_ENV_NAME}');
+    assert.equal(parameters.location?.value, '${AZURE_LOCATION}');
+    assert.equal(parameters.principalId?.value, '${AZURE_PRINCIPAL_ID}');
+    for (const [name, definition] of Object.entries(template.parameters)) {
+      if (!('defaultValue' in definition)) assert.ok(name in parameters, `${name} has a value`);
+    }
+  });
+
+  it('names only parameters the template declares, and no secret', () => {
+    for (const name of Object.keys(parameters)) assert.ok(name in template.parameters, `${name} is declared`);
+    assert.doesNotMatch(JSON.stringify(parameters), /PASSWORD|CLIENT_SECRET"|AccountKey/i);
+  });
+});
