@@ -39,8 +39,12 @@ param notifyTimerMessage string = ''
 @description('NOTIFY_SCHEDULE_TIME_ZONE: IANA time zone the schedule is read in (Flex Consumption has no WEBSITE_TIME_ZONE); empty for UTC.')
 param notifyScheduleTimeZone string = ''
 
-@description('Optional: the app id of an existing single-tenant Entra app registration for the bot (for a bot that must serve other tenants). Empty: the bot signs in with the managed identity.')
+@description('Optional: the app id of an existing Entra app registration for the bot, to keep a bot you already have (its Teams app id and installs), or to serve other tenants with an existing multi-tenant registration. Empty: the bot signs in with the managed identity.')
 param existingBotAppId string = ''
+
+@allowed(['SingleTenant', 'MultiTenant'])
+@description('With existingBotAppId: that registration\'s type. SingleTenant creates an Azure Bot for it here; MultiTenant creates none (Azure no longer creates multi-tenant bots): keep your Azure Bot and point its messaging endpoint at this app.')
+param existingBotAppType string = 'SingleTenant'
 
 @description('With existingBotAppId: the Key Vault secret URI of that registration\'s client secret (https://<vault>.vault.azure.net/secrets/<name>). Only the URI reaches the app settings, as a Key Vault reference; the identity needs the Key Vault Secrets User role on the vault.')
 param existingBotSecretUri string = ''
@@ -68,6 +72,7 @@ module resources 'resources.bicep' = {
     notifyTimerMessage: notifyTimerMessage
     notifyScheduleTimeZone: notifyScheduleTimeZone
     existingBotAppId: existingBotAppId
+    existingBotAppType: existingBotAppType
     existingBotSecretUri: existingBotSecretUri
   }
 }

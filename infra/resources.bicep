@@ -35,12 +35,17 @@ param notifyScheduleTimeZone string
 @description('App id of an existing single-tenant app registration; empty to use the managed identity.')
 param existingBotAppId string
 
+@description('That registration\'s type: SingleTenant or MultiTenant.')
+param existingBotAppType string
+
 @description('Key Vault secret URI of that registration\'s client secret.')
 param existingBotSecretUri string
 
 var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName))
 var deploymentContainerName = 'app-package'
 var useExistingRegistration = !empty(existingBotAppId)
+// Azure creates no new multi-tenant bots: an existing multi-tenant registration keeps its own Azure Bot.
+var createBot = !useExistingRegistration || existingBotAppType == 'SingleTenant'
 
 // Built-in role definitions (the ids are the same in every tenant).
 var roles = {
@@ -149,7 +154,7 @@ resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
 
 var botAppSettings = useExistingRegistration
   ? [
-      { name: 'MicrosoftAppType', value: 'SingleTenant' }
+      { name: 'MicrosoftAppType', value: existingBotAppType }
       { name: 'MicrosoftAppId', value: existingBotAppId }
       { name: 'MicrosoftAppPassword', value: '@Microsoft.KeyVault(SecretUri=${existingBotSecretUri})' }
       { name: 'MicrosoftAppTenantId', value: tenant().tenantId }
@@ -303,7 +308,7 @@ resource principalTableDataContributor 'Microsoft.Authorization/roleAssignments@
 
 // ---------------------------------------------------------------- bot
 
-resource bot 'Microsoft.BotService/botServices@2022-09-15' = {
+resource bot 'Microsoft.BotService/botServices@2022-09-15' = if (createBot) {
   name: 'bot-${resourceToken}'
   location: 'global'
   tags: tags
@@ -327,7 +332,7 @@ resource bot 'Microsoft.BotService/botServices@2022-09-15' = {
       }
 }
 
-resource teamsChannel 'Microsoft.BotService/botServices/channels@2022-09-15' = {
+resource teamsChannel 'Microsoft.BotService/botServices/channels@2022-09-15' = if (createBot) {
   parent: bot
   name: 'MsTeamsChannel'
   location: 'global'
@@ -339,6 +344,6 @@ resource teamsChannel 'Microsoft.BotService/botServices/channels@2022-09-15' = {
 
 output functionAppName string = functionApp.name
 output functionAppUrl string = 'https://${functionApp.properties.defaultHostName}'
-output botName string = bot.name
+output botName string = createBot ? bot.name : ''
 output botAppId string = useExistingRegistration ? existingBotAppId : identity.properties.clientId
 output identityPrincipalId string = identity.properties.principalId

@@ -27,11 +27,13 @@ export function deploymentSummary(env: Env): string[] {
   const app = required('AZURE_FUNCTION_APP_NAME');
   const group = required('AZURE_RESOURCE_GROUP');
   const botId = required('MicrosoftAppId');
-  const bot = env.BOT_RESOURCE_NAME?.trim() || '(see the resource group)';
+  const bot = env.BOT_RESOURCE_NAME?.trim();
   return [
     '',
     `The notifications app is running at ${url}`,
-    `  Bot messaging endpoint (called by Azure Bot ${bot}): ${url}/api/messages`,
+    bot
+      ? `  Bot messaging endpoint (Azure Bot ${bot} calls it): ${url}/api/messages`
+      : `  Bot messaging endpoint: ${url}/api/messages (no Azure Bot was created: set it as your existing bot's messaging endpoint)`,
     `  Send now:              POST ${url}/api/notify?code=<function key>`,
     `  Queued notifications:  POST ${url}/api/notifications?code=<function key>  (progress: GET ${url}/api/notifications/<id>?code=<function key>)`,
     `  Notification console:  ${url}/api/console?code=<function key>`,

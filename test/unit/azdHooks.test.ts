@@ -28,6 +28,10 @@ describe('the azd hooks', () => {
     assert.match(text, /Upload a custom app/);
   });
 
+  it('say where to point an existing bot when the deployment created none', () => {
+    assert.match(deploymentSummary({ ...outputs, BOT_RESOURCE_NAME: '' }).join('\n'), /no Azure Bot was created: set it as your existing bot's messaging endpoint/);
+  });
+
   it('say which output is missing when the environment was never provisioned', () => {
     assert.throws(() => deploymentSummary({ ...outputs, FUNCTION_APP_URL: '' }), (error: unknown) => error instanceof SummaryError && /FUNCTION_APP_URL/.test(error.message));
   });

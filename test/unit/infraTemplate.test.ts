@@ -392,6 +392,26 @@ describe('the infrastructure template (infra/main.json) against the code', () =>
     });
   });
 
+  describe('with an existing multi-tenant app registration', () => {
+    const parameters = {
+      ...managedIdentityParameters,
+      existingBotAppId: existingRegistration.appId,
+      existingBotAppType: 'MultiTenant',
+      existingBotSecretUri: existingRegistration.secretUri,
+    };
+
+    it('creates no Azure Bot (Azure no longer creates multi-tenant ones) and signs the app in as that registration', () => {
+      const deployment = deployTemplate(JSON.parse(templateText) as Record<string, unknown>, parameters, scope);
+      assert.deepEqual(deployed(deployment, 'Microsoft.BotService/botServices'), []);
+      assert.deepEqual(deployed(deployment, 'Microsoft.BotService/botServices/channels'), []);
+      const settings = settingsOf(deployment);
+      assert.equal(settings.microsoftAppType, 'MultiTenant');
+      assert.equal(settings.microsoftAppId, existingRegistration.appId);
+      assert.equal(settings.microsoftAppPassword, `@Microsoft.KeyVault(SecretUri=${existingRegistration.secretUri})`);
+      assert.equal(deployment.outputs.BOT_RESOURCE_NAME, '');
+    });
+  });
+
   it('gives the deploying user data access only when azd names one', () => {
     const users = (parameters: Record<string, ArmValue>): DeployedResource[] =>
       deployed(deployTemplate(JSON.parse(templateText) as Record<string, unknown>, parameters, scope), 'Microsoft.Authorization/roleAssignments').filter(
