@@ -233,6 +233,19 @@ resource functionApp 'Microsoft.Web/sites@2024-11-01' = {
   ]
 }
 
+// No publishing password either: azd deploys with an Entra ID token.
+resource scmBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-11-01' = {
+  parent: functionApp
+  name: 'scm'
+  properties: { allow: false }
+}
+
+resource ftpBasicAuth 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-11-01' = {
+  parent: functionApp
+  name: 'ftp'
+  properties: { allow: false }
+}
+
 // ---------------------------------------------------------------- role assignments
 
 resource identityBlobDataOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {

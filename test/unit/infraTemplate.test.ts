@@ -198,7 +198,7 @@ const checks: Record<string, Check> = {
   },
 
   // Reads subject.deployment only after the text checks: a template that calls listKeys() is refused for it, not for what the evaluator makes of it.
-  'no key, connection string with a key, password or secret appears in the template or its outputs'(subject) {
+  'no key, connection string with a key, password or secret appears in the template, its outputs or the app'(subject) {
     const { text } = subject;
     assert.doesNotMatch(text, /\blist[A-Za-z]*\(/, 'no listKeys() or other list*() call');
     assert.doesNotMatch(text, /AccountKey|SharedAccessSignature|SharedAccessKey/i, 'no connection string with a key');
@@ -213,6 +213,11 @@ const checks: Record<string, Check> = {
     for (const name of Object.keys(deployment.outputs)) assert.doesNotMatch(name, /password|secret|key|connection/i, `output ${name}`);
     for (const value of Object.values(deployment.outputs)) assert.doesNotMatch(JSON.stringify(value), /InstrumentationKey|AccountKey|password/i);
     assert.equal(appSettings(deployment).MicrosoftAppPassword, undefined, 'no MicrosoftAppPassword with a managed identity');
+    const site = functionApp(deployment);
+    for (const kind of ['scm', 'ftp']) {
+      const policy = deployed(deployment, 'Microsoft.Web/sites/basicPublishingCredentialsPolicies').find((candidate) => candidate.name === `${site.name}/${kind}`);
+      assert.equal(property(policy?.body.properties, 'allow'), false, `${kind} publishing with a password is off`);
+    }
   },
 
   'every storage account has shared-key access off'({ deployment }) {
@@ -317,8 +322,9 @@ const breakages: readonly { readonly check: string; readonly how: string; readon
   { check: 'telemetry goes to Application Insights with Entra ID auth, local auth off', how: 'local auth on', from: '"DisableLocalAuth": true', to: '"DisableLocalAuth": false' },
   { check: 'telemetry goes to Application Insights with Entra ID auth, local auth off', how: 'no authentication string', from: "'APPLICATIONINSIGHTS_AUTHENTICATION_STRING'", to: "'APPLICATIONINSIGHTS_AUTH'" },
   { check: 'no setting that Flex Consumption refuses is set', how: 'FUNCTIONS_WORKER_RUNTIME set', from: '"name": "NOTIFY_TIMER_MESSAGE"', to: '"name": "FUNCTIONS_WORKER_RUNTIME"' },
-  { check: 'no key, connection string with a key, password or secret appears in the template or its outputs', how: 'an output of listKeys()', from: '"outputs": {', to: '"outputs": { "storageKey": { "type": "string", "value": "[listKeys(\'x\', \'2023-01-01\').keys[0].value]" },' },
-  { check: 'no key, connection string with a key, password or secret appears in the template or its outputs', how: 'a secure output', from: /"MicrosoftAppId": \{\s*"type": "string"/, to: '"MicrosoftAppId": { "type": "securestring"' },
+  { check: 'no key, connection string with a key, password or secret appears in the template, its outputs or the app', how: 'an output of listKeys()', from: '"outputs": {', to: '"outputs": { "storageKey": { "type": "string", "value": "[listKeys(\'x\', \'2023-01-01\').keys[0].value]" },' },
+  { check: 'no key, connection string with a key, password or secret appears in the template, its outputs or the app', how: 'a secure output', from: /"MicrosoftAppId": \{\s*"type": "string"/, to: '"MicrosoftAppId": { "type": "securestring"' },
+  { check: 'no key, connection string with a key, password or secret appears in the template, its outputs or the app', how: 'publishing passwords on', from: '"allow": false', to: '"allow": true' },
   { check: 'every storage account has shared-key access off', how: 'shared keys allowed', from: '"allowSharedKeyAccess": false', to: '"allowSharedKeyAccess": true' },
   { check: 'the identity holds the blob, queue and table data roles on the account and Monitoring Metrics Publisher on Application Insights', how: 'queue reader instead of contributor', from: '"storageQueueDataContributor": "974c5e8b-45b9-4653-ba55-5f855dd0fb88"', to: '"storageQueueDataContributor": "19e7f393-937e-4f77-808e-94535e297925"' },
   { check: 'the identity holds the blob, queue and table data roles on the account and Monitoring Metrics Publisher on Application Insights', how: 'metrics role on the resource group', from: `"scope": "[resourceId('Microsoft.Insights/components', format('appi-{0}', variables('resourceToken')))]"`, to: '"scope": "[resourceGroup().id]"' },
