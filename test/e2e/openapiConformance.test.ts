@@ -9,7 +9,7 @@ import { loadSettings } from '../../shared/settings';
 import { TableConversationStore } from '../../shared/storage/tableConversationStore';
 import { teamsCardAction, teamsChannel, teamsConversationUpdate, teamsInstallationUpdate, teamsPersonalChat } from '../support/activities';
 import { appSettings, repoRoot, startApp, startTestStorage, type AppProcess, type TestStorage } from '../support/appProcess';
-import { loadOpenApiContract, type ObservedResponse } from '../support/openApiContract';
+import { loadOpenApiContract, valueAt, type ObservedResponse } from '../support/openApiContract';
 import { seedConversations } from '../support/seedConversations';
 
 /**
@@ -139,6 +139,12 @@ describe('the app answers as docs/openapi.yaml says', () => {
       const preview = await call(app, 'POST', '/api/notifications/preview', json({ text: 'who?' }));
       assertConforms(preview, 200);
       assert.equal((JSON.parse(preview.bodyText) as { matched: number }).matched, 2);
+      const examples = valueAt(contract.document, '/components/requestBodies/Notification/content/application~1json/examples') as Record<string, { value: unknown }>;
+      assert.ok(Object.keys(examples).length >= 3);
+      for (const [name, example] of Object.entries(examples)) {
+        const answer = await call(app, 'POST', '/api/notifications/preview', json(example.value));
+        assert.equal(answer.status, 200, `the document's request example "${name}" is accepted: ${answer.bodyText}`);
+      }
       assertConforms(await call(app, 'POST', '/api/notifications/preview', json({ target: {} })), 400);
       assertConforms(await call(app, 'POST', '/api/notifications/preview', { body: bodyOfMoreThan(1024 * 1024), headers: { 'content-type': 'application/json' } }), 413);
       assertConforms(await call(app, 'POST', '/api/notifications/preview', { body: '<xml/>', headers: { 'content-type': 'application/xml' } }), 415);
