@@ -28,7 +28,6 @@ const observed: ObservedResponse[] = [];
 /** Documented statuses that this suite cannot produce locally. */
 const notReproducibleHere: Readonly<Record<string, string>> = {
   'POST /messages 500': 'the bot throwing on an activity is a bug; none is known to provoke',
-  'GET /notify 409': 'the same page response as 200, 502 and 503 (shown); a GET has no id to collide on, only the process-wide run',
   'GET /notify 504': 'the same page response as 200, 502 and 503 (shown)',
   'GET /console 500': 'needs an app built without the console',
   'GET /console/{asset} 500': 'needs an app built without the console',
