@@ -71,6 +71,11 @@ describe('the OpenAPI document', () => {
     }
   });
 
+  test("the document's version is the app's (package.json)", () => {
+    const { version } = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+    assert.equal((document['info'] as { version?: unknown }).version, version);
+  });
+
   test('the built JSON the app serves is the YAML document, converted', () => {
     const built = JSON.parse(readFileSync(path.join(repoRoot, 'dist', 'openapi', 'openapi.json'), 'utf8')) as unknown;
     assert.deepEqual(built, document, 'run `npm run build` after editing docs/openapi.yaml');
