@@ -71,7 +71,10 @@ export async function notificationById(request: HttpRequest, context: Invocation
       const outcome = await queued.cancel(id);
       if (outcome.kind === 'notFound') return notFound;
       if (outcome.kind === 'alreadyEnded') {
-        return { status: 409, jsonBody: { error: 'NotificationEnded', message: `Notification ${id} has already ${outcome.status.state}.`, ...outcome.status } };
+        // The status goes first: its own `error` (why a notification failed) must not replace the name of this error.
+        const { status } = outcome;
+        const reason = status.error === undefined ? '' : `: ${status.error}`;
+        return { status: 409, jsonBody: { ...status, error: 'NotificationEnded', message: `Notification ${id} has already ${status.state}${reason}.` } };
       }
       context.log(`notifications: notification ${id} cancelled`);
       return { status: 200, jsonBody: outcome.status };

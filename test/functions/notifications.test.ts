@@ -126,6 +126,16 @@ describe('the /api/notifications functions', () => {
     }
   });
 
+  it('DELETE of a failed notification answers 409 NotificationEnded, with why it failed in the message and the status', async () => {
+    await post({ id: 'api-failed', text: 'fails' });
+    await services.queued.planningPoisoned({ id: 'api-failed' });
+    const response = await cancel('api-failed');
+    assert.equal(response.status, 409);
+    assert.equal(body(response)['error'], 'NotificationEnded', 'the error names the refusal, not the failure');
+    assert.equal(body(response)['state'], 'failed');
+    assert.match(String(body(response)['message']), /^Notification api-failed has already failed: planning failed on every attempt/);
+  });
+
   it('DELETE cancels a notification and answers with its status', async () => {
     await post({ id: 'api-cancel', text: 'never mind' });
     const response = await cancel('api-cancel');
