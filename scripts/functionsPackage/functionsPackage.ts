@@ -24,6 +24,7 @@ export interface FunctionsPackage {
 }
 
 export function buildFunctionsPackage(projectRoot: string, outDir: string): FunctionsPackage {
+  const installFolder = path.join(outDir, 'install');
   const folder = path.join(outDir, 'app');
   const zipPath = path.join(outDir, 'functions.zip');
   const projectRules = funcignoreRules(projectRoot, ['/node_modules/', ...excludeIfInside(projectRoot, outDir)]);
@@ -32,20 +33,22 @@ export function buildFunctionsPackage(projectRoot: string, outDir: string): Func
     if (!projectFiles.includes(required)) throw new FunctionsPackageError(`${required} is missing from the project or excluded by .funcignore`);
   }
 
-  rmSync(folder, { recursive: true, force: true });
-  for (const file of projectFiles) copyInto(projectRoot, folder, file);
-  assertFunctionsPresent(folder);
-
-  installProductionDependencies(folder);
+  rmSync(installFolder, { recursive: true, force: true });
+  for (const file of projectFiles) copyInto(projectRoot, installFolder, file);
+  assertFunctionsPresent(installFolder);
+  installProductionDependencies(installFolder);
   const projectPackageJson = JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as Record<string, unknown>;
-  writeFileSync(path.join(folder, 'package.json'), `${JSON.stringify(deploymentPackageJson(projectPackageJson), null, 2)}\n`);
+  writeFileSync(path.join(installFolder, 'package.json'), `${JSON.stringify(deploymentPackageJson(projectPackageJson), null, 2)}\n`);
   // It names the dev dependencies too; node_modules/.package-lock.json records what is installed.
-  rmSync(path.join(folder, 'package-lock.json'));
+  rmSync(path.join(installFolder, 'package-lock.json'));
 
-  // The same rules over the installed tree, as azd applies them to the folder it zips.
-  const packagedFiles = listAppFiles(folder, funcignoreRules(projectRoot));
+  // The same rules over the installed tree, as azd applies them to the folder it zips;
+  // app/ then holds exactly what the zip holds, for azd to upload as it is (dist: build/functions/app).
+  const packagedFiles = listAppFiles(installFolder, funcignoreRules(projectRoot));
+  rmSync(folder, { recursive: true, force: true });
+  for (const file of packagedFiles) copyInto(installFolder, folder, file);
+  rmSync(installFolder, { recursive: true, force: true });
   const zip = zipFiles(folder, packagedFiles);
-  mkdirSync(outDir, { recursive: true });
   writeFileSync(zipPath, zip);
   return { zipPath, folder, fileCount: packagedFiles.length, zipBytes: zip.length };
 }
@@ -72,7 +75,7 @@ function assertFunctionsPresent(folder: string): void {
 /** A gitignore rule for `outDir` when it lies inside the project, so a package never contains the previous one. */
 function excludeIfInside(projectRoot: string, outDir: string): string[] {
   const relative = path.relative(projectRoot, outDir);
-  if (relative === '' ) throw new FunctionsPackageError('the output folder cannot be the project folder itself');
+  if (relative === '') throw new FunctionsPackageError('the output folder cannot be the project folder itself');
   if (relative.startsWith('..') || path.isAbsolute(relative)) return [];
   return [`/${relative.split(path.sep).join('/')}/`];
 }
