@@ -94,6 +94,10 @@ describe('the deployment package of npm run package:functions, unpacked into an 
     assert.equal(zipPath, path.join(workFolder, 'out', 'functions.zip'));
   });
 
+  test('the local host serves the unpacked folder, not the repository', () => {
+    assert.ok(app?.output().includes(`serving ${path.join(workFolder, 'unpacked')}`), app?.output());
+  });
+
   test('holds host.json, package.json, the compiled functions and the console, and no tests, tooling, sources or local settings', () => {
     for (const required of ['host.json', 'package.json', 'dist/functions/messages.js', 'dist/console/index.html']) {
       assert.ok(entries.includes(required), `${required} is in the package`);
