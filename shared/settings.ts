@@ -86,6 +86,12 @@ export function loadSettings(env: Env): Settings {
   if (appType !== 'MultiTenant' && microsoftAppTenantId === '') {
     throw new SettingsError('MicrosoftAppTenantId', `is required when MicrosoftAppType is ${appType}`);
   }
+  if (appType === 'UserAssignedMSI' && text('MicrosoftAppId') === '') {
+    throw new SettingsError('MicrosoftAppId', 'is required when MicrosoftAppType is UserAssignedMSI: the client id of the managed identity the bot signs in with');
+  }
+  if (appType === 'UserAssignedMSI' && text('MicrosoftAppPassword') !== '') {
+    throw new SettingsError('MicrosoftAppPassword', 'must be empty when MicrosoftAppType is UserAssignedMSI: the managed identity signs in without a secret');
+  }
 
   const deadlineSeconds = positiveNumber('NOTIFY_DEADLINE_SECONDS', 180);
   if (deadlineSeconds > maxHttpDeadlineSeconds) {

@@ -22,6 +22,11 @@ describe('loadSettings', () => {
     assert.equal(loadSettings({ ...minimal, MicrosoftAppType: 'multitenant' }).microsoftAppType, 'MultiTenant');
   });
 
+  it('reads a managed-identity bot: its client id, its tenant, no password', () => {
+    const settings = loadSettings({ ...minimal, MicrosoftAppType: 'UserAssignedMSI', MicrosoftAppId: 'client-id', MicrosoftAppTenantId: 'tenant-id' });
+    assert.deepEqual([settings.microsoftAppType, settings.microsoftAppId, settings.microsoftAppTenantId, settings.microsoftAppPassword], ['UserAssignedMSI', 'client-id', 'tenant-id', '']);
+  });
+
   it('leaves a malformed timer target to the timer, so the bot and notify keep working', () => {
     assert.equal(loadSettings({ ...minimal, NOTIFY_TIMER_TARGET: '{tenantIds' }).timerTarget, '{tenantIds');
   });
@@ -40,6 +45,8 @@ describe('loadSettings', () => {
     ['a zero attempt count', { ...minimal, NOTIFY_MAX_ATTEMPTS: '0' }, /NOTIFY_MAX_ATTEMPTS/],
     ['a table name with a dash', { ...minimal, CONVERSATIONS_TABLE: 'my-table' }, /CONVERSATIONS_TABLE/],
     ['a single-tenant bot without its tenant', { ...minimal, MicrosoftAppType: 'SingleTenant' }, /MicrosoftAppTenantId is required/],
+    ['a managed-identity bot without the identity\'s client id', { ...minimal, MicrosoftAppType: 'UserAssignedMSI', MicrosoftAppTenantId: 't' }, /MicrosoftAppId is required when MicrosoftAppType is UserAssignedMSI/],
+    ['a managed-identity bot with a password', { ...minimal, MicrosoftAppType: 'UserAssignedMSI', MicrosoftAppTenantId: 't', MicrosoftAppId: 'c', MicrosoftAppPassword: 'p' }, /MicrosoftAppPassword must be empty/],
     ['a notify deadline beyond what an HTTP call may last', { ...minimal, NOTIFY_DEADLINE_SECONDS: '300' }, /NOTIFY_DEADLINE_SECONDS must leave time/],
   ];
   for (const [description, env, message] of invalid) {
