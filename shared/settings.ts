@@ -2,6 +2,7 @@
 
 import { readBotFrameworkEndpoints, type BotFrameworkEndpoints } from './botFrameworkEndpoints';
 import { SettingsError } from './settingsError';
+import { canonicalTimeZone } from './timeZones';
 import { readStorageConnection, type StorageConnection } from './storageConnection';
 
 export { SettingsError } from './settingsError';
@@ -29,8 +30,11 @@ export interface Settings {
   readonly timerMessage: string;
   /** Timer targeting as the JSON of a `target` object, empty for everyone. */
   readonly timerTarget: string;
-  /** WEBSITE_TIME_ZONE: the time zone timer schedules are read in (an IANA name); empty for UTC. */
-  readonly timerTimeZone: string;
+  /**
+   * The IANA time zone NOTIFY_SCHEDULE is read in: NOTIFY_SCHEDULE_TIME_ZONE, else WEBSITE_TIME_ZONE
+   * (plans that support it), else empty for this machine's zone (UTC in Azure).
+   */
+  readonly scheduleTimeZone: string;
   readonly tenantRatePerSecond: number;
   readonly conversationRatePerSecond: number;
   readonly concurrency: number;
@@ -135,7 +139,7 @@ export function loadSettings(env: Env): Settings {
     notifySchedule: text('NOTIFY_SCHEDULE'),
     timerMessage: text('NOTIFY_TIMER_MESSAGE'),
     timerTarget: text('NOTIFY_TIMER_TARGET'),
-    timerTimeZone: text('WEBSITE_TIME_ZONE'),
+    scheduleTimeZone: readScheduleTimeZone(text('NOTIFY_SCHEDULE_TIME_ZONE'), text('WEBSITE_TIME_ZONE')),
     tenantRatePerSecond: positiveNumber('NOTIFY_TENANT_RATE_PER_SECOND', 50),
     conversationRatePerSecond: positiveNumber('NOTIFY_CONVERSATION_RATE_PER_SECOND', 7),
     concurrency: positiveNumber('NOTIFY_CONCURRENCY', 128, { integer: true }),
@@ -147,4 +151,28 @@ export function loadSettings(env: Env): Settings {
     notificationsSliceSeconds,
     tenantLeaseSeconds: positiveNumber('NOTIFICATIONS_TENANT_LEASE_SECONDS', 15),
   });
+}
+
+/**
+ * NOTIFY_SCHEDULE_TIME_ZONE wins: the app applies it itself, on every plan. WEBSITE_TIME_ZONE is
+ * read only without it (then it must be an IANA name, as on Linux plans): on Flex Consumption it
+ * is not supported, and on Windows it holds Windows names, which NOTIFY_SCHEDULE_TIME_ZONE overrides.
+ */
+function readScheduleTimeZone(scheduleTimeZone: string, websiteTimeZone: string): string {
+  if (scheduleTimeZone !== '') {
+    const known = canonicalTimeZone(scheduleTimeZone);
+    if (known === undefined) {
+      throw new SettingsError('NOTIFY_SCHEDULE_TIME_ZONE', `must be an IANA time zone name such as Europe/Berlin or America/New_York, got "${scheduleTimeZone}"`);
+    }
+    return known;
+  }
+  if (websiteTimeZone === '') return '';
+  const known = canonicalTimeZone(websiteTimeZone);
+  if (known === undefined) {
+    throw new SettingsError(
+      'WEBSITE_TIME_ZONE',
+      `is not an IANA time zone name ("${websiteTimeZone}"): set NOTIFY_SCHEDULE_TIME_ZONE to the IANA name NOTIFY_SCHEDULE is written in, such as Europe/Berlin`,
+    );
+  }
+  return known;
 }
