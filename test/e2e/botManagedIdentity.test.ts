@@ -162,6 +162,10 @@ describe('the bot signs in with a user-assigned managed identity, end to end', (
     assert.equal(final.sent, 1);
     assert.deepEqual(connector.received.map((activity) => activity.text), ['queued with a managed identity']);
   });
+
+  test('the token never appears in the app\'s log', () => {
+    assert.equal(app?.output().includes(botToken), false);
+  });
 });
 
 describe('a refused managed identity token', () => {

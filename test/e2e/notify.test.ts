@@ -107,6 +107,7 @@ describe('notifications through the local host', () => {
     assert.equal(response.status, 202, await response.text());
 
     await app?.waitForOutput(/notifyTimer: queued notification notifyTimer-/);
+    assert.match(app?.output() ?? '', /notifyTimer: timerTrigger \(0 \* \* \* \* \*, next /, 'the trigger is registered every minute');
     const deadline = Date.now() + 30_000;
     while (fake().received.length === 0 && Date.now() < deadline) await delay(50);
     assert.deepEqual(textsReceived(teamsChannel.conversationId), ['from the timer']);

@@ -19,12 +19,19 @@ export interface ManagedIdentityEndpoint {
   readonly requests: readonly { readonly query: URLSearchParams; readonly headerMatched: boolean }[];
   /** The access token this endpoint hands out for `resource` to the identity `clientId` (the same one every time). */
   tokenFor(resource: string, clientId: string): string;
+  /** From now on, answer every token request with this refusal (undefined: with tokens again). */
+  refuseWith(refusal: Refusal | undefined): void;
   stop(): Promise<void>;
+}
+
+export interface Refusal {
+  readonly status: number;
+  readonly body: Readonly<Record<string, unknown>>;
 }
 
 export interface ManagedIdentityEndpointOptions {
   /** Answer every token request with this status and JSON body instead of a token. */
-  readonly refuse?: { readonly status: number; readonly body: Readonly<Record<string, unknown>> };
+  readonly refuse?: Refusal;
 }
 
 /** What App Service answers when the client_id names no identity assigned to the app. */
@@ -50,6 +57,7 @@ export async function startManagedIdentityEndpoint(options: ManagedIdentityEndpo
   const requests: { query: URLSearchParams; headerMatched: boolean }[] = [];
   const startedAt = Math.floor(Date.now() / 1000);
   const minted = new Map<string, string>();
+  let refusal = options.refuse;
   const tokenFor = (resource: string, clientId: string): string => {
     const key = `${resource} ${clientId}`;
     let token = minted.get(key);
@@ -68,8 +76,8 @@ export async function startManagedIdentityEndpoint(options: ManagedIdentityEndpo
       response.writeHead(401, { 'content-type': 'application/json' }).end('{"error":"missing X-IDENTITY-HEADER"}');
       return;
     }
-    if (options.refuse !== undefined) {
-      response.writeHead(options.refuse.status, { 'content-type': 'application/json' }).end(JSON.stringify(options.refuse.body));
+    if (refusal !== undefined) {
+      response.writeHead(refusal.status, { 'content-type': 'application/json' }).end(JSON.stringify(refusal.body));
       return;
     }
     const resource = url.searchParams.get('resource') ?? '';
@@ -87,6 +95,9 @@ export async function startManagedIdentityEndpoint(options: ManagedIdentityEndpo
     env: { IDENTITY_ENDPOINT: `http://127.0.0.1:${address.port}/msi/token`, IDENTITY_HEADER: header },
     requests,
     tokenFor,
+    refuseWith: (next) => {
+      refusal = next;
+    },
     stop: async () => {
       server.closeAllConnections();
       server.close();
