@@ -30,11 +30,14 @@ export interface Settings {
   readonly timerMessage: string;
   /** Timer targeting as the JSON of a `target` object, empty for everyone. */
   readonly timerTarget: string;
-  /**
-   * The IANA time zone NOTIFY_SCHEDULE is read in: NOTIFY_SCHEDULE_TIME_ZONE, else WEBSITE_TIME_ZONE
-   * (plans that support it), else empty for this machine's zone (UTC in Azure).
-   */
+  /** NOTIFY_SCHEDULE_TIME_ZONE as its IANA name, empty when not set: the zone NOTIFY_SCHEDULE is read in, applied by the app itself. */
   readonly scheduleTimeZone: string;
+  /**
+   * WEBSITE_TIME_ZONE as given, empty when not set: the platform's zone for timers where it is supported
+   * (not on Flex Consumption; Windows names on Windows). The timer reads NOTIFY_SCHEDULE in it when
+   * NOTIFY_SCHEDULE_TIME_ZONE is not set (see shared/notifications/timerNotification.ts).
+   */
+  readonly websiteTimeZone: string;
   readonly tenantRatePerSecond: number;
   readonly conversationRatePerSecond: number;
   readonly concurrency: number;
@@ -139,7 +142,8 @@ export function loadSettings(env: Env): Settings {
     notifySchedule: text('NOTIFY_SCHEDULE'),
     timerMessage: text('NOTIFY_TIMER_MESSAGE'),
     timerTarget: text('NOTIFY_TIMER_TARGET'),
-    scheduleTimeZone: readScheduleTimeZone(text('NOTIFY_SCHEDULE_TIME_ZONE'), text('WEBSITE_TIME_ZONE')),
+    scheduleTimeZone: readScheduleTimeZone(text('NOTIFY_SCHEDULE_TIME_ZONE')),
+    websiteTimeZone: text('WEBSITE_TIME_ZONE'),
     tenantRatePerSecond: positiveNumber('NOTIFY_TENANT_RATE_PER_SECOND', 50),
     conversationRatePerSecond: positiveNumber('NOTIFY_CONVERSATION_RATE_PER_SECOND', 7),
     concurrency: positiveNumber('NOTIFY_CONCURRENCY', 128, { integer: true }),
@@ -153,26 +157,12 @@ export function loadSettings(env: Env): Settings {
   });
 }
 
-/**
- * NOTIFY_SCHEDULE_TIME_ZONE wins: the app applies it itself, on every plan. WEBSITE_TIME_ZONE is
- * read only without it (then it must be an IANA name, as on Linux plans): on Flex Consumption it
- * is not supported, and on Windows it holds Windows names, which NOTIFY_SCHEDULE_TIME_ZONE overrides.
- */
-function readScheduleTimeZone(scheduleTimeZone: string, websiteTimeZone: string): string {
-  if (scheduleTimeZone !== '') {
-    const known = canonicalTimeZone(scheduleTimeZone);
-    if (known === undefined) {
-      throw new SettingsError('NOTIFY_SCHEDULE_TIME_ZONE', `must be an IANA time zone name such as Europe/Berlin or America/New_York, got "${scheduleTimeZone}"`);
-    }
-    return known;
-  }
-  if (websiteTimeZone === '') return '';
-  const known = canonicalTimeZone(websiteTimeZone);
+/** NOTIFY_SCHEDULE_TIME_ZONE must be a zone this runtime knows; it is stored as Intl writes it (europe/berlin is Europe/Berlin). */
+function readScheduleTimeZone(raw: string): string {
+  if (raw === '') return '';
+  const known = canonicalTimeZone(raw);
   if (known === undefined) {
-    throw new SettingsError(
-      'WEBSITE_TIME_ZONE',
-      `is not an IANA time zone name ("${websiteTimeZone}"): set NOTIFY_SCHEDULE_TIME_ZONE to the IANA name NOTIFY_SCHEDULE is written in, such as Europe/Berlin`,
-    );
+    throw new SettingsError('NOTIFY_SCHEDULE_TIME_ZONE', `must be an IANA time zone name such as Europe/Berlin or America/New_York, got "${raw}"`);
   }
   return known;
 }

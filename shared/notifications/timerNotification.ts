@@ -1,7 +1,7 @@
 import type { Activity } from 'botbuilder';
 import type { ConversationFilter } from '../storage/conversationStore';
 import { messageActivity, sizeProblem, validateTarget } from './notificationRequest';
-import { machineTimeZone } from '../timeZones';
+import { canonicalTimeZone, machineTimeZone } from '../timeZones';
 import { ScheduleExpressionError, ZonedSchedule } from './zonedSchedule';
 import { SettingsError, type Settings } from '../settings';
 
@@ -77,10 +77,26 @@ export function timerNotificationId(occurrence: Date): string {
   return `notifyTimer-${occurrence.toISOString()}`;
 }
 
-/** NOTIFY_SCHEDULE in its time zone: NOTIFY_SCHEDULE_TIME_ZONE, else WEBSITE_TIME_ZONE, else this machine's (UTC in Azure). */
+/**
+ * NOTIFY_SCHEDULE in its time zone: NOTIFY_SCHEDULE_TIME_ZONE (checked by loadSettings), else
+ * WEBSITE_TIME_ZONE where the plan supports it, else this machine's (UTC in Azure). WEBSITE_TIME_ZONE
+ * is the platform's setting (Windows plans take Windows names there), so a value the app cannot read
+ * fails the timer alone, naming the setting that fixes it; the bot and notify keep working.
+ */
 function readSchedule(settings: Settings): ZonedSchedule {
+  let timeZone = settings.scheduleTimeZone;
+  if (timeZone === '' && settings.websiteTimeZone !== '') {
+    const known = canonicalTimeZone(settings.websiteTimeZone);
+    if (known === undefined) {
+      throw new SettingsError(
+        'WEBSITE_TIME_ZONE',
+        `is not an IANA time zone name ("${settings.websiteTimeZone}"): set NOTIFY_SCHEDULE_TIME_ZONE to the IANA name NOTIFY_SCHEDULE is written in, such as Europe/Berlin`,
+      );
+    }
+    timeZone = known;
+  }
   try {
-    return new ZonedSchedule(settings.notifySchedule, settings.scheduleTimeZone || machineTimeZone());
+    return new ZonedSchedule(settings.notifySchedule, timeZone || machineTimeZone());
   } catch (error) {
     if (error instanceof ScheduleExpressionError) throw new SettingsError('NOTIFY_SCHEDULE', `is invalid: ${error.message}`);
     throw error;

@@ -27,14 +27,12 @@ describe('loadSettings', () => {
     assert.deepEqual([settings.microsoftAppType, settings.microsoftAppId, settings.microsoftAppTenantId, settings.microsoftAppPassword], ['UserAssignedMSI', 'client-id', 'tenant-id', '']);
   });
 
-  it('reads NOTIFY_SCHEDULE_TIME_ZONE as an IANA name, before WEBSITE_TIME_ZONE, and neither means this machine\'s zone', () => {
+  it('reads NOTIFY_SCHEDULE_TIME_ZONE as an IANA name, and leaves WEBSITE_TIME_ZONE, the platform\'s setting, as given', () => {
     assert.equal(loadSettings({ ...minimal, NOTIFY_SCHEDULE_TIME_ZONE: 'Europe/Berlin' }).scheduleTimeZone, 'Europe/Berlin');
     assert.equal(loadSettings({ ...minimal, NOTIFY_SCHEDULE_TIME_ZONE: 'america/new_york' }).scheduleTimeZone, 'America/New_York');
-    assert.equal(loadSettings({ ...minimal, NOTIFY_SCHEDULE_TIME_ZONE: 'America/New_York', WEBSITE_TIME_ZONE: 'Europe/Berlin' }).scheduleTimeZone, 'America/New_York');
-    assert.equal(loadSettings({ ...minimal, WEBSITE_TIME_ZONE: 'Europe/Berlin' }).scheduleTimeZone, 'Europe/Berlin');
-    // A Windows plan's WEBSITE_TIME_ZONE holds a Windows name: NOTIFY_SCHEDULE_TIME_ZONE takes over.
-    assert.equal(loadSettings({ ...minimal, NOTIFY_SCHEDULE_TIME_ZONE: 'Europe/Berlin', WEBSITE_TIME_ZONE: 'W. Europe Standard Time' }).scheduleTimeZone, 'Europe/Berlin');
     assert.equal(loadSettings(minimal).scheduleTimeZone, '');
+    // A Windows plan's WEBSITE_TIME_ZONE holds a Windows name: only the timer needs to read it (timerNotification.test.ts).
+    assert.equal(loadSettings({ ...minimal, WEBSITE_TIME_ZONE: 'W. Europe Standard Time' }).websiteTimeZone, 'W. Europe Standard Time');
   });
 
   it('leaves a malformed timer target to the timer, so the bot and notify keep working', () => {
@@ -59,7 +57,6 @@ describe('loadSettings', () => {
     ['a managed-identity bot with a password', { ...minimal, MicrosoftAppType: 'UserAssignedMSI', MicrosoftAppTenantId: 't', MicrosoftAppId: 'c', MicrosoftAppPassword: 'p' }, /MicrosoftAppPassword must be empty/],
     ['an unknown schedule time zone', { ...minimal, NOTIFY_SCHEDULE_TIME_ZONE: 'Europe/Atlantis' }, /NOTIFY_SCHEDULE_TIME_ZONE must be an IANA time zone name/],
     ['a Windows time zone name as the schedule time zone', { ...minimal, NOTIFY_SCHEDULE_TIME_ZONE: 'W. Europe Standard Time' }, /NOTIFY_SCHEDULE_TIME_ZONE/],
-    ['a WEBSITE_TIME_ZONE that is not an IANA name, without NOTIFY_SCHEDULE_TIME_ZONE', { ...minimal, WEBSITE_TIME_ZONE: 'W. Europe Standard Time' }, /WEBSITE_TIME_ZONE is not an IANA time zone name.*NOTIFY_SCHEDULE_TIME_ZONE/],
     ['a notify deadline beyond what an HTTP call may last', { ...minimal, NOTIFY_DEADLINE_SECONDS: '300' }, /NOTIFY_DEADLINE_SECONDS must leave time/],
   ];
   for (const [description, env, message] of invalid) {

@@ -31,6 +31,21 @@ describe('planTimerNotification', () => {
     assert.equal(websiteOnly.kind === 'send' ? websiteOnly.schedule.timeZone : '', 'Europe/Berlin');
   });
 
+  it('reads the schedule in this machine\'s zone when neither zone is set, as the Functions host does', () => {
+    const plan = planTimerNotification(settings({ NOTIFY_SCHEDULE: '0 0 9 * * *', NOTIFY_TIMER_MESSAGE: 'hi' }));
+    assert.equal(plan.kind === 'send' ? plan.schedule.timeZone : '', new Intl.DateTimeFormat().resolvedOptions().timeZone);
+  });
+
+  it('fails the timer alone, naming NOTIFY_SCHEDULE_TIME_ZONE as the fix, when WEBSITE_TIME_ZONE is a Windows name', () => {
+    const windows = { NOTIFY_SCHEDULE: '0 0 9 * * *', NOTIFY_TIMER_MESSAGE: 'hi', WEBSITE_TIME_ZONE: 'W. Europe Standard Time' };
+    assert.throws(
+      () => planTimerNotification(settings(windows)),
+      (error: unknown) => error instanceof SettingsError && error.setting === 'WEBSITE_TIME_ZONE' && /NOTIFY_SCHEDULE_TIME_ZONE/.test(error.message),
+    );
+    const fixed = planTimerNotification(settings({ ...windows, NOTIFY_SCHEDULE_TIME_ZONE: 'Europe/Berlin' }));
+    assert.equal(fixed.kind === 'send' ? fixed.schedule.timeZone : '', 'Europe/Berlin');
+  });
+
   it('throws a SettingsError naming NOTIFY_SCHEDULE when the schedule is not a 6-field NCRONTAB expression', () => {
     for (const schedule of ['0 9 * * 1-5', '0 0 25 * * *', 'every morning']) {
       assert.throws(
