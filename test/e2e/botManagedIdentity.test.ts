@@ -93,7 +93,16 @@ describe('the bot signs in with a user-assigned managed identity, end to end', (
     botToken = identity.tokenFor(botFramework, clientId);
     // Like the Bot Connector: without the bot's token, 401.
     connector = await startFakeConnector({ requireAuthorization: `Bearer ${botToken}` });
-    app = await startApp({ settings: managedIdentitySettings(storage, identity, keys) });
+    app = await startApp({
+      settings: {
+        ...managedIdentitySettings(storage, identity, keys),
+        // Another app's service principal in the environment, as another SDK in the app might use: the bot still signs in as its managed identity.
+        AZURE_CLIENT_ID: '0a0a0a0a-1b1b-4c2c-8d3d-4e4e4e4e4e4e',
+        AZURE_TENANT_ID: tenantId,
+        AZURE_CLIENT_SECRET: 'a-secret-of-another-app',
+        AZURE_AUTHORITY_HOST: 'https://127.0.0.1:9/',
+      },
+    });
   });
 
   after(async () => {
