@@ -2,6 +2,7 @@
 
 import { readBotFrameworkEndpoints, type BotFrameworkEndpoints } from './botFrameworkEndpoints';
 import { SettingsError } from './settingsError';
+import { canonicalTimeZone } from './timeZones';
 import { readStorageConnection, type StorageConnection } from './storageConnection';
 
 export { SettingsError } from './settingsError';
@@ -29,8 +30,14 @@ export interface Settings {
   readonly timerMessage: string;
   /** Timer targeting as the JSON of a `target` object, empty for everyone. */
   readonly timerTarget: string;
-  /** WEBSITE_TIME_ZONE: the time zone timer schedules are read in (an IANA name); empty for UTC. */
-  readonly timerTimeZone: string;
+  /** NOTIFY_SCHEDULE_TIME_ZONE as its IANA name, empty when not set: the zone NOTIFY_SCHEDULE is read in, applied by the app itself. */
+  readonly scheduleTimeZone: string;
+  /**
+   * WEBSITE_TIME_ZONE as given, empty when not set: the platform's zone for timers where it is supported
+   * (not on Flex Consumption; Windows names on Windows). The timer reads NOTIFY_SCHEDULE in it when
+   * NOTIFY_SCHEDULE_TIME_ZONE is not set (see shared/notifications/timerNotification.ts).
+   */
+  readonly websiteTimeZone: string;
   readonly tenantRatePerSecond: number;
   readonly conversationRatePerSecond: number;
   readonly concurrency: number;
@@ -86,6 +93,12 @@ export function loadSettings(env: Env): Settings {
   if (appType !== 'MultiTenant' && microsoftAppTenantId === '') {
     throw new SettingsError('MicrosoftAppTenantId', `is required when MicrosoftAppType is ${appType}`);
   }
+  if (appType === 'UserAssignedMSI' && text('MicrosoftAppId') === '') {
+    throw new SettingsError('MicrosoftAppId', 'is required when MicrosoftAppType is UserAssignedMSI: the client id of the managed identity the bot signs in with');
+  }
+  if (appType === 'UserAssignedMSI' && text('MicrosoftAppPassword') !== '') {
+    throw new SettingsError('MicrosoftAppPassword', 'must be empty when MicrosoftAppType is UserAssignedMSI: the managed identity signs in without a secret');
+  }
 
   const deadlineSeconds = positiveNumber('NOTIFY_DEADLINE_SECONDS', 180);
   if (deadlineSeconds > maxHttpDeadlineSeconds) {
@@ -129,7 +142,8 @@ export function loadSettings(env: Env): Settings {
     notifySchedule: text('NOTIFY_SCHEDULE'),
     timerMessage: text('NOTIFY_TIMER_MESSAGE'),
     timerTarget: text('NOTIFY_TIMER_TARGET'),
-    timerTimeZone: text('WEBSITE_TIME_ZONE'),
+    scheduleTimeZone: readScheduleTimeZone(text('NOTIFY_SCHEDULE_TIME_ZONE')),
+    websiteTimeZone: text('WEBSITE_TIME_ZONE'),
     tenantRatePerSecond: positiveNumber('NOTIFY_TENANT_RATE_PER_SECOND', 50),
     conversationRatePerSecond: positiveNumber('NOTIFY_CONVERSATION_RATE_PER_SECOND', 7),
     concurrency: positiveNumber('NOTIFY_CONCURRENCY', 128, { integer: true }),
@@ -141,4 +155,14 @@ export function loadSettings(env: Env): Settings {
     notificationsSliceSeconds,
     tenantLeaseSeconds: positiveNumber('NOTIFICATIONS_TENANT_LEASE_SECONDS', 15),
   });
+}
+
+/** NOTIFY_SCHEDULE_TIME_ZONE must be a zone this runtime knows; it is stored as Intl writes it (europe/berlin is Europe/Berlin). */
+function readScheduleTimeZone(raw: string): string {
+  if (raw === '') return '';
+  const known = canonicalTimeZone(raw);
+  if (known === undefined) {
+    throw new SettingsError('NOTIFY_SCHEDULE_TIME_ZONE', `must be an IANA time zone name such as Europe/Berlin or America/New_York, got "${raw}"`);
+  }
+  return known;
 }

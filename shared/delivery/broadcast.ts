@@ -20,7 +20,8 @@ export interface BroadcastDependencies {
   /** Sends in flight at once, shared by every broadcast of the process; without it each run has `settings.concurrency` of its own. */
   readonly sendSlots?: SendSlots;
   readonly clock: Clock;
-  readonly settings: Pick<Settings, 'concurrency' | 'maxAttempts' | 'deadlineSeconds'>;
+  /** `microsoftAppType` picks what a refusal of the bot's credentials tells to check (a password by default). */
+  readonly settings: Pick<Settings, 'concurrency' | 'maxAttempts' | 'deadlineSeconds'> & Partial<Pick<Settings, 'microsoftAppType'>>;
   readonly logger: Logger;
   readonly tuning?: BroadcastTuning;
 }
@@ -405,7 +406,7 @@ class BroadcastRun {
       case 'gone':
         return this.fail(delivery, failure, await this.prune(delivery.conversation));
       case 'credentials':
-        this.stop(`${credentialsHint}. ${failure.status === undefined ? '' : `The channel answered ${failure.status} `}${failure.code}: ${failure.message}`);
+        this.stop(`${credentialsHint(this.deps.settings.microsoftAppType ?? 'MultiTenant')}. ${failure.status === undefined ? '' : `The channel answered ${failure.status} `}${failure.code}: ${failure.message}`);
         return this.fail(delivery, failure);
       case 'fatal':
         this.stop(failure.message);

@@ -22,6 +22,19 @@ describe('loadSettings', () => {
     assert.equal(loadSettings({ ...minimal, MicrosoftAppType: 'multitenant' }).microsoftAppType, 'MultiTenant');
   });
 
+  it('reads a managed-identity bot: its client id, its tenant, no password', () => {
+    const settings = loadSettings({ ...minimal, MicrosoftAppType: 'UserAssignedMSI', MicrosoftAppId: 'client-id', MicrosoftAppTenantId: 'tenant-id' });
+    assert.deepEqual([settings.microsoftAppType, settings.microsoftAppId, settings.microsoftAppTenantId, settings.microsoftAppPassword], ['UserAssignedMSI', 'client-id', 'tenant-id', '']);
+  });
+
+  it('reads NOTIFY_SCHEDULE_TIME_ZONE as an IANA name, and leaves WEBSITE_TIME_ZONE, the platform\'s setting, as given', () => {
+    assert.equal(loadSettings({ ...minimal, NOTIFY_SCHEDULE_TIME_ZONE: 'Europe/Berlin' }).scheduleTimeZone, 'Europe/Berlin');
+    assert.equal(loadSettings({ ...minimal, NOTIFY_SCHEDULE_TIME_ZONE: 'america/new_york' }).scheduleTimeZone, 'America/New_York');
+    assert.equal(loadSettings(minimal).scheduleTimeZone, '');
+    // A Windows plan's WEBSITE_TIME_ZONE holds a Windows name: only the timer needs to read it (timerNotification.test.ts).
+    assert.equal(loadSettings({ ...minimal, WEBSITE_TIME_ZONE: 'W. Europe Standard Time' }).websiteTimeZone, 'W. Europe Standard Time');
+  });
+
   it('leaves a malformed timer target to the timer, so the bot and notify keep working', () => {
     assert.equal(loadSettings({ ...minimal, NOTIFY_TIMER_TARGET: '{tenantIds' }).timerTarget, '{tenantIds');
   });
@@ -40,6 +53,10 @@ describe('loadSettings', () => {
     ['a zero attempt count', { ...minimal, NOTIFY_MAX_ATTEMPTS: '0' }, /NOTIFY_MAX_ATTEMPTS/],
     ['a table name with a dash', { ...minimal, CONVERSATIONS_TABLE: 'my-table' }, /CONVERSATIONS_TABLE/],
     ['a single-tenant bot without its tenant', { ...minimal, MicrosoftAppType: 'SingleTenant' }, /MicrosoftAppTenantId is required/],
+    ['a managed-identity bot without the identity\'s client id', { ...minimal, MicrosoftAppType: 'UserAssignedMSI', MicrosoftAppTenantId: 't' }, /MicrosoftAppId is required when MicrosoftAppType is UserAssignedMSI/],
+    ['a managed-identity bot with a password', { ...minimal, MicrosoftAppType: 'UserAssignedMSI', MicrosoftAppTenantId: 't', MicrosoftAppId: 'c', MicrosoftAppPassword: 'p' }, /MicrosoftAppPassword must be empty/],
+    ['an unknown schedule time zone', { ...minimal, NOTIFY_SCHEDULE_TIME_ZONE: 'Europe/Atlantis' }, /NOTIFY_SCHEDULE_TIME_ZONE must be an IANA time zone name/],
+    ['a Windows time zone name as the schedule time zone', { ...minimal, NOTIFY_SCHEDULE_TIME_ZONE: 'W. Europe Standard Time' }, /NOTIFY_SCHEDULE_TIME_ZONE/],
     ['a notify deadline beyond what an HTTP call may last', { ...minimal, NOTIFY_DEADLINE_SECONDS: '300' }, /NOTIFY_DEADLINE_SECONDS must leave time/],
   ];
   for (const [description, env, message] of invalid) {
