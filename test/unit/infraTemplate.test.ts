@@ -156,18 +156,6 @@ const checks: Record<string, Check> = {
     assert.equal(settings.webJobsStorage.kind === 'identity' && settings.webJobsStorage.queueServiceUri, withoutTrailingSlash(endpoint(account, 'queue')));
   },
 
-  'every %SETTING% a function binding refers to is an app setting with a value'({ deployment, code }) {
-    const settings = appSettings(deployment);
-    for (const registration of code.functions) {
-      for (const [key, raw] of Object.entries(registration.trigger)) {
-        if (typeof raw !== 'string') continue;
-        for (const [, name] of raw.matchAll(/%([^%]+)%/g)) {
-          assert.ok((settings[name as string] ?? '') !== '', `${registration.name}'s ${key} "${raw}" needs app setting ${String(name)}`);
-        }
-      }
-    }
-  },
-
   'the host and every queue trigger connect to storage as the user-assigned identity'({ deployment, code }) {
     const settings = appSettings(deployment);
     const identity = appIdentity(deployment);
@@ -317,7 +305,6 @@ const checks: Record<string, Check> = {
 const breakages: readonly { readonly check: string; readonly how: string; readonly from: string | RegExp; readonly to: string }[] = [
   { check: 'every setting the app reads is set, in a form loadSettings accepts: a managed-identity bot with identity-based storage', how: 'the bot set to MultiTenant', from: "'MicrosoftAppType', 'value', 'UserAssignedMSI'", to: "'MicrosoftAppType', 'value', 'MultiTenant'" },
   { check: 'every setting the app reads is set, in a form loadSettings accepts: a managed-identity bot with identity-based storage', how: 'no queue endpoint', from: "'AzureWebJobsStorage__queueServiceUri'", to: "'Unrelated__queueServiceUri'" },
-  { check: 'every %SETTING% a function binding refers to is an app setting with a value', how: 'NOTIFY_SCHEDULE renamed', from: '"name": "NOTIFY_SCHEDULE"', to: '"name": "NOTIFY_SCHEDULE_CRON"' },
   { check: 'the host and every queue trigger connect to storage as the user-assigned identity', how: 'no __credential', from: "'AzureWebJobsStorage__credential'", to: "'AzureWebJobsStorage__unused'" },
   { check: 'telemetry goes to Application Insights with Entra ID auth, local auth off', how: 'local auth on', from: '"DisableLocalAuth": true', to: '"DisableLocalAuth": false' },
   { check: 'telemetry goes to Application Insights with Entra ID auth, local auth off', how: 'no authentication string', from: "'APPLICATIONINSIGHTS_AUTHENTICATION_STRING'", to: "'APPLICATIONINSIGHTS_AUTH'" },
