@@ -11,6 +11,8 @@ export interface NotificationStatus {
   readonly pruned: number;
   readonly retried: number;
   readonly alreadySent: number;
+  /** Skipped because they asked the bot to stop (their personal chats; group chats and channels are never skipped). */
+  readonly optedOut: number;
   /** Listed and not finished yet (while planning, of those listed so far); after a cancel, those never sent. */
   readonly pending: number;
   readonly createdAt: string;
@@ -39,6 +41,7 @@ export function notificationStatus(notification: NotificationRecord, plan: PlanR
   const sent = sum((item) => item.sent);
   const failed = sum((item) => item.failed);
   const alreadySent = sum((item) => item.alreadySent);
+  const optedOut = sum((item) => item.optedOut);
   const listed = plan?.matched ?? 0;
   const poisoned = work.filter((item) => item.state === 'poisoned');
   let state = notification.state;
@@ -53,7 +56,8 @@ export function notificationStatus(notification: NotificationRecord, plan: PlanR
     pruned: sum((item) => item.pruned),
     retried: sum((item) => item.retried),
     alreadySent,
-    pending: Math.max(0, listed - sent - failed - alreadySent),
+    optedOut,
+    pending: Math.max(0, listed - sent - failed - alreadySent - optedOut),
     createdAt: notification.createdAt.toISOString(),
     startedAt: notification.startedAt?.toISOString() ?? null,
     completedAt: notification.completedAt?.toISOString() ?? null,

@@ -65,6 +65,8 @@ export interface WorkCounts {
   readonly pruned: number;
   readonly retried: number;
   readonly alreadySent: number;
+  /** Recipients skipped because they opted out (rows written before opt-out read as 0). */
+  readonly optedOut: number;
 }
 
 export interface WorkRecord extends WorkCounts {
@@ -269,7 +271,7 @@ export class NotificationTable {
       try {
         await client.createEntity({
           partitionKey: partitionOf(id), rowKey: workRowKey(tenantId), tenantId, cursor: '', state: 'active', attempts: 0,
-          sent: 0, failed: 0, pruned: 0, retried: 0, alreadySent: 0,
+          sent: 0, failed: 0, pruned: 0, retried: 0, alreadySent: 0, optedOut: 0,
         });
         return true;
       } catch (error) {
@@ -408,6 +410,7 @@ function toWork(entity: TableEntityResult<Record<string, unknown>>): WorkRecord 
     pruned: count('pruned'),
     retried: count('retried'),
     alreadySent: count('alreadySent'),
+    optedOut: count('optedOut'),
     etag: entity.etag,
   };
 }

@@ -1,4 +1,4 @@
-import type { Broadcast } from '../delivery/broadcastTypes';
+import type { Broadcast, OptOutCheck } from '../delivery/broadcastTypes';
 import { defaultGroupWindowMs, type DeliveryLedgerAccess } from '../ledgers/deliveryLedgers';
 import type { Logger } from '../logger';
 import type { ConversationStore } from '../storage/conversationStore';
@@ -22,6 +22,8 @@ export interface QueuedDependencies {
   /** The delivery engine over one batch of recipients (listed by the store it is given). */
   readonly engineFor: (recipients: ConversationStore) => Broadcast;
   readonly cancelWatch: CancelWatch;
+  /** The opt-outs for one delivery slice; absent when opt-out is turned off (NOTIFY_ALLOW_OPT_OUT=false). */
+  readonly optOuts?: () => OptOutCheck;
   readonly logger: Logger;
   readonly tuning: QueuedTuning;
 }
