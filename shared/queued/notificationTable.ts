@@ -5,6 +5,7 @@ import { toKey } from '../storage/conversationKeys';
 import type { ConversationFilter } from '../storage/conversationStore';
 import type { StorageConnection } from '../settings';
 import { Table, TableUnavailableError, hasStatus, type TableOptions } from '../storage/tableClient';
+import { deleteMatchingRows, deleteRows } from '../storage/rowDeletion';
 
 /**
  * The `notifications` table: what each queued notification is and how far it got.
@@ -92,6 +93,11 @@ export interface IndexEntry {
   readonly createdAt: Date;
 }
 
+/** An index entry with its key, to delete it. */
+export interface IndexRow extends IndexEntry {
+  readonly rowKey: string;
+}
+
 /** The notifications table could not be reached or refused us. */
 export class NotificationTableUnavailableError extends TableUnavailableError {
   constructor(operation: string, cause: unknown) {
@@ -123,6 +129,8 @@ const maxTime = 9_999_999_999_999;
 
 export const partitionOf = (id: string): string => toKey(id);
 const workRowKey = (tenantId: string): string => `${workPrefix}${toKey(tenantId)}`;
+/** Newest first is ascending: the time left until maxTime, fixed width. */
+const indexTime = (createdAt: Date): string => String(maxTime - createdAt.getTime()).padStart(13, '0');
 
 export class RequestTooLargeError extends Error {
   constructor(length: number) {
@@ -174,7 +182,7 @@ export class NotificationTable {
 
   /** The row that lists the notification; written after its status row (and again by a retried POST), so a listing never shows an id without one. */
   async addToIndex(id: string, createdAt: Date): Promise<void> {
-    const rowKey = `${String(maxTime - createdAt.getTime()).padStart(13, '0')}~${partitionOf(id)}`;
+    const rowKey = `${indexTime(createdAt)}~${partitionOf(id)}`;
     await this.table.call('index', (client) => client.upsertEntity({ partitionKey: indexPartition, rowKey, id, createdAt }, 'Replace'));
   }
 
@@ -224,6 +232,38 @@ export class NotificationTable {
     const entries = rows.slice(0, limit).map((row) => ({ id: String(row['id']), createdAt: row['createdAt'] as Date }));
     const last = rows[Math.min(rows.length, limit) - 1];
     return entries.length === limit && last?.rowKey !== undefined ? { entries, next: last.rowKey } : { entries };
+  }
+
+  /** Up to `limit` index entries created at or before `createdBefore`, newest of them first (retention). */
+  async indexedBefore(createdBefore: Date, limit: number): Promise<IndexRow[]> {
+    const filter = odata`PartitionKey eq ${indexPartition} and RowKey ge ${indexTime(createdBefore)}`;
+    return this.table.call('index', async (client) => {
+      const rows: IndexRow[] = [];
+      for await (const page of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } }).byPage({ maxPageSize: Math.min(1_000, limit) })) {
+        for (const row of page) {
+          if (rows.length >= limit) return rows;
+          rows.push({ id: String(row['id']), createdAt: row['createdAt'] as Date, rowKey: String(row.rowKey) });
+        }
+      }
+      return rows;
+    });
+  }
+
+  /**
+   * Retention: deletes up to `budget` of the notification's rows other than its status row (plan, work,
+   * failures); returns how many, fewer than `budget` when none is left.
+   */
+  removeDetails(id: string, budget: number): Promise<number> {
+    return deleteMatchingRows(this.table, 'remove', odata`PartitionKey eq ${partitionOf(id)} and RowKey ne ${statusRow}`, budget);
+  }
+
+  /** Retention, last steps: the status row, then the index entry (whatever finds the notification goes last). */
+  async removeStatus(id: string): Promise<void> {
+    await deleteRows(this.table, 'remove', [{ partitionKey: partitionOf(id), rowKey: statusRow }]);
+  }
+
+  async removeIndexEntry(entry: IndexRow): Promise<void> {
+    await deleteRows(this.table, 'remove', [{ partitionKey: indexPartition, rowKey: entry.rowKey }]);
   }
 
   // ---- plan -----------------------------------------------------------------------------------

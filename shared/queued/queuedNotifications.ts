@@ -8,6 +8,7 @@ import { deliverSlice, type DeliverOutcome } from './deliverer';
 import { RequestTooLargeError, StaleRecordError, type NotificationState } from './notificationTable';
 import { notificationStatus, type NotificationStatus, type NotificationStatusWithFailures } from './notificationStatus';
 import { planSlice, type PlanOutcome } from './planner';
+import { removeExpiredNotifications, type RetentionOptions, type RetentionReport } from './retention';
 import { finishIfDone, type QueuedDependencies } from './workContext';
 import { WorkQueueUnavailableError, type DeliverMessage, type PlanMessage } from './workQueues';
 
@@ -109,6 +110,11 @@ export class QueuedNotifications {
 
   deliver(message: DeliverMessage): Promise<DeliverOutcome> {
     return deliverSlice(this.deps, message);
+  }
+
+  /** Retention: removes finished notifications older than the retention, within a bounded amount of work (see retention.ts). */
+  removeExpired(options: RetentionOptions): Promise<RetentionReport> {
+    return removeExpiredNotifications(this.deps, options);
   }
 
   /** A delivery run threw: its attempts and error show in the status while the queue retries it. */

@@ -15,7 +15,15 @@ describe('loadSettings', () => {
     assert.equal(settings.maxMessageBytes, 81920);
     assert.equal(settings.messagesMaxBodyBytes, 262144);
     assert.equal(settings.notifyMaxBodyBytes, 1048576);
+    assert.equal(settings.allowOptOut, true);
+    assert.equal(settings.notificationsRetentionDays, 90);
     assert.ok(Object.isFrozen(settings));
+  });
+
+  it('reads opt-out as true or false, and a retention of 0 days', () => {
+    assert.equal(loadSettings({ ...minimal, NOTIFY_ALLOW_OPT_OUT: 'false' }).allowOptOut, false);
+    assert.equal(loadSettings({ ...minimal, NOTIFY_ALLOW_OPT_OUT: 'True' }).allowOptOut, true);
+    assert.equal(loadSettings({ ...minimal, NOTIFICATIONS_RETENTION_DAYS: '0' }).notificationsRetentionDays, 0);
   });
 
   it('accepts the app type in any case, as botbuilder does', () => {
@@ -40,6 +48,9 @@ describe('loadSettings', () => {
     ['a zero attempt count', { ...minimal, NOTIFY_MAX_ATTEMPTS: '0' }, /NOTIFY_MAX_ATTEMPTS/],
     ['a table name with a dash', { ...minimal, CONVERSATIONS_TABLE: 'my-table' }, /CONVERSATIONS_TABLE/],
     ['a single-tenant bot without its tenant', { ...minimal, MicrosoftAppType: 'SingleTenant' }, /MicrosoftAppTenantId is required/],
+    ['an opt-out switch that is neither true nor false', { ...minimal, NOTIFY_ALLOW_OPT_OUT: 'no' }, /NOTIFY_ALLOW_OPT_OUT must be true or false/],
+    ['a negative retention', { ...minimal, NOTIFICATIONS_RETENTION_DAYS: '-1' }, /NOTIFICATIONS_RETENTION_DAYS must be a whole number of 0 or more/],
+    ['a retention that is not a whole number of days', { ...minimal, NOTIFICATIONS_RETENTION_DAYS: '1.5' }, /NOTIFICATIONS_RETENTION_DAYS/],
     ['a notify deadline beyond what an HTTP call may last', { ...minimal, NOTIFY_DEADLINE_SECONDS: '300' }, /NOTIFY_DEADLINE_SECONDS must leave time/],
   ];
   for (const [description, env, message] of invalid) {
