@@ -16,6 +16,8 @@ export interface NotificationStatus {
   /** Listed and not finished yet (while planning, of those listed so far); after a cancel, those never sent. */
   readonly pending: number;
   readonly createdAt: string;
+  /** When a scheduled notification is (or was) sent; null for one sent at once. */
+  readonly sendAt: string | null;
   readonly startedAt: string | null;
   readonly completedAt: string | null;
   /** Why the notification failed: work that exhausted its retries (poison queue), or planning that did. */
@@ -59,6 +61,7 @@ export function notificationStatus(notification: NotificationRecord, plan: PlanR
     optedOut,
     pending: Math.max(0, listed - sent - failed - alreadySent - optedOut),
     createdAt: notification.createdAt.toISOString(),
+    sendAt: notification.sendAt?.toISOString() ?? null,
     startedAt: notification.startedAt?.toISOString() ?? null,
     completedAt: notification.completedAt?.toISOString() ?? null,
     ...(notification.error !== undefined ? { error: notification.error } : poisoned.length > 0 ? { error: poisonedWorkError(poisoned) } : {}),

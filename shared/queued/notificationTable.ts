@@ -27,7 +27,8 @@ import { deleteMatchingRows, deleteRows } from '../storage/rowDeletion';
 
 export const defaultNotificationsTable = 'notifications';
 
-export type NotificationState = 'queued' | 'running' | 'completed' | 'cancelled' | 'failed';
+/** `scheduled`: waiting for its `sendAt`, then `queued` → `running` like any other. */
+export type NotificationState = 'scheduled' | 'queued' | 'running' | 'completed' | 'cancelled' | 'failed';
 export const terminalStates: readonly NotificationState[] = ['completed', 'cancelled', 'failed'];
 
 /** What a notification sends and to whom, as stored (the audience itself is never stored in a message). */
@@ -42,6 +43,8 @@ export interface NotificationRecord {
   readonly request: StoredRequest;
   readonly state: NotificationState;
   readonly createdAt: Date;
+  /** When a scheduled notification is sent; absent for one sent at once. */
+  readonly sendAt?: Date;
   readonly startedAt?: Date;
   readonly completedAt?: Date;
   /** Why the notification failed (poisoned work, a refused credential), when it did. */
@@ -166,8 +169,9 @@ export class NotificationTable {
           rowKey: statusRow,
           id: record.id,
           fingerprint: record.fingerprint,
-          state: 'queued',
+          state: record.sendAt === undefined ? 'queued' : 'scheduled',
           createdAt: record.createdAt,
+          ...(record.sendAt === undefined ? {} : { sendAt: record.sendAt }),
           requestChunks: Object.keys(chunks).length,
           ...chunks,
         });
@@ -205,7 +209,7 @@ export class NotificationTable {
     id: string,
     to: NotificationState,
     changes: { readonly startedAt?: Date; readonly completedAt?: Date; readonly error?: string } = {},
-    allowedFrom: readonly NotificationState[] = ['queued', 'running'],
+    allowedFrom: readonly NotificationState[] = ['scheduled', 'queued', 'running'],
   ): Promise<NotificationRecord | undefined> {
     for (;;) {
       const current = await this.get(id);
@@ -420,6 +424,7 @@ function toNotification(entity: TableEntityResult<Record<string, unknown>>): Not
   const date = (name: string): Date | undefined => (entity[name] instanceof Date ? (entity[name] as Date) : undefined);
   const startedAt = date('startedAt');
   const completedAt = date('completedAt');
+  const sendAt = date('sendAt');
   const error = typeof entity['error'] === 'string' ? entity['error'] : undefined;
   return {
     id: String(entity['id']),
@@ -427,6 +432,7 @@ function toNotification(entity: TableEntityResult<Record<string, unknown>>): Not
     request: JSON.parse(json) as StoredRequest,
     state: entity['state'] as NotificationState,
     createdAt: date('createdAt') ?? new Date(0),
+    ...(sendAt === undefined ? {} : { sendAt }),
     ...(startedAt === undefined ? {} : { startedAt }),
     ...(completedAt === undefined ? {} : { completedAt }),
     ...(error === undefined ? {} : { error }),
