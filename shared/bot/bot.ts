@@ -85,29 +85,40 @@ export class NotificationBot extends ActivityHandler {
     const command = commandOf(context.activity);
     const scope = scopeOf(context.activity);
     const optOuts = this.optOuts;
-    if (command !== undefined && optOuts === undefined) {
-      return void (await context.sendActivity(command === 'stop' ? cannotStopText : help(scope, { optOutAllowed: false }, false).text));
+    if (optOuts === undefined) {
+      await context.sendActivity(command === 'stop' ? cannotStopText : help(scope, { optOutAllowed: false }, false).text);
+    } else if (command !== undefined && scope === 'group') {
+      await context.sendActivity(groupCannotStopText);
+    } else {
+      try {
+        await context.sendActivity(await this.optOutAnswer(optOuts, command, scope, personOf(context.activity)));
+      } catch (error) {
+        if (!(error instanceof TableUnavailableError)) throw error;
+        this.logger.error(`Opt-out: ${error.message}`);
+        await context.sendActivity(tryAgainText);
+      }
     }
-    if (command !== undefined && scope === 'group') return void (await context.sendActivity(groupCannotStopText));
-    try {
-      const person = personOf(context.activity);
-      if (command === 'stop' && optOuts !== undefined) {
+  }
+
+  /** Carries out "stop" or "start" and says what changed, or gives the help (with the button that fits). */
+  private async optOutAnswer(optOuts: OptOutStore, command: 'stop' | 'start' | undefined, scope: ChatScope, person: Person): Promise<Partial<Activity> | string> {
+    const tenant = person.tenantId || '-';
+    switch (command) {
+      case 'stop': {
         const changed = await optOuts.optOut(person);
-        if (changed) this.logger.log(`Opt-out: a person of tenant "${person.tenantId || '-'}" turned notifications off`);
-        return void (await context.sendActivity(changed ? stoppedText : alreadyStoppedText));
+        if (changed) this.logger.log(`Opt-out: a person of tenant "${tenant}" turned notifications off`);
+        return changed ? stoppedText : alreadyStoppedText;
       }
-      if (command === 'start' && optOuts !== undefined) {
+      case 'start': {
         const changed = await optOuts.optIn(person);
-        if (changed) this.logger.log(`Opt-out: a person of tenant "${person.tenantId || '-'}" turned notifications back on`);
-        return void (await context.sendActivity(changed ? startedText : alreadyStartedText));
+        if (changed) this.logger.log(`Opt-out: a person of tenant "${tenant}" turned notifications back on`);
+        return changed ? startedText : alreadyStartedText;
       }
-      const optedOut = scope === 'personal' && optOuts !== undefined && (await optOuts.isOptedOut(person));
-      const answer = help(scope, { optOutAllowed: optOuts !== undefined }, optedOut);
-      await context.sendActivity('card' in answer ? { attachments: [answer.card] } : answer.text);
-    } catch (error) {
-      if (!(error instanceof TableUnavailableError)) throw error;
-      this.logger.error(`Opt-out: ${error.message}`);
-      await context.sendActivity(tryAgainText);
+      case undefined: {
+        const optedOut = scope === 'personal' && (await optOuts.isOptedOut(person));
+        const answer = help(scope, { optOutAllowed: true }, optedOut);
+        return 'card' in answer ? { attachments: [answer.card] } : answer.text;
+      }
     }
   }
 

@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { TestAdapter, type Activity } from 'botbuilder';
 import { NotificationBot } from '../../shared/bot/bot';
-import { welcomeText } from '../../shared/bot/botTexts';
+import { tryAgainText, welcomeText } from '../../shared/bot/botTexts';
+import { OptOutTableUnavailableError } from '../../shared/engagement/tableOptOutStore';
 import { MemoryOptOutStore } from '../../shared/engagement/memoryOptOutStore';
 import { MemoryConversationStore } from '../../shared/storage/memoryConversationStore';
 import { recordingLogger } from '../support/recordingLogger';
@@ -192,6 +193,18 @@ describe('NotificationBot', () => {
       await send({ type: 'message', text: 'stop' });
       assert.equal(await optOuts.isOptedOut(person), false);
       assert.match(replies()[0] ?? '', /everyone in this conversation/);
+    });
+
+    it('when the opt-outs cannot be reached, "stop" is answered with a plain try-again, and the outage is logged', async () => {
+      const store = new MemoryConversationStore();
+      const logger = recordingLogger();
+      const down = new OptOutTableUnavailableError('optOut', new Error('ECONNREFUSED'));
+      const unreachable = { optOut: () => Promise.reject(down), optIn: () => Promise.reject(down), isOptedOut: () => Promise.reject(down), tenant: () => Promise.reject(down) };
+      const adapter = new TestAdapter(async (context) => new NotificationBot(store, logger, { optOuts: unreachable }).run(context));
+      adapter.conversation = { channelId: 'msteams', serviceUrl: 'https://smba.trafficmanager.net/emea/', conversation, user, bot };
+      await adapter.processActivity({ type: 'message', text: 'stop' });
+      assert.deepEqual(adapter.activeQueue.splice(0).map((activity) => activity.text), [tryAgainText]);
+      assert.match(logger.lines('error').join('\n'), /Opt-out table unavailable/);
     });
 
     it('with opt-out turned off, the welcome and help do not offer it and "stop" gets a plain no', async () => {
