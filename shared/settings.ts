@@ -54,6 +54,10 @@ export interface Settings {
   readonly notificationsSliceSeconds: number;
   /** How long a tenant's delivery lease lasts without renewal: what a crashed worker costs that tenant at most, beyond its message's visibility. */
   readonly tenantLeaseSeconds: number;
+  /** NOTIFY_ALLOW_OPT_OUT: people may send the bot "stop" to get no more notifications in their personal chat. */
+  readonly allowOptOut: boolean;
+  /** How long a finished queued notification's rows are kept (0: removed at the next retention run). */
+  readonly notificationsRetentionDays: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -70,6 +74,12 @@ const maxHttpDeadlineSeconds = 195;
 /** A delivery slice may run one more batch past its end (see shared/queued/deliverer.ts), and functionTimeout is 10 minutes. */
 const maxSliceSeconds = 240;
 
+/**
+ * A quarter: long enough to answer "who got it, who failed" about anything sent this quarter, and
+ * far beyond what retries need (the ledger only has to outlive a retried request, hours at most).
+ */
+export const defaultRetentionDays = 90;
+
 export function loadSettings(env: Env): Settings {
   const text = (name: string, fallback = ''): string => env[name]?.trim() || fallback;
 
@@ -80,6 +90,22 @@ export function loadSettings(env: Env): Settings {
     if (!Number.isFinite(value) || value <= 0 || (integer && !Number.isInteger(value))) {
       throw new SettingsError(name, `must be a positive ${integer ? 'integer' : 'number'}, got "${raw}"`);
     }
+    return value;
+  };
+
+  const flag = (name: string, fallback: boolean): boolean => {
+    const raw = text(name).toLowerCase();
+    if (raw === '') return fallback;
+    if (raw === 'true' || raw === '1') return true;
+    if (raw === 'false' || raw === '0') return false;
+    throw new SettingsError(name, `must be true or false, got "${text(name)}"`);
+  };
+
+  const wholeNumber = (name: string, fallback: number): number => {
+    const raw = text(name);
+    if (raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 0) throw new SettingsError(name, `must be a whole number of 0 or more, got "${raw}"`);
     return value;
   };
 
@@ -154,6 +180,8 @@ export function loadSettings(env: Env): Settings {
     notifyMaxBodyBytes: positiveNumber('NOTIFY_MAX_BODY_BYTES', 1024 * 1024, { integer: true }),
     notificationsSliceSeconds,
     tenantLeaseSeconds: positiveNumber('NOTIFICATIONS_TENANT_LEASE_SECONDS', 15),
+    allowOptOut: flag('NOTIFY_ALLOW_OPT_OUT', true),
+    notificationsRetentionDays: wholeNumber('NOTIFICATIONS_RETENTION_DAYS', defaultRetentionDays),
   });
 }
 
