@@ -1,7 +1,7 @@
 import { Agent, createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import { batchOperationCount, queueMessageCount, storageRequestKind, type StorageRequestKind, type StorageService } from './storageRequestKind';
+import { batchOperationCount, queueMessageCount, storageRequestKind, tableNameOf, type StorageRequestKind, type StorageService } from './storageRequestKind';
 
 /**
  * An HTTP proxy on 127.0.0.1 in front of one Azurite service that counts
@@ -13,6 +13,8 @@ import { batchOperationCount, queueMessageCount, storageRequestKind, type Storag
 export interface StorageCounts {
   /** Requests by kind (each one a billed transaction). */
   readonly requests: ReadonlyMap<StorageRequestKind, number>;
+  /** Table-service requests by `kind table` (the batch's table is inside its body: `$batch`). */
+  readonly byTable: ReadonlyMap<string, number>;
   /** Entity operations inside `$batch` requests (billed as one transaction per batch). */
   readonly batchOperations: number;
   /** Get Messages requests that found no message. */
@@ -30,6 +32,7 @@ export interface CountingProxy {
 
 export async function startCountingProxy(service: StorageService, targetPort: number): Promise<CountingProxy> {
   let requests = new Map<StorageRequestKind, number>();
+  let byTable = new Map<string, number>();
   let failed = new Map<string, number>();
   let batchOperations = 0;
   let emptyGets = 0;
@@ -41,6 +44,7 @@ export async function startCountingProxy(service: StorageService, targetPort: nu
   const forward = (incoming: IncomingMessage, outgoing: ServerResponse): void => {
     const kind = storageRequestKind(service, incoming.method ?? 'GET', incoming.url ?? '/');
     add(requests, kind);
+    if (service === 'table') add(byTable, `${kind} ${tableNameOf(incoming.url ?? '/')}`);
     const requestBody: Buffer[] = [];
     const upstream = request(
       { host: '127.0.0.1', port: targetPort, method: incoming.method, path: incoming.url, headers: incoming.headers, agent },
@@ -79,9 +83,10 @@ export async function startCountingProxy(service: StorageService, targetPort: nu
   await once(server, 'listening');
   return {
     port: (server.address() as AddressInfo).port,
-    counts: () => ({ requests: new Map(requests), batchOperations, emptyGets, failed: new Map(failed) }),
+    counts: () => ({ requests: new Map(requests), byTable: new Map(byTable), batchOperations, emptyGets, failed: new Map(failed) }),
     reset: () => {
       requests = new Map();
+      byTable = new Map();
       failed = new Map();
       batchOperations = 0;
       emptyGets = 0;

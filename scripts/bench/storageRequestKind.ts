@@ -68,6 +68,13 @@ function queueKind(verb: string, segments: readonly string[], query: URLSearchPa
   return 'queue other';
 }
 
+/** The table a table-service request is about ("notifications" for ".../notifications(PartitionKey=...)"), or its resource ("$batch", "Tables"). */
+export function tableNameOf(url: string): string {
+  const [path = ''] = url.split('?', 1);
+  const resource = decodeURIComponent(path.split('/').filter((segment) => segment !== '')[1] ?? '');
+  return resource.replace(/\(.*\)$/, '');
+}
+
 /** Operations inside a `$batch` body: each changeset part carries one request line ("POST http://... HTTP/1.1"). */
 export function batchOperationCount(body: string): number {
   return body.match(/^(GET|POST|PUT|PATCH|MERGE|DELETE) https?:\/\/\S+ HTTP\/1\.1\r?$/gm)?.length ?? 0;

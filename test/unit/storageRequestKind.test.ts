@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { batchOperationCount, queueMessageCount, storageRequestKind } from '../../scripts/bench/storageRequestKind';
+import { batchOperationCount, queueMessageCount, storageRequestKind, tableNameOf } from '../../scripts/bench/storageRequestKind';
 
 describe('the cost bench names each storage request as a bill counts it', () => {
   it('tells a point read from a query and a write from a delete on the table service', () => {
@@ -24,6 +24,12 @@ describe('the cost bench names each storage request as a bill counts it', () => 
     assert.equal(storageRequestKind('queue', 'PUT', '/devstoreaccount1/notifications-plan/messages/abc?popreceipt=x'), 'queue update message');
     assert.equal(storageRequestKind('queue', 'PUT', '/devstoreaccount1/notifications-plan'), 'queue create or metadata');
     assert.equal(storageRequestKind('queue', 'GET', '/devstoreaccount1/notifications-plan?comp=metadata'), 'queue create or metadata');
+  });
+
+  it('names the table a table request is about, without its entity key', () => {
+    assert.equal(tableNameOf("/devstoreaccount1/notifications(PartitionKey='n%3A1',RowKey='w')?$select=state"), 'notifications');
+    assert.equal(tableNameOf('/devstoreaccount1/deliveries()?$filter=x'), 'deliveries');
+    assert.equal(tableNameOf('/devstoreaccount1/$batch'), '$batch');
   });
 
   it('counts the operations inside a batch body and the messages in a Get Messages answer', () => {
