@@ -5,6 +5,9 @@ import type { FakeConnectorOptions } from '../../fakeConnector';
 import { startQueueWorkers } from '../../queueWorkers';
 import { createServices } from '../../../shared/services';
 import { deliverQueueName, planQueueName } from '../../../shared/queued/workQueues';
+import { defaultAudienceTable } from '../../../shared/queued/audienceTable';
+import { defaultNotificationsTable } from '../../../shared/queued/notificationTable';
+import { defaultDeliveriesTable } from '../../../shared/ledgers/tableDeliveryLedgers';
 import { TableConversationStore } from '../../../shared/storage/tableConversationStore';
 import { summarizeExecutions, TimedQueuedNotifications, type ExecutionSummary } from '../executionTimes';
 import type { Logger } from '../../../shared/logger';
@@ -12,6 +15,7 @@ import { benchSettings, quietLogger } from '../measure';
 import { seedTable } from '../references';
 import { withConnector } from '../remoteConnector';
 import type { BenchContext, Scenario, SummaryRow } from '../scenario';
+import { tableCapacity } from '../tableCapacity';
 import { startCountingProxy, type CountingProxy, type StorageCounts } from '../storageCountingProxy';
 import { teamsLike } from '../throughput';
 
@@ -83,6 +87,8 @@ interface CostRun {
   readonly table: StorageCounts;
   readonly queue: StorageCounts;
   readonly executions: ExecutionSummary;
+  /** What the notification left in the notifications, recipients and deliveries tables (nothing expires). */
+  readonly stored: { readonly rows: number; readonly bytes: number };
   /** What the app logged (each line a trace in Application Insights): lines and characters. */
   readonly logged: { readonly lines: number; readonly characters: number };
   readonly note: string;
@@ -103,6 +109,7 @@ async function runCase(azurite: RunningAzurite, proxies: Proxies, plan: CostCase
     for (let run = 1; run <= repeats; run++) {
       // A fresh instance each time: its clients, caches and tables-created-once included, as a cold start.
       const observer = createServices(direct, { logger: quietLogger }).queued;
+      const before = await tableCapacity(azurite.connectionString, keptTables);
       const logged = { lines: 0, characters: 0 };
       const queued = new TimedQueuedNotifications(createServices(counted, { logger: countingLogger(logged) }).queued.deps);
       await connector.reset();
@@ -127,7 +134,9 @@ async function runCase(azurite: RunningAzurite, proxies: Proxies, plan: CostCase
       const seconds = (performance.now() - started) / 1_000;
       const status = await observer.status(id);
       const stats = await connector.stats();
+      const after = await tableCapacity(azurite.connectionString, keptTables);
       runs.push({
+        stored: { rows: after.rows - before.rows, bytes: after.bytes - before.bytes },
         delivered: stats.distinctDelivered,
         seconds,
         table: proxies.table.counts(),
@@ -140,6 +149,9 @@ async function runCase(azurite: RunningAzurite, proxies: Proxies, plan: CostCase
     return runs;
   });
 }
+
+/** The tables a queued notification writes to and leaves behind. */
+const keptTables = [defaultNotificationsTable, defaultAudienceTable, defaultDeliveriesTable];
 
 /** Counts what the app logs (and prints its errors, as the other scenarios do). */
 function countingLogger(logged: { lines: number; characters: number }): Logger {
@@ -202,6 +214,8 @@ function printCase(plan: CostCase, runs: readonly CostRun[], memoryGb: number): 
   line('execution seconds, summed', (run) => perThousand(run.executions.summedSeconds, run).toFixed(2));
   line('instance busy seconds', (run) => perThousand(run.executions.busySeconds, run).toFixed(2));
   line('billed seconds (1 s min, 100 ms steps)', (run) => perThousand(run.executions.billedSeconds, run).toFixed(2));
+  line('table rows left behind', (run) => perThousand(run.stored.rows, run).toFixed(1));
+  line('table bytes left behind (billed size)', (run) => perThousand(run.stored.bytes, run).toFixed(0));
   line('app log lines', (run) => perThousand(run.logged.lines, run).toFixed(1));
   line('app log characters', (run) => perThousand(run.logged.characters, run).toFixed(0));
   line(`GB-s at ${memoryGb * 1_024} MB`, (run) => perThousand(run.executions.billedSeconds * memoryGb, run).toFixed(2));
