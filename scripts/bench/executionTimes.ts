@@ -41,9 +41,13 @@ export interface ExecutionSummary {
   readonly executions: number;
   /** Sum of every execution's duration (overlapping ones counted each). */
   readonly summedSeconds: number;
-  /** Time the instance ran at least one execution. */
+  /** Time at least one execution ran (all on one instance, as here). */
   readonly busySeconds: number;
-  /** Busy time as Flex Consumption bills it: each busy period at least 1 s, rounded up to 100 ms. */
+  /**
+   * What Flex Consumption bills: each queue-triggered function scales on instances of its own, and an
+   * instance is billed while it runs at least one execution, each busy period at least 1 s and rounded
+   * up to 100 ms; summed over the functions (one instance each).
+   */
   readonly billedSeconds: number;
 }
 
@@ -51,9 +55,21 @@ export interface ExecutionSummary {
  * Flex Consumption bills an on-demand instance for the time it is actively
  * executing at least one function (concurrent executions on it once), with a
  * minimum of 1,000 ms per billable period, rounded up to 100 ms past that.
- * The executions here all ran on one instance (this process).
+ * Functions other than HTTP ones scale individually, so plan and deliver
+ * work items run on instances of their own.
  */
 export function summarizeExecutions(executions: readonly Execution[]): ExecutionSummary {
+  const names = [...new Set(executions.map((execution) => execution.name))];
+  const billedMs = names.reduce((sum, name) => sum + billedMsOf(busyPeriods(executions.filter((execution) => execution.name === name))), 0);
+  return {
+    executions: executions.length,
+    summedSeconds: executions.reduce((sum, { startMs, endMs }) => sum + (endMs - startMs), 0) / 1_000,
+    busySeconds: busyPeriods(executions).reduce((sum, { start, end }) => sum + (end - start), 0) / 1_000,
+    billedSeconds: billedMs / 1_000,
+  };
+}
+
+function busyPeriods(executions: readonly Execution[]): Array<{ start: number; end: number }> {
   const sorted = [...executions].sort((a, b) => a.startMs - b.startMs);
   const periods: Array<{ start: number; end: number }> = [];
   for (const { startMs, endMs } of sorted) {
@@ -61,11 +77,9 @@ export function summarizeExecutions(executions: readonly Execution[]): Execution
     if (last !== undefined && startMs <= last.end) last.end = Math.max(last.end, endMs);
     else periods.push({ start: startMs, end: endMs });
   }
-  const billedMs = periods.reduce((sum, { start, end }) => sum + Math.max(1_000, Math.ceil((end - start) / 100) * 100), 0);
-  return {
-    executions: executions.length,
-    summedSeconds: executions.reduce((sum, { startMs, endMs }) => sum + (endMs - startMs), 0) / 1_000,
-    busySeconds: periods.reduce((sum, { start, end }) => sum + (end - start), 0) / 1_000,
-    billedSeconds: billedMs / 1_000,
-  };
+  return periods;
+}
+
+function billedMsOf(periods: ReadonlyArray<{ start: number; end: number }>): number {
+  return periods.reduce((sum, { start, end }) => sum + Math.max(1_000, Math.ceil((end - start) / 100) * 100), 0);
 }

@@ -213,7 +213,7 @@ function printCase(plan: CostCase, runs: readonly CostRun[], memoryGb: number): 
   line('executions (plan + deliver)', (run) => perThousand(run.executions.executions, run).toFixed(2));
   line('execution seconds, summed', (run) => perThousand(run.executions.summedSeconds, run).toFixed(2));
   line('instance busy seconds', (run) => perThousand(run.executions.busySeconds, run).toFixed(2));
-  line('billed seconds (1 s min, 100 ms steps)', (run) => perThousand(run.executions.billedSeconds, run).toFixed(2));
+  line('billed s, per function (1 s min, 100 ms)', (run) => perThousand(run.executions.billedSeconds, run).toFixed(2));
   line('table rows left behind', (run) => perThousand(run.stored.rows, run).toFixed(1));
   line('table bytes left behind (billed size)', (run) => perThousand(run.stored.bytes, run).toFixed(0));
   line('app log lines', (run) => perThousand(run.logged.lines, run).toFixed(1));
