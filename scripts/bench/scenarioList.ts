@@ -1,4 +1,5 @@
 import type { Scenario } from './scenario';
+import { cost } from './scenarios/cost';
 import { faults } from './scenarios/faults';
 import { hog } from './scenarios/hog';
 import { jitter } from './scenarios/jitter';
@@ -21,4 +22,5 @@ export const scenarios: readonly Scenario[] = [
   tenants,
   manyTenants,
   queued,
+  cost,
 ];
