@@ -7,9 +7,12 @@ import { pendingOf, progressOf } from './notificationProgress';
  * a time, and Cancel. Polls `GET /api/notifications/{id}` every second until
  * the state is final and the counts have settled: work in flight when a
  * notification is cancelled still reports what it sent a moment later.
+ * A scheduled one is read less often until its time comes.
  */
 
 const pollMs = 1_000;
+/** At most this long between reads of a scheduled notification, so a cancel elsewhere or its start shows soon. */
+const scheduledPollMs = 10_000;
 const settlingPollMs = 2_000;
 /** Reads after the final state, at most, waiting for the counts to stop changing. */
 const maxSettlingReads = 15;
@@ -31,13 +34,15 @@ export class StatusView {
   private readonly failuresNext = elementById('failures-next', HTMLButtonElement);
 
   private current: string | undefined;
+  /** What Cancel said, kept in view while the notification stays open. */
+  private cancelNote: string | undefined;
   /** The failures page shown: undefined is the first. */
   private failuresAfter: string | undefined;
   private nextFailuresAfter: string | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** The counts of the last read once the state was final, and how many such reads there were. */
   private settling: { counts: string; reads: number } | undefined;
-  /** Bumped on every open, so an answer for a notification no longer shown is dropped. */
+  /** Bumped on every read, so an answer overtaken by a newer read (or for a notification no longer shown) is dropped. */
   private generation = 0;
 
   constructor(
@@ -51,11 +56,11 @@ export class StatusView {
 
   /** Shows this notification and follows it until its state is final. */
   open(id: string, { focus = true } = {}): void {
-    this.generation++;
     clearTimeout(this.timer);
     this.current = id;
     this.failuresAfter = undefined;
     this.settling = undefined;
+    this.cancelNote = undefined;
     this.section.hidden = false;
     this.idText.textContent = id;
     this.state.textContent = 'loading…';
@@ -64,10 +69,11 @@ export class StatusView {
     this.renderFailures([], undefined);
     this.setProgress(undefined);
     if (focus) this.heading.focus();
-    void this.poll(this.generation);
+    void this.poll();
   }
 
-  private async poll(generation: number): Promise<void> {
+  private async poll(): Promise<void> {
+    const generation = ++this.generation;
     const id = this.current;
     if (id === undefined) return;
     let next: number | undefined = pollMs;
@@ -82,13 +88,17 @@ export class StatusView {
       // An unknown id stays unknown; anything else (an outage, a restart) may pass.
       if (error instanceof ApiError && error.status === 404) next = undefined;
     }
-    if (next !== undefined) this.timer = setTimeout(() => void this.poll(generation), next);
+    if (next !== undefined) this.timer = setTimeout(() => void this.poll(), next);
   }
 
   /** When to read again, or undefined once the state is final and two reads in a row had the same counts. */
   private nextPoll(status: NotificationStatus): number | undefined {
+    if (status.state === 'scheduled') {
+      const untilSendAt = status.sendAt ? new Date(status.sendAt).getTime() - Date.now() : 0;
+      return Math.min(scheduledPollMs, Math.max(pollMs, untilSendAt));
+    }
     if (!finalStates.includes(status.state)) return pollMs;
-    const counts = JSON.stringify([status.sent, status.failed, status.pruned, status.alreadySent, status.pending, status.matched]);
+    const counts = JSON.stringify([status.sent, status.failed, status.pruned, status.optedOut, status.alreadySent, status.pending, status.matched]);
     const previous = this.settling;
     this.settling = { counts, reads: (previous?.reads ?? 0) + 1 };
     if (previous === undefined) this.finished(status);
@@ -99,16 +109,20 @@ export class StatusView {
   private async showFailures(after: string | undefined): Promise<void> {
     this.failuresAfter = after;
     clearTimeout(this.timer);
-    await this.poll(this.generation);
+    await this.poll();
   }
 
   private async cancel(): Promise<void> {
     const id = this.current;
     if (id === undefined) return;
     this.cancelButton.disabled = true;
+    const wasScheduled = this.state.dataset['state'] === 'scheduled';
     try {
       await this.api.cancel(id);
-      showProblems(this.problems, ['Cancelling: sending stops within seconds.']);
+      this.cancelNote = wasScheduled ? 'Cancelled before its time: nothing is sent.' : 'Cancelling: sending stops within seconds.';
+      showProblems(this.problems, [this.cancelNote]);
+      clearTimeout(this.timer);
+      void this.poll();
     } catch (error) {
       showProblems(this.problems, [`Could not cancel: ${error instanceof Error ? error.message : String(error)}`]);
       this.cancelButton.disabled = false;
@@ -116,10 +130,12 @@ export class StatusView {
   }
 
   private render(status: NotificationStatus): void {
-    this.state.textContent = status.state;
+    const scheduled = status.state === 'scheduled';
+    this.state.textContent = scheduled && status.sendAt ? `scheduled for ${when(status.sendAt)}` : status.state;
     this.state.dataset['state'] = status.state;
     const running = !finalStates.includes(status.state);
     this.cancelButton.hidden = !running;
+    this.cancelButton.textContent = scheduled ? 'Cancel the scheduled send' : 'Cancel sending';
     if (running) this.cancelButton.disabled = false;
     this.setProgress(status);
     const counts: Record<string, number | null | undefined> = {
@@ -127,6 +143,7 @@ export class StatusView {
       sent: status.sent,
       failed: status.failed,
       pruned: status.pruned,
+      optedOut: status.optedOut ?? 0,
       pending: pendingOf(status),
       alreadySent: status.alreadySent,
       retried: status.retried,
@@ -134,6 +151,7 @@ export class StatusView {
     for (const [name, value] of Object.entries(counts)) elementById(`count-${name}`, HTMLElement).textContent = formatCount(value);
     this.times.textContent = [
       status.createdAt ? `Created ${when(status.createdAt)}` : '',
+      status.sendAt ? `scheduled for ${when(status.sendAt)}` : '',
       status.startedAt ? `started ${when(status.startedAt)}` : '',
       status.completedAt ? `finished ${when(status.completedAt)}` : '',
     ]
@@ -141,6 +159,7 @@ export class StatusView {
       .join(', ');
     this.renderFailures(status.failures ?? [], status.nextFailuresAfter);
     showProblems(this.problems, [
+      ...(this.cancelNote === undefined ? [] : [this.cancelNote]),
       ...(status.error === undefined ? [] : [status.error]),
       ...(status.failedWork ?? []).map((work) => `Delivery to tenant ${work.tenantId} was given up after ${work.attempts} attempts: ${work.error}`),
     ]);
@@ -149,10 +168,11 @@ export class StatusView {
   private setProgress(status: NotificationStatus | undefined): void {
     const progress = status === undefined ? { known: false as const } : progressOf(status);
     if (!progress.known) {
+      const waiting = status?.state === 'scheduled';
       this.progress.removeAttribute('aria-valuenow');
-      this.progress.setAttribute('aria-valuetext', status === undefined ? 'Loading' : 'Counting the audience');
+      this.progress.setAttribute('aria-valuetext', status === undefined ? 'Loading' : waiting ? 'Not started: it is scheduled' : 'Counting the audience');
       this.progressFill.style.width = '0%';
-      this.progress.classList.add('indeterminate');
+      this.progress.classList.toggle('indeterminate', !waiting);
       return;
     }
     this.progress.classList.remove('indeterminate');
