@@ -34,7 +34,7 @@ export class StatusView {
   private readonly failuresNext = elementById('failures-next', HTMLButtonElement);
 
   private current: string | undefined;
-  /** What Cancel said, kept in view while the notification stays open. */
+  /** What Cancel said of a scheduled one, kept in view while it stays open. */
   private cancelNote: string | undefined;
   /** The failures page shown: undefined is the first. */
   private failuresAfter: string | undefined;
@@ -119,8 +119,9 @@ export class StatusView {
     const wasScheduled = this.state.dataset['state'] === 'scheduled';
     try {
       await this.api.cancel(id);
-      this.cancelNote = wasScheduled ? 'Cancelled before its time: nothing is sent.' : 'Cancelling: sending stops within seconds.';
-      showProblems(this.problems, [this.cancelNote]);
+      // Kept for a scheduled one (it is final at once); a running one's note gives way to its next counts.
+      this.cancelNote = wasScheduled ? 'Cancelled before its time: nothing is sent.' : undefined;
+      showProblems(this.problems, [this.cancelNote ?? 'Cancelling: sending stops within seconds.']);
       clearTimeout(this.timer);
       void this.poll();
     } catch (error) {
