@@ -11,8 +11,13 @@ import { pendingOf, progressOf } from './notificationProgress';
  */
 
 const pollMs = 1_000;
-/** At most this long between reads of a scheduled notification, so a cancel elsewhere or its start shows soon. */
-const scheduledPollMs = 10_000;
+/**
+ * Between reads of a scheduled notification: a cancel elsewhere shows within a minute, and its
+ * start within seconds, while a console left open on one a week ahead reads about 10,000 times, not 600,000.
+ */
+const scheduledPollMs = 60_000;
+const scheduledSoonPollMs = 10_000;
+const soonMs = 10 * 60_000;
 const settlingPollMs = 2_000;
 /** Reads after the final state, at most, waiting for the counts to stop changing. */
 const maxSettlingReads = 15;
@@ -95,7 +100,7 @@ export class StatusView {
   private nextPoll(status: NotificationStatus): number | undefined {
     if (status.state === 'scheduled') {
       const untilSendAt = status.sendAt ? new Date(status.sendAt).getTime() - Date.now() : 0;
-      return Math.min(scheduledPollMs, Math.max(pollMs, untilSendAt));
+      return Math.min(untilSendAt > soonMs ? scheduledPollMs : scheduledSoonPollMs, Math.max(pollMs, untilSendAt));
     }
     if (!finalStates.includes(status.state)) return pollMs;
     const counts = JSON.stringify([status.sent, status.failed, status.pruned, status.optedOut, status.alreadySent, status.pending, status.matched]);
@@ -145,14 +150,15 @@ export class StatusView {
       failed: status.failed,
       pruned: status.pruned,
       optedOut: status.optedOut ?? 0,
-      pending: pendingOf(status),
+      // Nobody is pending before it starts: the audience is counted at its time.
+      pending: scheduled ? undefined : pendingOf(status),
       alreadySent: status.alreadySent,
       retried: status.retried,
     };
     for (const [name, value] of Object.entries(counts)) elementById(`count-${name}`, HTMLElement).textContent = formatCount(value);
     this.times.textContent = [
       status.createdAt ? `Created ${when(status.createdAt)}` : '',
-      status.sendAt ? `scheduled for ${when(status.sendAt)}` : '',
+      status.sendAt && !scheduled ? `scheduled for ${when(status.sendAt)}` : '',
       status.startedAt ? `started ${when(status.startedAt)}` : '',
       status.completedAt ? `finished ${when(status.completedAt)}` : '',
     ]
