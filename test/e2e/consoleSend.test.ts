@@ -179,6 +179,7 @@ describe('notification console: send, watch, cancel, history', () => {
     const laterText = 'Scheduled, and sent at its time';
     let cancelledId = '';
     let laterSendAt = 0;
+    const pageErrors: string[] = [];
 
     /** The value `<input type="datetime-local">` takes for this moment, in the page's time zone, to the second. */
     const localValue = (at: number): Promise<string> =>
@@ -198,6 +199,10 @@ describe('notification console: send, watch, cancel, history', () => {
       await page.close();
       page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, timezoneId: timeZone });
       page.setDefaultTimeout(30_000);
+      page.on('console', (message) => {
+        if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) pageErrors.push(message.text());
+      });
+      page.on('pageerror', (error) => pageErrors.push(error.message));
       await page.goto(`${app.baseUrl}/api/console`);
     });
 
@@ -273,6 +278,31 @@ describe('notification console: send, watch, cancel, history', () => {
       await app.waitForOutput(new RegExp(`notificationsPlan: notification ${cancelledId}: dropped`), 60_000);
       assert.deepEqual((connector?.received ?? []).filter((activity) => activity.text === cancelledText), []);
       assert.equal((await apiStatus(cancelledId)).state, 'cancelled');
+    });
+
+    test('had no script errors or content security policy violations on the way', () => {
+      assert.deepEqual(pageErrors, []);
+    });
+
+    test("shows the API's refusal when the browser's clock is two days ahead of the server's", async () => {
+      assert.ok(browser !== undefined && app !== undefined);
+      const skewed = await browser.newPage({ viewport: { width: 1280, height: 1000 }, timezoneId: timeZone });
+      try {
+        skewed.setDefaultTimeout(30_000);
+        const browserNow = Date.now() + 2 * 24 * 3_600_000;
+        await skewed.clock.setFixedTime(browserNow);
+        await skewed.goto(`${app.baseUrl}/api/console`);
+        page = skewed;
+        await compose('Six days ahead by the browser, eight by the server', 'tenant-0', '6 conversations in 1 tenant');
+        await page.getByRole('checkbox', { name: 'Send later' }).check();
+        await page.getByLabel('Send at').fill(await localValue(browserNow + 6 * 24 * 3_600_000));
+        await page.locator('#send-at[aria-invalid="false"]').waitFor();
+        await page.getByRole('button', { name: 'Schedule', exact: true }).click();
+        await page.locator('#form-problems', { hasText: '"sendAt" is more than 7 days ahead' }).waitFor();
+        assert.equal(await page.getByRole('button', { name: 'Schedule', exact: true }).isEnabled(), true, 'it can be corrected and tried again');
+      } finally {
+        await skewed.close();
+      }
     });
   });
 });
