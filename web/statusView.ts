@@ -150,7 +150,7 @@ export class StatusView {
       failed: status.failed,
       pruned: status.pruned,
       optedOut: status.optedOut ?? 0,
-      // Nobody is pending before it starts: the audience is counted at its time.
+      // Unknown before it starts: the audience is counted at its time.
       pending: scheduled ? undefined : pendingOf(status),
       alreadySent: status.alreadySent,
       retried: status.retried,
