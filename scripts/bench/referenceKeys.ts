@@ -1,5 +1,6 @@
 import { odata, TableClient, type TableEntity } from '@azure/data-tables';
 import { startAzurite } from '../azurite';
+import { migrateLegacyKeys } from '../../shared/storage/legacyKeyMigration';
 import { keyOf, legacyKeyOf, partitionPrefix, prefixEnd, type TableKeys } from '../../shared/storage/conversationKeys';
 
 /**
@@ -7,9 +8,10 @@ import { keyOf, legacyKeyOf, partitionPrefix, prefixEnd, type TableKeys } from '
  * (every reference in the partition `msteams`) and under the current one
  * (tenant and hash bucket), in the same run, then lists the tenant back.
  * Prints upserts/s and listed rows/s. An old-scheme run stops at its time
- * bound and reports the rate reached (a new-scheme run has ten times the bound).
+ * bound and reports the rate reached (a new-scheme run has ten times the bound);
+ * its rows are then moved to the new keys by the migration, timed too.
  *
- *   npm run build && node dist/scripts/bench/referenceKeys.js [sizes=10000,50000] [repeats=2] [boundSeconds=180]
+ *   npm run bench:references -- [sizes=10000,50000] [repeats=2] [boundSeconds=180]
  */
 
 type Scheme = 'old' | 'new';
@@ -87,6 +89,14 @@ async function main(): Promise<void> {
             `${Math.round(listed.rows / listed.seconds)} rows/s`;
           console.log(line);
           lines.push(line);
+          if (scheme === 'old') {
+            const started = Date.now();
+            const { moved } = await migrateLegacyKeys(client);
+            const seconds = (Date.now() - started) / 1000;
+            const migrated = `run ${repeat} moving those ${moved} old-key rows to the new keys: ${seconds.toFixed(1)} s = ${Math.round(moved / seconds)} rows/s`;
+            console.log(migrated);
+            lines.push(migrated);
+          }
           await client.deleteTable();
         }
       }
