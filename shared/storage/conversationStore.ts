@@ -72,6 +72,11 @@ export interface ConversationStore {
   get(key: ConversationKey): Promise<StoredConversation | undefined>;
   /** Returns whether something was deleted; deleting a missing key is not an error. */
   delete(key: ConversationKey, condition?: DeleteCondition): Promise<boolean>;
+  /**
+   * In key order: each tenant's conversations together (within a tenant, by
+   * hash bucket, then conversation id). Follow the continuation token to the
+   * end: a page may be empty and still have one.
+   */
   list(options?: ListOptions): Promise<ConversationPage>;
 }
 
