@@ -1,0 +1,108 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { summaryMarker, type FileSummary, type SummaryLine } from './fileSummary';
+
+/**
+ * Runs one test file in node's test runner, in a process group of its own,
+ * with every bound a file needs so that no run can hang:
+ *
+ * - `--test-timeout`: node fails any test or hook that runs longer, and ends
+ *   the whole file (SIGTERM to its process) once it has run that long;
+ * - `--test-force-exit`: the file's process exits once its tests are done,
+ *   even when a failed setup left a server or a child process behind;
+ * - exitOnTermination.js: a file ended by SIGTERM still stops what it started;
+ * - and a last resort here: if node's runner itself has not ended a little
+ *   after the timeout, the whole group is killed.
+ *
+ * Whatever is left in the group when the file ends is killed too.
+ */
+
+export interface RunTestFileOptions {
+  /** Each test and hook, and the whole file, within this. */
+  readonly timeoutMs: number;
+  /** Extra node options for the run, such as `--test-name-pattern=...`. */
+  readonly nodeArgs: readonly string[];
+}
+
+export interface FileOutcome {
+  readonly file: string;
+  readonly durationMs: number;
+  readonly exitCode: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** The runner, not node's test runner, had to kill the file. */
+  readonly killed: boolean;
+  /** The spec reporter's output and the file's stderr. */
+  readonly output: string;
+  /** Undefined when the file's run ended before node's reporters did. */
+  readonly summary: FileSummary | undefined;
+}
+
+/** How long after the timeout node's runner may take to end the file before its whole group is killed. */
+const lastResortGraceMs = 30_000;
+/** Between SIGTERM and SIGKILL to the group. */
+const killGraceMs = 5_000;
+
+export async function runTestFile(file: string, options: RunTestFileOptions): Promise<FileOutcome> {
+  const started = performance.now();
+  const env = { ...process.env };
+  // The runner may itself run under node --test (its own tests do): the file gets a runner of its own.
+  delete env['NODE_TEST_CONTEXT'];
+  const child = spawn(
+    process.execPath,
+    [
+      '--require', path.join(__dirname, 'exitOnTermination.js'),
+      '--test',
+      '--test-force-exit',
+      `--test-timeout=${options.timeoutMs}`,
+      '--test-reporter=spec', '--test-reporter-destination=stdout',
+      `--test-reporter=${path.join(__dirname, 'summaryReporter.js')}`, '--test-reporter-destination=stderr',
+      ...options.nodeArgs,
+      file,
+    ],
+    { detached: true, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  const counts: Record<string, number> = {};
+  const failures: string[] = [];
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  createInterface({ input: child.stderr }).on('line', (line) => {
+    const reported = line.startsWith(summaryMarker) ? parseLine(line.slice(summaryMarker.length)) : undefined;
+    if (reported === undefined) output += `${line}\n`;
+    else if ('count' in reported) counts[reported.count] = reported.value;
+    else failures.push(reported.failure);
+  });
+
+  let killed = false;
+  const lastResort = setTimeout(() => {
+    killed = true;
+    output += `\n[runTests] ${file} did not end within ${Math.round(options.timeoutMs / 1_000)} s (+${lastResortGraceMs / 1_000} s): killing its processes\n`;
+    signalGroup(child.pid, 'SIGTERM');
+    setTimeout(() => signalGroup(child.pid, 'SIGKILL'), killGraceMs).unref();
+  }, options.timeoutMs + lastResortGraceMs);
+
+  const closed = once(child, 'close');
+  const [exitCode, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+  clearTimeout(lastResort);
+  signalGroup(child.pid, 'SIGKILL');
+  await closed;
+  return { file, durationMs: performance.now() - started, exitCode, signal, killed, output, summary: 'tests' in counts ? { counts, failures } : undefined };
+}
+
+function parseLine(json: string): SummaryLine | undefined {
+  try {
+    return JSON.parse(json) as SummaryLine;
+  } catch {
+    return undefined;
+  }
+}
+
+function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // The group is gone already.
+  }
+}
