@@ -87,7 +87,14 @@ export async function runTestFile(file: string, options: RunTestFileOptions): Pr
   clearTimeout(lastResort);
   signalGroup(child.pid, 'SIGKILL');
   await closed;
-  return { file, durationMs: performance.now() - started, exitCode, signal, killed, output, summary: 'tests' in counts ? { counts, failures } : undefined };
+  return { file, durationMs: performance.now() - started, exitCode, signal, killed, output, summary: summaryOf(counts, failures, output) };
+}
+
+/** The reporter's counts, or else the spec reporter's closing lines (`ℹ tests 8`…) should an exit have cut the reporter short. */
+function summaryOf(counts: Readonly<Record<string, number>>, failures: readonly string[], output: string): FileSummary | undefined {
+  if ('tests' in counts) return { counts, failures };
+  const fromSpec = Object.fromEntries([...output.matchAll(/^ℹ (tests|suites|pass|fail|cancelled|skipped|todo|duration_ms) ([\d.]+)$/gm)].map((match) => [match[1], Number(match[2])]));
+  return 'tests' in fromSpec ? { counts: fromSpec, failures } : undefined;
 }
 
 function parseLine(json: string): SummaryLine | undefined {
