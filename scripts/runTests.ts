@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { longestFirst, readDurations, saveDurations } from './testRunner/durationHistory';
-import { runTestFile, type FileOutcome } from './testRunner/runTestFile';
+import { runTestFile, stopRunningFiles, type FileOutcome } from './testRunner/runTestFile';
 import { findTestFiles, type Lane, type TestFile } from './testRunner/testFiles';
 
 /**
@@ -59,7 +59,7 @@ async function main(): Promise<number> {
 async function runLane(files: readonly TestFile[], concurrency: number, run: (file: TestFile) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
-    while (next < files.length) {
+    while (next < files.length && !interrupted) {
       const file = files[next++] as TestFile;
       await run(file);
     }
@@ -104,10 +104,11 @@ function printSummary(outcomes: readonly FileOutcome[], nameOf: ReadonlyMap<stri
   }
   for (const count of ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo']) lines.push(`ℹ ${count} ${total(count)}`);
   lines.push(`ℹ duration_ms ${Math.round(elapsedMs)}`);
+  if (interrupted) lines.push('interrupted: not every test file ran');
   const skipped = total('skipped');
   lines.push(`${total('pass')} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`);
   process.stdout.write(`${lines.join('\n')}\n`);
-  return failed > 0 || failedFiles.length > 0 ? 1 : 0;
+  return failed > 0 || failedFiles.length > 0 || interrupted ? 1 : 0;
 }
 
 function parseOptions(args: readonly string[], env: NodeJS.ProcessEnv): RunnerOptions {
@@ -140,6 +141,17 @@ function positiveInteger(value: string | undefined, fallback: number, name: stri
 
 function seconds(ms: number): string {
   return `${(ms / 1_000).toFixed(1)} s`;
+}
+
+/** Set by Ctrl-C (or SIGTERM): no file starts after it, the running ones are ended, the summary says what ran. */
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    interrupted = true;
+    console.error(`\n${signal}: stopping the test files still running`);
+    stopRunningFiles();
+    setTimeout(() => process.exit(130), 15_000).unref();
+  });
 }
 
 main().then(

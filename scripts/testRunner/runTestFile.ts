@@ -39,6 +39,20 @@ export interface FileOutcome {
   readonly summary: FileSummary | undefined;
 }
 
+/** The process groups of the files running now. */
+const running = new Set<number>();
+
+/**
+ * Ends every file still running, as a Ctrl-C of the runner must: each runs in
+ * a group of its own, which a terminal's Ctrl-C does not reach.
+ */
+export function stopRunningFiles(): void {
+  for (const pid of running) signalGroup(pid, 'SIGTERM');
+  setTimeout(() => {
+    for (const pid of running) signalGroup(pid, 'SIGKILL');
+  }, killGraceMs).unref();
+}
+
 /** How long after the timeout node's runner may take to end the file before its whole group is killed. */
 const lastResortGraceMs = 30_000;
 /** Between SIGTERM and SIGKILL to the group. */
@@ -63,6 +77,7 @@ export async function runTestFile(file: string, options: RunTestFileOptions): Pr
     ],
     { detached: true, env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
+  if (child.pid !== undefined) running.add(child.pid);
   let output = '';
   const counts: Record<string, number> = {};
   const failures: string[] = [];
@@ -86,6 +101,7 @@ export async function runTestFile(file: string, options: RunTestFileOptions): Pr
   const [exitCode, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
   clearTimeout(lastResort);
   signalGroup(child.pid, 'SIGKILL');
+  if (child.pid !== undefined) running.delete(child.pid);
   await closed;
   return { file, durationMs: performance.now() - started, exitCode, signal, killed, output, summary: summaryOf(counts, failures, output) };
 }
