@@ -7,14 +7,16 @@ import { getServices } from '../shared/services';
 /**
  * Queued notifications (shared/queued/):
  *
- * - POST /api/notifications: the body of POST /api/notify. 202 at once with
- *   `Location` and `{ id, state, statusUrl }`; the same id and body again: 202
+ * - POST /api/notifications: the body of POST /api/notify, plus an optional
+ *   `sendAt` (ISO 8601 with a UTC offset, up to 7 days ahead: the notification is
+ *   `scheduled` until then). 202 at once with `Location` and `{ id, state, statusUrl }`
+ *   (and `sendAt` when scheduled); the same id and body again: 202
  *   with the existing notification; the same id with another body: 409; an
  *   invalid body: 400; over NOTIFY_MAX_BODY_BYTES: 413; not JSON: 415;
  *   storage unreachable: 503.
  * - GET /api/notifications?limit=&after=: recent notifications, newest first.
  * - GET /api/notifications/{id}?failuresAfter=: progress and a page of failures; 404 unknown.
- * - DELETE /api/notifications/{id}: cancel; 409 once completed or failed.
+ * - DELETE /api/notifications/{id}: cancel (a scheduled one is then never sent); 409 once completed or failed.
  */
 export async function notifications(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const { settings, queued } = getServices();
@@ -30,7 +32,7 @@ export async function notifications(request: HttpRequest, context: InvocationCon
     context.warn(`notifications: answered ${read.refusal.status}: ${read.refusal.body.message}`);
     return { status: read.refusal.status, jsonBody: read.refusal.body };
   }
-  const parsed = parseNotificationRequest(read.text, settings);
+  const parsed = parseNotificationRequest(read.text, settings, { sendAtFrom: new Date() });
   if (!parsed.ok) {
     context.warn(`notifications: refused an invalid request: ${parsed.errors.join(' ')}`);
     return { status: 400, jsonBody: { errors: parsed.errors } };
@@ -40,7 +42,8 @@ export async function notifications(request: HttpRequest, context: InvocationCon
     case 'accepted': {
       const statusUrl = `/api/notifications/${outcome.id}`;
       context.log(`notifications: ${outcome.existing ? 'already had' : 'queued'} notification ${outcome.id} (${outcome.state})`);
-      return { status: 202, headers: { Location: statusUrl }, jsonBody: { id: outcome.id, state: outcome.state, statusUrl } };
+      const sendAt = outcome.sendAt === undefined ? {} : { sendAt: outcome.sendAt.toISOString() };
+      return { status: 202, headers: { Location: statusUrl }, jsonBody: { id: outcome.id, state: outcome.state, statusUrl, ...sendAt } };
     }
     case 'idReused':
       context.warn(`notifications: id ${outcome.id} was reused with a different message or target; answered 409`);
@@ -71,7 +74,10 @@ export async function notificationById(request: HttpRequest, context: Invocation
       const outcome = await queued.cancel(id);
       if (outcome.kind === 'notFound') return notFound;
       if (outcome.kind === 'alreadyEnded') {
-        return { status: 409, jsonBody: { error: 'NotificationEnded', message: `Notification ${id} has already ${outcome.status.state}.`, ...outcome.status } };
+        // The status goes first: its own `error` (why a notification failed) must not replace the name of this error.
+        const { status } = outcome;
+        const reason = status.error === undefined ? '' : `: ${status.error}`;
+        return { status: 409, jsonBody: { ...status, error: 'NotificationEnded', message: `Notification ${id} has already ${status.state}${reason}.` } };
       }
       context.log(`notifications: notification ${id} cancelled`);
       return { status: 200, jsonBody: outcome.status };

@@ -1,5 +1,5 @@
 // The composition root: the only file in shared/ that may import every folder below it
-// (queued/ → notifications/ → delivery/, bot/ → ledgers/ → storage/ → settings, clock, logger).
+// (queued/ → notifications/ → delivery/, bot/ → engagement/, ledgers/ → storage/ → settings, clock, logger).
 import type { CloudAdapter } from 'botbuilder';
 import { createAdapter, type AdapterOptions } from './bot/adapter';
 import { NotificationBot } from './bot/bot';
@@ -7,7 +7,7 @@ import { BroadcastEngine, type BroadcastDependencies } from './delivery/broadcas
 import type { Broadcast } from './delivery/broadcastTypes';
 import { realClock, type Clock } from './clock';
 import type { ConversationStore } from './storage/conversationStore';
-import type { DeliveryLedgerAccess, DeliveryLedgers } from './ledgers/deliveryLedgers';
+import type { DeliveryLedgerAccess, DeliveryLedgerRemoval, DeliveryLedgers } from './ledgers/deliveryLedgers';
 import { consoleLogger, type Logger } from './logger';
 import { RunningNotifications, leaseMsFor, type NotificationDeps } from './notifications/notificationRun';
 import { ReusedConnectorClients } from './bot/connectorClientReuse';
@@ -24,6 +24,10 @@ import { QueuedNotifications } from './queued/queuedNotifications';
 import { TenantLeases } from './queued/tenantLease';
 import { batchSizeFor, defaultTuning, ledgerGroupWindowFor, type QueuedTuning } from './queued/workContext';
 import { WorkQueues } from './queued/workQueues';
+import { OptOutFilter } from './engagement/optOutFilter';
+import type { OptOutStore } from './engagement/optOutStore';
+import { TableOptOutStore } from './engagement/tableOptOutStore';
+import type { OptOutCheck } from './delivery/broadcastTypes';
 
 /** Everything the functions need, built once per process. */
 export interface Services {
@@ -39,6 +43,8 @@ export interface Services {
   readonly running: RunningNotifications;
   /** Queued notifications (`/api/notifications` and the queue-triggered functions that do them). */
   readonly queued: QueuedNotifications;
+  /** Who sent the bot "stop"; undefined when opt-out is turned off (NOTIFY_ALLOW_OPT_OUT=false): then nobody is skipped. */
+  readonly optOuts: OptOutStore | undefined;
 }
 
 export interface ServiceOverrides {
@@ -51,6 +57,8 @@ export interface ServiceOverrides {
   readonly clock?: Clock;
   /** Queued notifications' timing (tests shorten slices and batches). */
   readonly queuedTuning?: Partial<QueuedTuning>;
+  /** Used when opt-out is allowed (tests pass a MemoryOptOutStore). */
+  readonly optOuts?: OptOutStore;
 }
 
 export function createServices(settings: Settings, overrides: ServiceOverrides = {}): Services {
@@ -80,8 +88,15 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
   const engine = new BroadcastEngine(engineDependencies);
   const broadcast: Broadcast = (request) => engine.broadcast(request);
   const ledgers = overrides.ledgers ?? new TableDeliveryLedgers(settings.conversationsStorage);
-  const queued = createQueuedNotifications(settings, { ...engineDependencies, ledgers, overrides });
-  return { settings, adapter, bot: new NotificationBot(store, logger), store, broadcast, ledgers, running: new RunningNotifications(), queued };
+  const optOuts = settings.allowOptOut ? (overrides.optOuts ?? new TableOptOutStore(settings.conversationsStorage)) : undefined;
+  const queued = createQueuedNotifications(settings, { ...engineDependencies, ledgers, overrides, optOuts });
+  const bot = new NotificationBot(store, logger, optOuts === undefined ? {} : { optOuts });
+  return { settings, adapter, bot, store, broadcast, ledgers, running: new RunningNotifications(), queued, optOuts };
+}
+
+/** A fresh view of the opt-outs for each run (each tenant read once per run), or nothing when opt-out is off. */
+function optOutChecks(optOuts: OptOutStore | undefined): { readonly optOuts?: () => OptOutCheck } {
+  return optOuts === undefined ? {} : { optOuts: () => new OptOutFilter(optOuts) };
 }
 
 /**
@@ -90,9 +105,13 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
  */
 function createQueuedNotifications(
   settings: Settings,
-  parts: BroadcastDependencies & { readonly ledgers: DeliveryLedgers & Partial<DeliveryLedgerAccess>; readonly overrides: ServiceOverrides },
+  parts: BroadcastDependencies & {
+    readonly ledgers: DeliveryLedgers & Partial<DeliveryLedgerAccess & DeliveryLedgerRemoval>;
+    readonly overrides: ServiceOverrides;
+    readonly optOuts: OptOutStore | undefined;
+  },
 ): QueuedNotifications {
-  const { ledgers, overrides, ...engineDependencies } = parts;
+  const { ledgers, overrides, optOuts, ...engineDependencies } = parts;
   const tuning: QueuedTuning = {
     ...defaultTuning,
     sliceMs: settings.notificationsSliceSeconds * 1_000,
@@ -101,7 +120,10 @@ function createQueuedNotifications(
     ...overrides.queuedTuning,
   };
   const notifications = new NotificationTable(settings.conversationsStorage);
-  const access = ledgers.open === undefined ? new TableDeliveryLedgers(settings.conversationsStorage) : (ledgers as DeliveryLedgerAccess);
+  const access =
+    ledgers.open === undefined || ledgers.removeLedgers === undefined
+      ? new TableDeliveryLedgers(settings.conversationsStorage)
+      : (ledgers as DeliveryLedgerAccess & DeliveryLedgerRemoval);
   return new QueuedNotifications({
     notifications,
     audience: new AudienceTable(settings.conversationsStorage),
@@ -115,6 +137,7 @@ function createQueuedNotifications(
       return (request) => engine.broadcast(request);
     },
     cancelWatch: new CancelWatch((id) => notifications.stateOf(id)),
+    ...optOutChecks(optOuts),
     logger: engineDependencies.logger,
     tuning,
   });
@@ -148,5 +171,6 @@ export function notificationDeps(services: Services): NotificationDeps {
     ledgers: services.ledgers,
     leaseMs: leaseMsFor(services.settings),
     running: services.running,
+    ...optOutChecks(services.optOuts),
   };
 }

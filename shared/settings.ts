@@ -2,6 +2,7 @@
 
 import { readBotFrameworkEndpoints, type BotFrameworkEndpoints } from './botFrameworkEndpoints';
 import { SettingsError } from './settingsError';
+import { canonicalTimeZone } from './timeZones';
 import { readStorageConnection, type StorageConnection } from './storageConnection';
 
 export { SettingsError } from './settingsError';
@@ -22,15 +23,21 @@ export interface Settings {
   /** AzureWebJobsStorage: the Functions host's own account (queues, timers). */
   readonly webJobsStorage: StorageConnection;
   readonly conversationsTable: string;
-  /** Text sent by `GET /api/notify` and by the timer when no timer message is set. */
+  /** Text sent by `GET /api/notify` (the timer sends only NOTIFY_TIMER_MESSAGE). */
   readonly defaultMessage: string;
   /** Timer: 6-field NCRONTAB, empty when the timer should do nothing. */
   readonly notifySchedule: string;
   readonly timerMessage: string;
   /** Timer targeting as the JSON of a `target` object, empty for everyone. */
   readonly timerTarget: string;
-  /** WEBSITE_TIME_ZONE: the time zone timer schedules are read in (an IANA name); empty for UTC. */
-  readonly timerTimeZone: string;
+  /** NOTIFY_SCHEDULE_TIME_ZONE as its IANA name, empty when not set: the zone NOTIFY_SCHEDULE is read in, applied by the app itself. */
+  readonly scheduleTimeZone: string;
+  /**
+   * WEBSITE_TIME_ZONE as given, empty when not set: the platform's zone for timers where it is supported
+   * (not on Flex Consumption; Windows names on Windows). The timer reads NOTIFY_SCHEDULE in it when
+   * NOTIFY_SCHEDULE_TIME_ZONE is not set (see shared/notifications/timerNotification.ts).
+   */
+  readonly websiteTimeZone: string;
   readonly tenantRatePerSecond: number;
   readonly conversationRatePerSecond: number;
   readonly concurrency: number;
@@ -47,6 +54,10 @@ export interface Settings {
   readonly notificationsSliceSeconds: number;
   /** How long a tenant's delivery lease lasts without renewal: what a crashed worker costs that tenant at most, beyond its message's visibility. */
   readonly tenantLeaseSeconds: number;
+  /** NOTIFY_ALLOW_OPT_OUT: people may send the bot "stop" to get no more notifications in their personal chat. */
+  readonly allowOptOut: boolean;
+  /** How long a finished queued notification's rows are kept (0: removed at the next retention run). */
+  readonly notificationsRetentionDays: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -63,6 +74,12 @@ const maxHttpDeadlineSeconds = 195;
 /** A delivery slice may run one more batch past its end (see shared/queued/deliverer.ts), and functionTimeout is 10 minutes. */
 const maxSliceSeconds = 240;
 
+/**
+ * A quarter: long enough to answer "who got it, who failed" about anything sent this quarter, and
+ * far beyond what retries need (the ledger only has to outlive a retried request, hours at most).
+ */
+export const defaultRetentionDays = 90;
+
 export function loadSettings(env: Env): Settings {
   const text = (name: string, fallback = ''): string => env[name]?.trim() || fallback;
 
@@ -76,6 +93,22 @@ export function loadSettings(env: Env): Settings {
     return value;
   };
 
+  const flag = (name: string, fallback: boolean): boolean => {
+    const raw = text(name).toLowerCase();
+    if (raw === '') return fallback;
+    if (raw === 'true' || raw === '1') return true;
+    if (raw === 'false' || raw === '0') return false;
+    throw new SettingsError(name, `must be true or false, got "${text(name)}"`);
+  };
+
+  const wholeNumber = (name: string, fallback: number): number => {
+    const raw = text(name);
+    if (raw === '') return fallback;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 0) throw new SettingsError(name, `must be a whole number of 0 or more, got "${raw}"`);
+    return value;
+  };
+
   const rawAppType = text('MicrosoftAppType', 'MultiTenant');
   // botbuilder compares the app type without regard to case; so do we.
   const appType = appTypes.find((type) => type.toLowerCase() === rawAppType.toLowerCase());
@@ -85,6 +118,12 @@ export function loadSettings(env: Env): Settings {
   const microsoftAppTenantId = text('MicrosoftAppTenantId');
   if (appType !== 'MultiTenant' && microsoftAppTenantId === '') {
     throw new SettingsError('MicrosoftAppTenantId', `is required when MicrosoftAppType is ${appType}`);
+  }
+  if (appType === 'UserAssignedMSI' && text('MicrosoftAppId') === '') {
+    throw new SettingsError('MicrosoftAppId', 'is required when MicrosoftAppType is UserAssignedMSI: the client id of the managed identity the bot signs in with');
+  }
+  if (appType === 'UserAssignedMSI' && text('MicrosoftAppPassword') !== '') {
+    throw new SettingsError('MicrosoftAppPassword', 'must be empty when MicrosoftAppType is UserAssignedMSI: the managed identity signs in without a secret');
   }
 
   const deadlineSeconds = positiveNumber('NOTIFY_DEADLINE_SECONDS', 180);
@@ -129,7 +168,8 @@ export function loadSettings(env: Env): Settings {
     notifySchedule: text('NOTIFY_SCHEDULE'),
     timerMessage: text('NOTIFY_TIMER_MESSAGE'),
     timerTarget: text('NOTIFY_TIMER_TARGET'),
-    timerTimeZone: text('WEBSITE_TIME_ZONE'),
+    scheduleTimeZone: readScheduleTimeZone(text('NOTIFY_SCHEDULE_TIME_ZONE')),
+    websiteTimeZone: text('WEBSITE_TIME_ZONE'),
     tenantRatePerSecond: positiveNumber('NOTIFY_TENANT_RATE_PER_SECOND', 50),
     conversationRatePerSecond: positiveNumber('NOTIFY_CONVERSATION_RATE_PER_SECOND', 7),
     concurrency: positiveNumber('NOTIFY_CONCURRENCY', 128, { integer: true }),
@@ -140,5 +180,17 @@ export function loadSettings(env: Env): Settings {
     notifyMaxBodyBytes: positiveNumber('NOTIFY_MAX_BODY_BYTES', 1024 * 1024, { integer: true }),
     notificationsSliceSeconds,
     tenantLeaseSeconds: positiveNumber('NOTIFICATIONS_TENANT_LEASE_SECONDS', 15),
+    allowOptOut: flag('NOTIFY_ALLOW_OPT_OUT', true),
+    notificationsRetentionDays: wholeNumber('NOTIFICATIONS_RETENTION_DAYS', defaultRetentionDays),
   });
+}
+
+/** NOTIFY_SCHEDULE_TIME_ZONE must be a zone this runtime knows; it is stored as Intl writes it (europe/berlin is Europe/Berlin). */
+function readScheduleTimeZone(raw: string): string {
+  if (raw === '') return '';
+  const known = canonicalTimeZone(raw);
+  if (known === undefined) {
+    throw new SettingsError('NOTIFY_SCHEDULE_TIME_ZONE', `must be an IANA time zone name such as Europe/Berlin or America/New_York, got "${raw}"`);
+  }
+  return known;
 }

@@ -33,9 +33,9 @@ export interface StorageNeeds {
   readonly queues: boolean;
 }
 
-/** The `<name>__<property>` settings we read, by lower-cased property (Azure reads them without regard to case). */
-const properties = ['accountName', 'tableServiceUri', 'queueServiceUri', 'credential', 'clientId', 'managedIdentityResourceId', 'tenantId', 'clientSecret'] as const;
-type Property = (typeof properties)[number];
+/** The `<name>__<property>` settings we read, matched without regard to case as Azure does (docs/settings.md lists them). */
+export const connectionProperties = ['accountName', 'tableServiceUri', 'queueServiceUri', 'credential', 'clientId', 'managedIdentityResourceId', 'tenantId', 'clientSecret'] as const;
+type Property = (typeof connectionProperties)[number];
 
 /** Storage account names: 3-24 lower-case letters and digits. */
 const accountNamePattern = /^[a-z0-9]{3,24}$/;
@@ -88,7 +88,7 @@ export function readStorageConnection(env: Env, name: string, needs: StorageNeed
 
 function identityProperties(env: Env, name: string): Map<string, string> {
   const prefix = `${name.toLowerCase()}__`;
-  const wanted = new Set(properties.map((property) => property.toLowerCase()));
+  const wanted = new Set(connectionProperties.map((property) => property.toLowerCase()));
   const values = new Map<string, string>();
   for (const [key, raw] of Object.entries(env)) {
     const lower = key.toLowerCase();

@@ -8,7 +8,7 @@ import type { AudiencePreview } from '../shared/notifications/audiencePreview';
 
 export type { AudiencePreview };
 
-export type NotificationState = 'queued' | 'running' | 'completed' | 'cancelled' | 'failed';
+export type NotificationState = 'scheduled' | 'queued' | 'running' | 'completed' | 'cancelled' | 'failed';
 
 export const finalStates: readonly NotificationState[] = ['completed', 'cancelled', 'failed'];
 
@@ -46,6 +46,8 @@ export interface NotificationStatus {
   readonly pruned: number;
   readonly retried: number;
   readonly alreadySent: number;
+  /** Skipped because they asked the bot to stop (absent from servers before opt-out). */
+  readonly optedOut?: number;
   readonly pending?: number | null;
   readonly createdAt?: string;
   readonly startedAt?: string | null;

@@ -2,7 +2,7 @@ import type { NotificationStatus } from './notificationApi';
 
 /**
  * How far a notification has got, for the progress bar: recipients done
- * (sent, failed or skipped as already sent) over those matched. Unknown while
+ * (sent, failed, or skipped as already sent or opted out) over those matched. Unknown while
  * planning has not finished counting the audience.
  */
 export type Progress =
@@ -12,7 +12,7 @@ export type Progress =
 export function progressOf(status: NotificationStatus): Progress {
   const matched = status.matched;
   if (typeof matched !== 'number') return { known: false };
-  const done = Math.min(matched, status.sent + status.failed + status.alreadySent);
+  const done = Math.min(matched, status.sent + status.failed + status.alreadySent + (status.optedOut ?? 0));
   const percent = matched === 0 ? (status.state === 'queued' || status.state === 'running' ? 0 : 100) : Math.floor((100 * done) / matched);
   return { known: true, done, matched, percent };
 }

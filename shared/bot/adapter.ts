@@ -2,13 +2,13 @@ import {
   ActivityEventNames,
   CloudAdapter,
   ConfigurationBotFrameworkAuthentication,
-  ConfigurationServiceClientCredentialFactory,
   type TurnContext,
 } from 'botbuilder';
 import type { BotFrameworkAuthentication, ConnectorClientOptions, ServiceClientCredentialsFactory } from 'botframework-connector';
 import type { Logger } from '../logger';
 import { StoreUnavailableError } from '../storage/tableConversationStore';
 import type { Settings } from '../settings';
+import { botCredentialsFactory } from './botCredentials';
 import { TokenRefusalsAs401 } from './tokenRefusals';
 
 export interface AdapterOptions {
@@ -20,14 +20,7 @@ export interface AdapterOptions {
 }
 
 export function createAdapter(settings: Settings, logger: Logger, options: AdapterOptions = {}): CloudAdapter {
-  const credentialsFactory =
-    options.credentialsFactory ??
-    new ConfigurationServiceClientCredentialFactory({
-      MicrosoftAppId: settings.microsoftAppId,
-      MicrosoftAppPassword: settings.microsoftAppPassword,
-      MicrosoftAppType: settings.microsoftAppType,
-      MicrosoftAppTenantId: settings.microsoftAppTenantId,
-    });
+  const credentialsFactory = options.credentialsFactory ?? botCredentialsFactory(settings);
   const authentication = new ConfigurationBotFrameworkAuthentication(
     {
       MicrosoftAppId: settings.microsoftAppId,

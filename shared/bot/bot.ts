@@ -1,8 +1,9 @@
 // bot/: the bot's turn logic, the CloudAdapter and the messaging endpoint (capture).
-// May import storage/ and the root utilities (settings, logger); never delivery/ or notifications/.
+// May import storage/, engagement/ and the root utilities (settings, logger); never delivery/ or notifications/.
 import {
   ActivityHandler,
   TurnContext,
+  type Activity,
   type AdaptiveCardInvokeResponse,
   type AdaptiveCardInvokeValue,
   type ChannelAccount,
@@ -14,12 +15,25 @@ import {
   type StoredConversation,
 } from '../storage/conversationStore';
 import type { Logger } from '../logger';
+import { isPersonalConversation, type OptOutStore, type Person } from '../engagement/optOutStore';
+import { TableUnavailableError } from '../storage/tableClient';
+import {
+  alreadyStartedText,
+  alreadyStoppedText,
+  cannotStopText,
+  groupCannotStopText,
+  help,
+  startedText,
+  stoppedText,
+  tryAgainText,
+  welcomeText,
+  type ChatScope,
+} from './botTexts';
 
-export const welcomeText =
-  'Hi! This bot sends you notifications in this conversation. You are subscribed; nothing else to do.';
-export const subscribedText =
-  'You will receive notifications in this conversation. ' +
-  'Help: whoever runs this bot sends them with GET or POST /api/notify on the function app.';
+export interface NotificationBotOptions {
+  /** Where "stop" and "start" are kept; absent when the organisation does not allow opt-out (NOTIFY_ALLOW_OPT_OUT=false). */
+  readonly optOuts?: OptOutStore;
+}
 
 export const cardActionReceivedText = 'Thanks, your response was received.';
 
@@ -29,11 +43,15 @@ export const cardActionReceivedText = 'Thanks, your response was received.';
  * the bot is removed.
  */
 export class NotificationBot extends ActivityHandler {
+  private readonly optOuts: OptOutStore | undefined;
+
   constructor(
     private readonly store: ConversationStore,
     private readonly logger: Logger,
+    options: NotificationBotOptions = {},
   ) {
     super();
+    this.optOuts = options.optOuts;
 
     this.onMembersAdded(async (context, next) => {
       if (includesBot(context, context.activity.membersAdded)) await this.subscribe(context);
@@ -57,9 +75,51 @@ export class NotificationBot extends ActivityHandler {
     this.onMessage(async (context, next) => {
       // Saved on every message: serviceUrl may have changed since the install.
       await this.save(context);
-      await context.sendActivity(subscribedText);
+      await this.answer(context);
       await next();
     });
+  }
+
+  /** "stop" and "start" change the person's opt-out; anything else gets the help. */
+  private async answer(context: TurnContext): Promise<void> {
+    const command = commandOf(context.activity);
+    const scope = scopeOf(context.activity);
+    const optOuts = this.optOuts;
+    if (optOuts === undefined) {
+      await context.sendActivity(command === 'stop' ? cannotStopText : help(scope, { optOutAllowed: false }, false).text);
+    } else if (command !== undefined && scope === 'group') {
+      await context.sendActivity(groupCannotStopText);
+    } else {
+      try {
+        await context.sendActivity(await this.optOutAnswer(optOuts, command, scope, personOf(context.activity)));
+      } catch (error) {
+        if (!(error instanceof TableUnavailableError)) throw error;
+        this.logger.error(`Opt-out: ${error.message}`);
+        await context.sendActivity(tryAgainText);
+      }
+    }
+  }
+
+  /** Carries out "stop" or "start" and says what changed, or gives the help (with the button that fits). */
+  private async optOutAnswer(optOuts: OptOutStore, command: 'stop' | 'start' | undefined, scope: ChatScope, person: Person): Promise<Partial<Activity> | string> {
+    const tenant = person.tenantId || '-';
+    switch (command) {
+      case 'stop': {
+        const changed = await optOuts.optOut(person);
+        if (changed) this.logger.log(`Opt-out: a person of tenant "${tenant}" turned notifications off`);
+        return changed ? stoppedText : alreadyStoppedText;
+      }
+      case 'start': {
+        const changed = await optOuts.optIn(person);
+        if (changed) this.logger.log(`Opt-out: a person of tenant "${tenant}" turned notifications back on`);
+        return changed ? startedText : alreadyStartedText;
+      }
+      case undefined: {
+        const optedOut = scope === 'personal' && (await optOuts.isOptedOut(person));
+        const answer = help(scope, { optOutAllowed: true }, optedOut);
+        return 'card' in answer ? { attachments: [answer.card] } : answer.text;
+      }
+    }
   }
 
   /**
@@ -85,7 +145,7 @@ export class NotificationBot extends ActivityHandler {
     // Teams announces a personal install twice at once (installationUpdate and
     // conversationUpdate); the atomic insert lets exactly one of them welcome.
     if (await this.store.insert(conversation)) {
-      await context.sendActivity(welcomeText);
+      await context.sendActivity(welcomeText(scopeOf(context.activity), { optOutAllowed: this.optOuts !== undefined }));
     } else {
       await this.store.upsert(conversation);
     }
@@ -111,6 +171,35 @@ export class NotificationBot extends ActivityHandler {
     const deleted = await this.store.delete({ channelId, conversationId });
     this.logger.log(`Bot removed from conversation ${conversationId} (${channelId}); reference ${deleted ? 'deleted' : 'was not stored'}`);
   }
+}
+
+/** A personal (1:1) chat by the same rule the store uses for a person's own conversations; everything else is a group. */
+function scopeOf(activity: Partial<Activity>): ChatScope {
+  return isPersonalConversation({ conversationType: activity.conversation?.conversationType ?? '' }) ? 'personal' : 'group';
+}
+
+/** Who wrote, keyed as their personal chat is stored (tenant, channel, user id, AAD object id). */
+function personOf(activity: Partial<Activity>): Person {
+  return {
+    tenantId: activity.conversation?.tenantId ?? '',
+    channelId: activity.channelId ?? '',
+    userId: activity.from?.id ?? '',
+    aadObjectId: activity.from?.aadObjectId ?? '',
+  };
+}
+
+/**
+ * "stop" or "start", typed (any case, an @mention and trailing punctuation ignored) or sent by the
+ * help card's button (Teams: its text; other channels: its data's `command`).
+ */
+export function commandOf(activity: Partial<Activity>): 'stop' | 'start' | undefined {
+  const value: unknown = activity.value;
+  if (typeof value === 'object' && value !== null) {
+    const command = (value as Record<string, unknown>)['command'];
+    if (command === 'stop' || command === 'start') return command;
+  }
+  const text = (activity.text ?? '').replace(/<at>[^<]*<\/at>/gi, '').trim().replace(/[.!]+$/, '').toLowerCase();
+  return text === 'stop' || text === 'start' ? text : undefined;
 }
 
 function includesBot(context: TurnContext, members: ChannelAccount[] | undefined): boolean {

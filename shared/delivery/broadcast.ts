@@ -20,7 +20,8 @@ export interface BroadcastDependencies {
   /** Sends in flight at once, shared by every broadcast of the process; without it each run has `settings.concurrency` of its own. */
   readonly sendSlots?: SendSlots;
   readonly clock: Clock;
-  readonly settings: Pick<Settings, 'concurrency' | 'maxAttempts' | 'deadlineSeconds'>;
+  /** `microsoftAppType` picks what a refusal of the bot's credentials tells to check (a password by default). */
+  readonly settings: Pick<Settings, 'concurrency' | 'maxAttempts' | 'deadlineSeconds'> & Partial<Pick<Settings, 'microsoftAppType'>>;
   readonly logger: Logger;
   readonly tuning?: BroadcastTuning;
 }
@@ -54,6 +55,7 @@ interface Counts {
   retried: number;
   alreadySent: number;
   notAttempted: number;
+  optedOut: number;
 }
 
 interface Halt {
@@ -96,7 +98,7 @@ class Signal {
  * send whenever a slot is free and some tenant's rate allows one.
  */
 class BroadcastRun {
-  private readonly counts: Counts = { matched: 0, sent: 0, failed: 0, pruned: 0, retried: 0, alreadySent: 0, notAttempted: 0 };
+  private readonly counts: Counts = { matched: 0, sent: 0, failed: 0, pruned: 0, retried: 0, alreadySent: 0, notAttempted: 0, optedOut: 0 };
   private readonly failures: RecipientFailure[] = [];
   private readonly queues = new TenantQueues();
   private readonly changed = new Signal();
@@ -216,9 +218,16 @@ class BroadcastRun {
     return this.halt !== undefined && this.deps.clock.now() > this.haltedAt + this.countingBudgetMs;
   }
 
-  /** One matching reference from the store: queued (or checked against the ledger), or counted as not attempted once the run ended. */
+  /**
+   * One matching reference from the store: skipped when its person opted out, else queued (or checked
+   * against the ledger), or counted as not attempted once the run ended.
+   */
   private async take(conversation: StoredConversation): Promise<void> {
     this.counts.matched += 1;
+    if (this.request.optOuts !== undefined && (await this.isOptedOut(conversation))) {
+      this.counts.optedOut += 1;
+      return;
+    }
     while (this.buffered >= this.maxBuffered && this.halt === undefined) await this.spaceFreed.wait();
     if (this.halt !== undefined) {
       this.counts.notAttempted += 1;
@@ -227,6 +236,18 @@ class BroadcastRun {
     this.buffered += 1;
     if (this.request.ledger === undefined) this.enqueue(conversation);
     else await this.checkLedgerThenEnqueue(conversation);
+  }
+
+  /** Checked before the ledger: an opted-out person costs no ledger read and no buffer space. */
+  private async isOptedOut(conversation: StoredConversation): Promise<boolean> {
+    if (this.request.optOuts === undefined || this.halt !== undefined) return false;
+    try {
+      return await this.request.optOuts.isOptedOut(conversation);
+    } catch (error) {
+      // Sending without knowing could reach someone who asked not to be notified.
+      this.stop(`the opt-out list could not be read, so nothing more was sent: ${errorMessage(error)}`);
+      return false;
+    }
   }
 
   private giveUpCounting(): void {
@@ -405,7 +426,7 @@ class BroadcastRun {
       case 'gone':
         return this.fail(delivery, failure, await this.prune(delivery.conversation));
       case 'credentials':
-        this.stop(`${credentialsHint}. ${failure.status === undefined ? '' : `The channel answered ${failure.status} `}${failure.code}: ${failure.message}`);
+        this.stop(`${credentialsHint(this.deps.settings.microsoftAppType ?? 'MultiTenant')}. ${failure.status === undefined ? '' : `The channel answered ${failure.status} `}${failure.code}: ${failure.message}`);
         return this.fail(delivery, failure);
       case 'fatal':
         this.stop(failure.message);
@@ -507,10 +528,10 @@ class BroadcastRun {
       ...(this.halt?.reason !== 'stopped' && this.readFailure !== undefined ? { stoppedEarly: this.readFailure } : {}),
       failures: this.failures,
     };
-    const { matched, sent, failed, pruned, retried, alreadySent, notAttempted, durationMs } = summary;
+    const { matched, sent, failed, pruned, retried, alreadySent, notAttempted, optedOut, durationMs } = summary;
     this.deps.logger.log(
       `Broadcast ${summary.id}: matched ${matched}${this.countsAreLowerBounds ? '+' : ''}, sent ${sent}, failed ${failed} (pruned ${pruned}), ` +
-        `retried ${retried}, alreadySent ${alreadySent}, notAttempted ${notAttempted}, ${durationMs} ms` +
+        `retried ${retried}, alreadySent ${alreadySent}, notAttempted ${notAttempted}, optedOut ${optedOut}, ${durationMs} ms` +
         (summary.stoppedEarly !== undefined ? `, stopped early: ${summary.stoppedEarly}` : ''),
     );
     return summary;

@@ -1,6 +1,12 @@
 import type { Activity } from 'botbuilder';
 import type { DeliveryLedger } from '../ledgers/deliveryLedgers';
-import type { ConversationFilter } from '../storage/conversationStore';
+import type { ConversationFilter, StoredConversation } from '../storage/conversationStore';
+
+/** Who asked not to be notified (shared/engagement/): a recipient it covers is skipped and counted in `optedOut`. */
+export interface OptOutCheck {
+  /** Rejects when the opt-outs cannot be read: the run then stops rather than send to someone who said stop. */
+  isOptedOut(conversation: StoredConversation): Promise<boolean>;
+}
 
 /** One notification to send to every stored conversation that matches the filter. */
 export interface BroadcastRequest {
@@ -18,6 +24,8 @@ export interface BroadcastRequest {
    * the rest is counted in notAttempted, and `stoppedEarly` gives the abort reason (queued notifications: a cancel).
    */
   readonly signal?: AbortSignal;
+  /** Absent when opt-out is turned off (NOTIFY_ALLOW_OPT_OUT=false): nobody is skipped. */
+  readonly optOuts?: OptOutCheck;
 }
 
 export interface RecipientFailure {
@@ -35,7 +43,7 @@ export interface RecipientFailure {
 
 export interface BroadcastSummary {
   readonly id: string;
-  /** Stored conversations that matched the filter. Always matched = sent + failed + alreadySent + notAttempted. */
+  /** Stored conversations that matched the filter. Always matched = sent + failed + alreadySent + notAttempted + optedOut. */
   readonly matched: number;
   readonly sent: number;
   /** Attempted and not delivered (gone, refused, out of attempts, or cut short by a stop). */
@@ -46,6 +54,8 @@ export interface BroadcastSummary {
   readonly retried: number;
   /** Recipients skipped because an earlier attempt of the same id already delivered to them. */
   readonly alreadySent: number;
+  /** Recipients skipped because they sent the bot "stop": their personal chats (group chats and channels are never skipped). */
+  readonly optedOut: number;
   /**
    * Recipients not reached because the run stopped early or hit its deadline: never attempted, or
    * (deadline) attempted without success and their retry would have come after it. A retry of the

@@ -1,4 +1,5 @@
 import { parseRetryAfter } from './retryPolicy';
+import type { AppType } from '../settings';
 
 /**
  * What a failed proactive send means for the delivery engine.
@@ -76,8 +77,12 @@ const networkErrorCodes: ReadonlySet<string> = new Set([
   'REQUEST_SEND_ERROR',
 ]);
 
-export const credentialsHint =
-  'the bot credentials were refused: check MicrosoftAppId and MicrosoftAppPassword (and MicrosoftAppType / MicrosoftAppTenantId)';
+/** What to check when the bot's credentials were refused, for the way the bot signs in (MicrosoftAppType). */
+export function credentialsHint(appType: AppType): string {
+  return appType === 'UserAssignedMSI'
+    ? 'the bot credentials were refused: check that the user-assigned managed identity whose client id is MicrosoftAppId is assigned to the function app and is the Azure Bot\'s identity (and MicrosoftAppTenantId)'
+    : 'the bot credentials were refused: check MicrosoftAppId and MicrosoftAppPassword (and MicrosoftAppType / MicrosoftAppTenantId)';
+}
 
 export function classifyDeliveryError(error: unknown, nowEpochMs: number = Date.now()): DeliveryFailure {
   if (error instanceof CredentialsError) {

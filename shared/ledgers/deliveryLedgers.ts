@@ -30,6 +30,15 @@ export interface DeliveryLedgerAccess {
   open(ledgerName: string, options?: LedgerOpenOptions): DeliveryLedger;
 }
 
+/** Deleting ledgers whose time is over (retention of queued notifications). */
+export interface DeliveryLedgerRemoval {
+  /**
+   * Deletes up to `budget` rows of the ledgers whose names start with `prefix` (and of `names`, for a
+   * name too long to be found by its prefix); returns how many, fewer than `budget` when none is left.
+   */
+  removeLedgers(prefix: string, names: readonly string[], budget: number): Promise<number>;
+}
+
 export interface LedgerOpenOptions {
   /**
    * How long a delivery may wait to be written together with the ones after it (default

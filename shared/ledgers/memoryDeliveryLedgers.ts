@@ -1,8 +1,8 @@
 import type { ConversationKey } from '../storage/conversationStore';
-import { deliveryRowKey, type DeliveryLedger, type DeliveryLedgerAccess, type DeliveryLedgers, type LedgerClaim } from './deliveryLedgers';
+import { deliveryRowKey, type DeliveryLedger, type DeliveryLedgerAccess, type DeliveryLedgerRemoval, type DeliveryLedgers, type LedgerClaim } from './deliveryLedgers';
 
 /** The in-memory twin of TableDeliveryLedgers, for unit tests: same keys and claims, lost with the process. */
-export class MemoryDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAccess {
+export class MemoryDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAccess, DeliveryLedgerRemoval {
   private readonly delivered = new Map<string, Set<string>>();
   /** Kept after release (lapsed at once), like the table's lease row, so the id stays bound to its fingerprint. */
   private readonly leases = new Map<string, { readonly token: object; readonly expiresAt: number; readonly fingerprint: string }>();
@@ -27,6 +27,20 @@ export class MemoryDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAcc
   /** How many deliveries are recorded for an id. */
   count(notificationId: string): number {
     return this.delivered.get(notificationId)?.size ?? 0;
+  }
+
+  async removeLedgers(prefix: string, names: readonly string[], budget: number): Promise<number> {
+    let deleted = 0;
+    for (const [name, rows] of this.delivered) {
+      if (!name.startsWith(prefix) && !names.includes(name)) continue;
+      for (const row of rows) {
+        if (deleted >= budget) return deleted;
+        rows.delete(row);
+        deleted += 1;
+      }
+      this.delivered.delete(name);
+    }
+    return deleted;
   }
 
   open(ledgerName: string): DeliveryLedger {

@@ -1,8 +1,9 @@
 import { odata, type TableEntityResult } from '@azure/data-tables';
 import { randomUUID } from 'node:crypto';
-import { toKey } from '../storage/conversationKeys';
+import { escapeKey, isHashedKey, toKey } from '../storage/conversationKeys';
+import { deleteMatchingRows, partitionsStartingWith } from '../storage/rowDeletion';
 import type { ConversationKey } from '../storage/conversationStore';
-import { defaultGroupWindowMs, deliveryRowKey, type DeliveryLedger, type DeliveryLedgerAccess, type DeliveryLedgers, type LedgerClaim, type LedgerOpenOptions } from './deliveryLedgers';
+import { defaultGroupWindowMs, deliveryRowKey, type DeliveryLedger, type DeliveryLedgerAccess, type DeliveryLedgerRemoval, type DeliveryLedgers, type LedgerClaim, type LedgerOpenOptions } from './deliveryLedgers';
 import { Table, TableUnavailableError, hasStatus, type TableOptions } from '../storage/tableClient';
 import type { StorageConnection } from '../settings';
 
@@ -50,7 +51,7 @@ export interface TableDeliveryLedgersOptions extends TableOptions {
   readonly tableName?: string;
 }
 
-export class TableDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAccess {
+export class TableDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAccess, DeliveryLedgerRemoval {
   private readonly table: Table;
 
   constructor(connection: StorageConnection, options: TableDeliveryLedgersOptions = {}) {
@@ -108,6 +109,15 @@ export class TableDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAcce
       wasDelivered: async (key) => (await readOnce()).has(deliveryRowKey(key)),
       recordDelivered: (key) => writer.record(deliveryRowKey(key)),
     };
+  }
+
+  async removeLedgers(prefix: string, names: readonly string[], budget: number): Promise<number> {
+    let deleted = await deleteMatchingRows(this.table, 'remove', partitionsStartingWith(escapeKey(prefix)), budget);
+    for (const name of names) {
+      const partitionKey = toKey(name);
+      if (isHashedKey(partitionKey)) deleted += await deleteMatchingRows(this.table, 'remove', odata`PartitionKey eq ${partitionKey}`, budget - deleted);
+    }
+    return deleted;
   }
 
   private async record(partitionKey: string, key: ConversationKey): Promise<void> {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Activity } from 'botbuilder';
 import type { ConversationFilter } from '../storage/conversationStore';
 import { messageActivity, sizeProblem } from './messageActivity';
+import { validateSendAt } from './sendAt';
 
 // The message itself and its size live in messageActivity.ts (the console's bundle counts with
 // the same code); re-exported here for the callers that parse requests.
@@ -11,6 +12,8 @@ export { activityBytes, adaptiveCardContentType, messageActivity, sizeProblem } 
  * The body of `POST /api/notify`, validated:
  *
  *   { "id"?: string, "text"?: string, "card"?: object, "target"?: Target }
+ *
+ * and, for a queued notification (`POST /api/notifications`), `"sendAt"?: string` (see sendAt.ts).
  *
  * Every problem is reported at once, so a client fixes its request in one go.
  */
@@ -31,6 +34,13 @@ export interface NotificationRequest {
   readonly filter?: ConversationFilter;
   /** Overrides settings.deadlineSeconds for this run; never from an HTTP body. */
   readonly deadlineSeconds?: number;
+  /** Queued notifications only: not sent before this time (at most 7 days ahead). */
+  readonly sendAt?: Date;
+}
+
+export interface ParseOptions {
+  /** Accept `sendAt`, checked against this time (queued notifications); without it `sendAt` is an unknown field. */
+  readonly sendAtFrom?: Date;
 }
 
 /**
@@ -39,10 +49,12 @@ export interface NotificationRequest {
  * Object keys are sorted, so the same JSON with its keys in another order is
  * the same request.
  */
-export function requestFingerprint(request: Pick<NotificationRequest, 'activity' | 'filter'>): string {
+export function requestFingerprint(request: Pick<NotificationRequest, 'activity' | 'filter' | 'sendAt'>): string {
   const sortedKeys = (_key: string, value: unknown): unknown =>
     isPlainObject(value) ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : value;
-  const canonical = JSON.stringify({ activity: request.activity, filter: request.filter ?? null }, sortedKeys);
+  // sendAt only when given, so every fingerprint stored before it existed stays the same.
+  const when = request.sendAt === undefined ? {} : { sendAt: request.sendAt.toISOString() };
+  const canonical = JSON.stringify({ activity: request.activity, filter: request.filter ?? null, ...when }, sortedKeys);
   return createHash('sha256').update(canonical).digest('base64url');
 }
 
@@ -53,7 +65,7 @@ export interface MessageLimits {
   readonly maxMessageBytes: number;
 }
 
-export function parseNotificationRequest(bodyText: string, limits: MessageLimits): Validated<NotificationRequest> {
+export function parseNotificationRequest(bodyText: string, limits: MessageLimits, options: ParseOptions = {}): Validated<NotificationRequest> {
   let body: unknown;
   try {
     body = JSON.parse(bodyText);
@@ -62,7 +74,14 @@ export function parseNotificationRequest(bodyText: string, limits: MessageLimits
   }
   if (!isPlainObject(body)) return invalid('The request body must be a JSON object such as {"text":"Hello"}.');
 
-  const errors = unknownFieldErrors(body, bodyFields, '');
+  const errors = unknownFieldErrors(body, options.sendAtFrom === undefined ? bodyFields : [...bodyFields, 'sendAt'], '');
+
+  let sendAt: Date | undefined;
+  if (options.sendAtFrom !== undefined && body['sendAt'] !== undefined) {
+    const check = validateSendAt(body['sendAt'], options.sendAtFrom);
+    if (check.ok) sendAt = check.sendAt;
+    else errors.push(check.error);
+  }
 
   let id: string | undefined;
   if (body['id'] !== undefined) {
@@ -91,7 +110,12 @@ export function parseNotificationRequest(bodyText: string, limits: MessageLimits
   if (errors.length > 0 || !message.ok) return { ok: false, errors };
   return {
     ok: true,
-    value: { activity: message.value, ...(id === undefined ? {} : { id }), ...(filter === undefined ? {} : { filter }) },
+    value: {
+      activity: message.value,
+      ...(id === undefined ? {} : { id }),
+      ...(filter === undefined ? {} : { filter }),
+      ...(sendAt === undefined ? {} : { sendAt }),
+    },
   };
 }
 

@@ -1,7 +1,7 @@
 // notifications/: what a notification is (request parsing, the timer's plan), how one run
 // goes (claim, send, release) and its summary. May import delivery/, ledgers/, storage/ and the root utilities.
 import { randomUUID } from 'node:crypto';
-import type { Broadcast, BroadcastSummary } from '../delivery/broadcastTypes';
+import type { Broadcast, BroadcastSummary, OptOutCheck } from '../delivery/broadcastTypes';
 import type { DeliveryLedger, DeliveryLedgers } from '../ledgers/deliveryLedgers';
 import type { ConversationStore } from '../storage/conversationStore';
 import { requestFingerprint, type NotificationRequest } from './notificationRequest';
@@ -32,6 +32,8 @@ export interface NotificationDeps {
   /** How long a claim on an id lasts if its run dies without releasing it: longer than any run with the default deadline. */
   readonly leaseMs: number;
   readonly running: RunningNotifications;
+  /** The opt-outs for one run (read once per tenant per run); absent when opt-out is turned off. */
+  readonly optOuts?: () => OptOutCheck;
 }
 
 /** A run ends at its deadline, plus the send attempts still in flight then; a minute covers those. */
@@ -72,6 +74,7 @@ export async function sendNotification(deps: NotificationDeps, request: Notifica
         ...(request.filter === undefined ? {} : { filter: request.filter }),
         ...(start.ledger === undefined ? {} : { ledger: start.ledger }),
         ...(request.deadlineSeconds === undefined ? {} : { deadlineSeconds: request.deadlineSeconds }),
+        ...(deps.optOuts === undefined ? {} : { optOuts: deps.optOuts() }),
       });
       if (summary.stoppedEarly !== undefined) return { kind: 'stoppedEarly', summary };
       return summary.notAttempted > 0 ? { kind: 'deadlineReached', summary } : { kind: 'completed', summary };

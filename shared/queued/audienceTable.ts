@@ -1,5 +1,6 @@
 import { odata, type TransactionAction } from '@azure/data-tables';
-import { toKey } from '../storage/conversationKeys';
+import { escapeKey, isHashedKey, toKey } from '../storage/conversationKeys';
+import { deleteMatchingRows, partitionsStartingWith } from '../storage/rowDeletion';
 import type { StoredConversation } from '../storage/conversationStore';
 import type { StorageConnection } from '../settings';
 import { Table, TableUnavailableError, type TableOptions } from '../storage/tableClient';
@@ -78,6 +79,20 @@ export class AudienceTable {
       chars += chunk.length;
     }
     await submit();
+  }
+
+  /**
+   * Deletes up to `budget` audience rows of the notification (retention); returns how many, fewer
+   * than `budget` when none is left. Its partitions are found by their common prefix (the id and a
+   * newline, escaped); a tenant id so long that its partition key is hashed is found by name.
+   */
+  async remove(id: string, tenantIds: readonly string[], budget: number): Promise<number> {
+    let deleted = await deleteMatchingRows(this.table, 'remove', partitionsStartingWith(escapeKey(`${id}\n`)), budget);
+    for (const tenantId of tenantIds) {
+      const partitionKey = audiencePartition(id, tenantId);
+      if (isHashedKey(partitionKey)) deleted += await deleteMatchingRows(this.table, 'remove', odata`PartitionKey eq ${partitionKey}`, budget - deleted);
+    }
+    return deleted;
   }
 
   /** The recipients of a tenant after the cursor, in planning order: whole chunks, until at least `limit` recipients. */

@@ -1,4 +1,4 @@
-import type { BroadcastSummary } from '../delivery/broadcastTypes';
+import type { BroadcastSummary, OptOutCheck } from '../delivery/broadcastTypes';
 import type { DeliveryLedger } from '../ledgers/deliveryLedgers';
 import type { ConversationStore, StoredConversation } from '../storage/conversationStore';
 import type { AudienceRow } from './audienceTable';
@@ -109,6 +109,8 @@ async function deliverBatches(
   const stop = AbortSignal.any([signals.cancel, signals.lost]);
   let work = start;
   let batchesSent = 0;
+  // Read once per slice (a tenant's opt-outs in one query per 1,000): a "stop" is honoured from the next slice on.
+  const optOuts = deps.optOuts?.();
   for (;;) {
     if (signals.cancel.aborted) return cancelWork(deps, id, work, undefined);
     if (signals.lost.aborted) return 'leaseLost';
@@ -132,7 +134,7 @@ async function deliverBatches(
     }
     const redo = work.started === work.cursor;
     if (!redo) work = await deps.notifications.updateWork(id, work, { started: work.cursor });
-    const summary = await sendBatch(deps, notification, tenantId, batch, redo, stop);
+    const summary = await sendBatch(deps, notification, tenantId, batch, { redo, signal: stop, optOuts });
     run.sent += summary.sent;
     const last = batch[batch.length - 1] as AudienceRow;
     if (signals.cancel.aborted) return cancelWork(deps, id, work, { summary, cursor: last.rowKey });
@@ -151,8 +153,7 @@ async function sendBatch(
   notification: NotificationRecord,
   tenantId: string,
   batch: readonly AudienceRow[],
-  redo: boolean,
-  signal: AbortSignal,
+  { redo, signal, optOuts }: { readonly redo: boolean; readonly signal: AbortSignal; readonly optOuts: OptOutCheck | undefined },
 ): Promise<BroadcastSummary> {
   const ledger = deps.ledgers.open(ledgerNameOf(notification.id, tenantId), { groupWindowMs: deps.tuning.ledgerGroupMs });
   // A fresh batch was sent by nobody yet: no read per recipient. Every delivery is recorded either way.
@@ -165,6 +166,7 @@ async function sendBatch(
     // A safety net only: a batch normally takes batchSize / 50 s; past this it is redone by the queue's retry.
     deadlineSeconds: Math.max(60, deps.tuning.sliceMs / 1_000 + 60),
     signal,
+    ...(optOuts === undefined ? {} : { optOuts }),
   });
 }
 
@@ -181,6 +183,7 @@ async function checkpoint(deps: QueuedDependencies, id: string, work: WorkRecord
     pruned: work.pruned + summary.pruned,
     retried: work.retried + summary.retried,
     alreadySent: work.alreadySent + summary.alreadySent,
+    optedOut: work.optedOut + summary.optedOut,
   });
 }
 

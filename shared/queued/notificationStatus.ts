@@ -11,9 +11,13 @@ export interface NotificationStatus {
   readonly pruned: number;
   readonly retried: number;
   readonly alreadySent: number;
+  /** Skipped because they asked the bot to stop (their personal chats; group chats and channels are never skipped). */
+  readonly optedOut: number;
   /** Listed and not finished yet (while planning, of those listed so far); after a cancel, those never sent. */
   readonly pending: number;
   readonly createdAt: string;
+  /** When a scheduled notification is (or was) sent; null for one sent at once. */
+  readonly sendAt: string | null;
   readonly startedAt: string | null;
   readonly completedAt: string | null;
   /** Why the notification failed: work that exhausted its retries (poison queue), or planning that did. */
@@ -39,6 +43,7 @@ export function notificationStatus(notification: NotificationRecord, plan: PlanR
   const sent = sum((item) => item.sent);
   const failed = sum((item) => item.failed);
   const alreadySent = sum((item) => item.alreadySent);
+  const optedOut = sum((item) => item.optedOut);
   const listed = plan?.matched ?? 0;
   const poisoned = work.filter((item) => item.state === 'poisoned');
   let state = notification.state;
@@ -53,8 +58,10 @@ export function notificationStatus(notification: NotificationRecord, plan: PlanR
     pruned: sum((item) => item.pruned),
     retried: sum((item) => item.retried),
     alreadySent,
-    pending: Math.max(0, listed - sent - failed - alreadySent),
+    optedOut,
+    pending: Math.max(0, listed - sent - failed - alreadySent - optedOut),
     createdAt: notification.createdAt.toISOString(),
+    sendAt: notification.sendAt?.toISOString() ?? null,
     startedAt: notification.startedAt?.toISOString() ?? null,
     completedAt: notification.completedAt?.toISOString() ?? null,
     ...(notification.error !== undefined ? { error: notification.error } : poisoned.length > 0 ? { error: poisonedWorkError(poisoned) } : {}),

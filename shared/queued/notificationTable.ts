@@ -5,6 +5,7 @@ import { toKey } from '../storage/conversationKeys';
 import type { ConversationFilter } from '../storage/conversationStore';
 import type { StorageConnection } from '../settings';
 import { Table, TableUnavailableError, hasStatus, type TableOptions } from '../storage/tableClient';
+import { deleteMatchingRows, deleteRows } from '../storage/rowDeletion';
 
 /**
  * The `notifications` table: what each queued notification is and how far it got.
@@ -26,7 +27,8 @@ import { Table, TableUnavailableError, hasStatus, type TableOptions } from '../s
 
 export const defaultNotificationsTable = 'notifications';
 
-export type NotificationState = 'queued' | 'running' | 'completed' | 'cancelled' | 'failed';
+/** `scheduled`: waiting for its `sendAt`, then `queued` → `running` like any other. */
+export type NotificationState = 'scheduled' | 'queued' | 'running' | 'completed' | 'cancelled' | 'failed';
 export const terminalStates: readonly NotificationState[] = ['completed', 'cancelled', 'failed'];
 
 /** What a notification sends and to whom, as stored (the audience itself is never stored in a message). */
@@ -41,6 +43,8 @@ export interface NotificationRecord {
   readonly request: StoredRequest;
   readonly state: NotificationState;
   readonly createdAt: Date;
+  /** When a scheduled notification is sent; absent for one sent at once. */
+  readonly sendAt?: Date;
   readonly startedAt?: Date;
   readonly completedAt?: Date;
   /** Why the notification failed (poisoned work, a refused credential), when it did. */
@@ -65,6 +69,8 @@ export interface WorkCounts {
   readonly pruned: number;
   readonly retried: number;
   readonly alreadySent: number;
+  /** Recipients skipped because they opted out (rows written before opt-out read as 0). */
+  readonly optedOut: number;
 }
 
 export interface WorkRecord extends WorkCounts {
@@ -88,6 +94,11 @@ export interface FailureRecord extends RecipientFailure {
 export interface IndexEntry {
   readonly id: string;
   readonly createdAt: Date;
+}
+
+/** An index entry with its key, to delete it. */
+export interface IndexRow extends IndexEntry {
+  readonly rowKey: string;
 }
 
 /** The notifications table could not be reached or refused us. */
@@ -121,6 +132,8 @@ const maxTime = 9_999_999_999_999;
 
 export const partitionOf = (id: string): string => toKey(id);
 const workRowKey = (tenantId: string): string => `${workPrefix}${toKey(tenantId)}`;
+/** Newest first is ascending: the time left until maxTime, fixed width. */
+const indexTime = (createdAt: Date): string => String(maxTime - createdAt.getTime()).padStart(13, '0');
 
 export class RequestTooLargeError extends Error {
   constructor(length: number) {
@@ -156,8 +169,9 @@ export class NotificationTable {
           rowKey: statusRow,
           id: record.id,
           fingerprint: record.fingerprint,
-          state: 'queued',
+          state: record.sendAt === undefined ? 'queued' : 'scheduled',
           createdAt: record.createdAt,
+          ...(record.sendAt === undefined ? {} : { sendAt: record.sendAt }),
           requestChunks: Object.keys(chunks).length,
           ...chunks,
         });
@@ -172,7 +186,7 @@ export class NotificationTable {
 
   /** The row that lists the notification; written after its status row (and again by a retried POST), so a listing never shows an id without one. */
   async addToIndex(id: string, createdAt: Date): Promise<void> {
-    const rowKey = `${String(maxTime - createdAt.getTime()).padStart(13, '0')}~${partitionOf(id)}`;
+    const rowKey = `${indexTime(createdAt)}~${partitionOf(id)}`;
     await this.table.call('index', (client) => client.upsertEntity({ partitionKey: indexPartition, rowKey, id, createdAt }, 'Replace'));
   }
 
@@ -195,7 +209,7 @@ export class NotificationTable {
     id: string,
     to: NotificationState,
     changes: { readonly startedAt?: Date; readonly completedAt?: Date; readonly error?: string } = {},
-    allowedFrom: readonly NotificationState[] = ['queued', 'running'],
+    allowedFrom: readonly NotificationState[] = ['scheduled', 'queued', 'running'],
   ): Promise<NotificationRecord | undefined> {
     for (;;) {
       const current = await this.get(id);
@@ -222,6 +236,38 @@ export class NotificationTable {
     const entries = rows.slice(0, limit).map((row) => ({ id: String(row['id']), createdAt: row['createdAt'] as Date }));
     const last = rows[Math.min(rows.length, limit) - 1];
     return entries.length === limit && last?.rowKey !== undefined ? { entries, next: last.rowKey } : { entries };
+  }
+
+  /** Up to `limit` index entries created at or before `createdBefore`, newest of them first (retention). */
+  async indexedBefore(createdBefore: Date, limit: number): Promise<IndexRow[]> {
+    const filter = odata`PartitionKey eq ${indexPartition} and RowKey ge ${indexTime(createdBefore)}`;
+    return this.table.call('index', async (client) => {
+      const rows: IndexRow[] = [];
+      for await (const page of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } }).byPage({ maxPageSize: Math.min(1_000, limit) })) {
+        for (const row of page) {
+          if (rows.length >= limit) return rows;
+          rows.push({ id: String(row['id']), createdAt: row['createdAt'] as Date, rowKey: String(row.rowKey) });
+        }
+      }
+      return rows;
+    });
+  }
+
+  /**
+   * Retention: deletes up to `budget` of the notification's rows other than its status row (plan, work,
+   * failures); returns how many, fewer than `budget` when none is left.
+   */
+  removeDetails(id: string, budget: number): Promise<number> {
+    return deleteMatchingRows(this.table, 'remove', odata`PartitionKey eq ${partitionOf(id)} and RowKey ne ${statusRow}`, budget);
+  }
+
+  /** Retention, last steps: the status row, then the index entry (whatever finds the notification goes last). */
+  async removeStatus(id: string): Promise<void> {
+    await deleteRows(this.table, 'remove', [{ partitionKey: partitionOf(id), rowKey: statusRow }]);
+  }
+
+  async removeIndexEntry(entry: IndexRow): Promise<void> {
+    await deleteRows(this.table, 'remove', [{ partitionKey: indexPartition, rowKey: entry.rowKey }]);
   }
 
   // ---- plan -----------------------------------------------------------------------------------
@@ -269,7 +315,7 @@ export class NotificationTable {
       try {
         await client.createEntity({
           partitionKey: partitionOf(id), rowKey: workRowKey(tenantId), tenantId, cursor: '', state: 'active', attempts: 0,
-          sent: 0, failed: 0, pruned: 0, retried: 0, alreadySent: 0,
+          sent: 0, failed: 0, pruned: 0, retried: 0, alreadySent: 0, optedOut: 0,
         });
         return true;
       } catch (error) {
@@ -378,6 +424,7 @@ function toNotification(entity: TableEntityResult<Record<string, unknown>>): Not
   const date = (name: string): Date | undefined => (entity[name] instanceof Date ? (entity[name] as Date) : undefined);
   const startedAt = date('startedAt');
   const completedAt = date('completedAt');
+  const sendAt = date('sendAt');
   const error = typeof entity['error'] === 'string' ? entity['error'] : undefined;
   return {
     id: String(entity['id']),
@@ -385,6 +432,7 @@ function toNotification(entity: TableEntityResult<Record<string, unknown>>): Not
     request: JSON.parse(json) as StoredRequest,
     state: entity['state'] as NotificationState,
     createdAt: date('createdAt') ?? new Date(0),
+    ...(sendAt === undefined ? {} : { sendAt }),
     ...(startedAt === undefined ? {} : { startedAt }),
     ...(completedAt === undefined ? {} : { completedAt }),
     ...(error === undefined ? {} : { error }),
@@ -408,6 +456,7 @@ function toWork(entity: TableEntityResult<Record<string, unknown>>): WorkRecord 
     pruned: count('pruned'),
     retried: count('retried'),
     alreadySent: count('alreadySent'),
+    optedOut: count('optedOut'),
     etag: entity.etag,
   };
 }

@@ -1,11 +1,13 @@
 import type { ConversationPage, StoredConversation } from '../storage/conversationStore';
 import { StaleRecordError, terminalStates } from './notificationTable';
 import { finishIfDone, type QueuedDependencies } from './workContext';
-import type { PlanMessage } from './workQueues';
+import { delayUntil, type PlanMessage } from './workQueues';
 
 export type PlanOutcome =
-  /** Unknown id, or a notification already final: nothing to do. */
+  /** Unknown id, or a notification already final (a scheduled one cancelled before its time included): nothing to do. */
   | 'dropped'
+  /** A scheduled notification's message came before its time (clocks differ): back on the queue until then. */
+  | 'scheduled'
   /** Every reference is listed: the audience is complete and `matched` known. */
   | 'planned'
   /** The slice ended: the checkpoint is saved and the continuation enqueued. */
@@ -13,6 +15,9 @@ export type PlanOutcome =
   | 'cancelled'
   /** Another planner moved the checkpoint first (a duplicated message): it goes on, this one stops. */
   | 'superseded';
+
+/** A scheduled message that shows this little before its time (another instance's clock) is taken as on time. */
+const scheduleToleranceMs = 1_000;
 
 /**
  * One planning slice: lists the matching references from the checkpoint a
@@ -30,7 +35,17 @@ export async function planSlice(deps: QueuedDependencies, message: PlanMessage):
   const { id } = message;
   const notification = await deps.notifications.get(id);
   if (notification === undefined || terminalStates.includes(notification.state)) return 'dropped';
-  if (notification.state === 'queued') await deps.notifications.transition(id, 'running', { startedAt: new Date() }, ['queued']);
+  if (notification.state === 'scheduled') {
+    const early = delayUntil(notification.sendAt, Date.now() + scheduleToleranceMs);
+    if (early > 0) {
+      await deps.queues.enqueuePlan({ id }, early);
+      return 'scheduled';
+    }
+  }
+  // The transition happens once (a final or running state is never moved back), so a duplicated message never starts it twice.
+  if (notification.state === 'queued' || notification.state === 'scheduled') {
+    await deps.notifications.transition(id, 'running', { startedAt: new Date() }, ['queued', 'scheduled']);
+  }
 
   let plan = await deps.notifications.ensurePlan(id);
   const sliceEnd = Date.now() + deps.tuning.sliceMs;

@@ -8,12 +8,13 @@ import { deliverSlice, type DeliverOutcome } from './deliverer';
 import { RequestTooLargeError, StaleRecordError, type NotificationState } from './notificationTable';
 import { notificationStatus, type NotificationStatus, type NotificationStatusWithFailures } from './notificationStatus';
 import { planSlice, type PlanOutcome } from './planner';
+import { removeExpiredNotifications, type RetentionOptions, type RetentionReport } from './retention';
 import { finishIfDone, type QueuedDependencies } from './workContext';
-import { WorkQueueUnavailableError, type DeliverMessage, type PlanMessage } from './workQueues';
+import { WorkQueueUnavailableError, delayUntil, type DeliverMessage, type PlanMessage } from './workQueues';
 
 export type SubmitOutcome =
   /** Queued now, or (`existing`) the same id and body were submitted before: either way, its current state. */
-  | { readonly kind: 'accepted'; readonly id: string; readonly state: NotificationState; readonly existing: boolean }
+  | { readonly kind: 'accepted'; readonly id: string; readonly state: NotificationState; readonly existing: boolean; readonly sendAt?: Date }
   /** The id belongs to a notification with another message or target. */
   | { readonly kind: 'idReused'; readonly id: string }
   | { readonly kind: 'tooLarge'; readonly message: string }
@@ -53,21 +54,25 @@ export class QueuedNotifications {
         fingerprint,
         request: { activity: request.activity, ...(request.filter === undefined ? {} : { filter: request.filter }) },
         createdAt,
+        ...(request.sendAt === undefined ? {} : { sendAt: request.sendAt }),
       });
       if (!created) {
         const existing = await this.deps.notifications.get(id);
         if (existing === undefined) throw new Error(`Notification ${id} exists and cannot be read`);
         if (existing.fingerprint !== fingerprint) return { kind: 'idReused', id };
         // A retried POST after one that failed half-way: list it and enqueue it again (a duplicate planner stops at the checkpoint).
-        if (existing.state === 'queued') {
+        if (existing.state === 'queued' || existing.state === 'scheduled') {
           await this.deps.notifications.addToIndex(id, existing.createdAt);
-          await this.deps.queues.enqueuePlan({ id });
+          await this.deps.queues.enqueuePlan({ id }, delayUntil(existing.sendAt));
         }
-        return { kind: 'accepted', id, state: existing.state, existing: true };
+        return { kind: 'accepted', id, state: existing.state, existing: true, ...(existing.sendAt === undefined ? {} : { sendAt: existing.sendAt }) };
       }
       await this.deps.notifications.addToIndex(id, createdAt);
-      await this.deps.queues.enqueuePlan({ id });
-      return { kind: 'accepted', id, state: 'queued', existing: false };
+      // A scheduled one is a plan message kept invisible until its time (queues allow 7 days): nothing polls for it.
+      await this.deps.queues.enqueuePlan({ id }, delayUntil(request.sendAt));
+      return request.sendAt === undefined
+        ? { kind: 'accepted', id, state: 'queued', existing: false }
+        : { kind: 'accepted', id, state: 'scheduled', existing: false, sendAt: request.sendAt };
     } catch (error) {
       if (error instanceof RequestTooLargeError) return { kind: 'tooLarge', message: error.message };
       if (error instanceof TableUnavailableError || error instanceof WorkQueueUnavailableError) {
@@ -109,6 +114,11 @@ export class QueuedNotifications {
 
   deliver(message: DeliverMessage): Promise<DeliverOutcome> {
     return deliverSlice(this.deps, message);
+  }
+
+  /** Retention: removes finished notifications older than the retention, within a bounded amount of work (see retention.ts). */
+  removeExpired(options: RetentionOptions): Promise<RetentionReport> {
+    return removeExpiredNotifications(this.deps, options);
   }
 
   /** A delivery run threw: its attempts and error show in the status while the queue retries it. */

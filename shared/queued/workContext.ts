@@ -1,5 +1,5 @@
-import type { Broadcast } from '../delivery/broadcastTypes';
-import { defaultGroupWindowMs, type DeliveryLedgerAccess } from '../ledgers/deliveryLedgers';
+import type { Broadcast, OptOutCheck } from '../delivery/broadcastTypes';
+import { defaultGroupWindowMs, type DeliveryLedgerAccess, type DeliveryLedgerRemoval } from '../ledgers/deliveryLedgers';
 import type { Logger } from '../logger';
 import type { ConversationStore } from '../storage/conversationStore';
 import type { AudienceTable } from './audienceTable';
@@ -15,13 +15,15 @@ export interface QueuedDependencies {
   readonly audience: AudienceTable;
   readonly queues: WorkQueues;
   readonly leases: TenantLeases;
-  /** The delivery ledger: who already got a notification (what decides "exactly once"). */
-  readonly ledgers: DeliveryLedgerAccess;
+  /** The delivery ledger: who already got a notification (what decides "exactly once"); retention deletes it. */
+  readonly ledgers: DeliveryLedgerAccess & DeliveryLedgerRemoval;
   /** The conversation references: the planner lists them, the engine prunes dead ones from them. */
   readonly store: ConversationStore;
   /** The delivery engine over one batch of recipients (listed by the store it is given). */
   readonly engineFor: (recipients: ConversationStore) => Broadcast;
   readonly cancelWatch: CancelWatch;
+  /** The opt-outs for one delivery slice; absent when opt-out is turned off (NOTIFY_ALLOW_OPT_OUT=false). */
+  readonly optOuts?: () => OptOutCheck;
   readonly logger: Logger;
   readonly tuning: QueuedTuning;
 }

@@ -60,6 +60,15 @@ function asObject(value: unknown): Record<string, unknown> | undefined {
   return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : undefined;
 }
 
+/** Seconds from `now` until `sendAt` (0 when absent or past), rounded up so a delayed message never shows before its time. */
+export function delayUntil(sendAt: Date | undefined, now = Date.now()): number {
+  if (sendAt === undefined) return 0;
+  // The longest a queue keeps a message invisible; a later time is waited for again when the message shows.
+  return Math.min(maxDelaySeconds, Math.max(0, Math.ceil((sendAt.getTime() - now) / 1_000)));
+}
+
+const maxDelaySeconds = 7 * 24 * 3_600;
+
 export function encodeMessage(message: PlanMessage | DeliverMessage): string {
   return Buffer.from(JSON.stringify(message), 'utf8').toString('base64');
 }

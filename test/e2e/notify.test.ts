@@ -1,3 +1,4 @@
+import { scheduleDueMinutesAgo } from '../support/dueSchedule';
 import assert from 'node:assert/strict';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, beforeEach, describe, test } from 'node:test';
@@ -35,8 +36,9 @@ describe('notifications through the local host', () => {
     [storage, connector] = await Promise.all([startTestStorage({ queues: true }), startFakeConnector()]);
     app = await startApp({
       settings: appSettings(storage.connectionString, {
-        // A schedule that does not come round during the test: the timer is run by hand.
-        NOTIFY_SCHEDULE: '0 0 0 1 1 *',
+        // An occurrence 2 minutes ago and the next a year away: a run by hand (or the every-minute trigger) sends it, once.
+        NOTIFY_SCHEDULE: scheduleDueMinutesAgo(2),
+        NOTIFY_SCHEDULE_TIME_ZONE: 'UTC',
         NOTIFY_TIMER_MESSAGE: 'from the timer',
         NOTIFY_TIMER_TARGET: JSON.stringify({ conversationTypes: ['channel'] }),
         'AzureWebJobs.notifyTimer.Disabled': 'false',
@@ -105,6 +107,7 @@ describe('notifications through the local host', () => {
     assert.equal(response.status, 202, await response.text());
 
     await app?.waitForOutput(/notifyTimer: queued notification notifyTimer-/);
+    assert.match(app?.output() ?? '', /notifyTimer: timerTrigger \(0 \* \* \* \* \*, next /, 'the trigger is registered every minute');
     const deadline = Date.now() + 30_000;
     while (fake().received.length === 0 && Date.now() < deadline) await delay(50);
     assert.deepEqual(textsReceived(teamsChannel.conversationId), ['from the timer']);

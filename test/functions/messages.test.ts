@@ -2,7 +2,8 @@ import { strict as assert } from 'node:assert';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { messages } from '../../functions/messages';
-import { cardActionReceivedText, welcomeText } from '../../shared/bot/bot';
+import { cardActionReceivedText } from '../../shared/bot/bot';
+import { welcomeText } from '../../shared/bot/botTexts';
 import { createServices, setServices, type Services } from '../../shared/services';
 import { loadSettings } from '../../shared/settings';
 import { freePort, startAzurite, tableConnectionString, type RunningAzurite } from '../../scripts/azurite';
@@ -76,7 +77,7 @@ describe('messages function', () => {
     assert.equal(await storedCount(), 1);
     assert.deepEqual(
       connector.received.map((activity) => activity.text),
-      [welcomeText],
+      [welcomeText('personal', { optOutAllowed: true })],
       'the user is welcomed once',
     );
   });

@@ -113,7 +113,7 @@ describe('the /api/notifications functions', () => {
     const queued = await get('api-progress');
     assert.equal(queued.status, 200);
     assert.deepEqual(Object.keys(body(queued)).sort(), [
-      'alreadySent', 'completedAt', 'createdAt', 'failed', 'failedWork', 'failures', 'id', 'matched', 'pending', 'pruned', 'retried', 'sent', 'startedAt', 'state',
+      'alreadySent', 'completedAt', 'createdAt', 'failed', 'failedWork', 'failures', 'id', 'matched', 'optedOut', 'pending', 'pruned', 'retried', 'sendAt', 'sent', 'startedAt', 'state',
     ]);
     assert.deepEqual({ state: body(queued)['state'], matched: body(queued)['matched'] }, { state: 'queued', matched: null });
 
@@ -133,6 +133,16 @@ describe('the /api/notifications functions', () => {
     } finally {
       await pump.stop();
     }
+  });
+
+  it('DELETE of a failed notification answers 409 NotificationEnded, with why it failed in the message and the status', async () => {
+    await post({ id: 'api-failed', text: 'fails' });
+    await services.queued.planningPoisoned({ id: 'api-failed' });
+    const response = await cancel('api-failed');
+    assert.equal(response.status, 409);
+    assert.equal(body(response)['error'], 'NotificationEnded', 'the error names the refusal, not the failure');
+    assert.equal(body(response)['state'], 'failed');
+    assert.match(String(body(response)['message']), /^Notification api-failed has already failed: planning failed on every attempt/);
   });
 
   it('DELETE cancels a notification and answers with its status', async () => {
@@ -157,5 +167,42 @@ describe('the /api/notifications functions', () => {
     };
     assert.equal(next.notifications[0]?.id, 'api-list-1');
     assert.equal((await call(notifications, 'GET', '/api/notifications?limit=0')).status, 400);
+  });
+
+  it('POST with a sendAt answers 202 scheduled with the time, and the status says scheduled with its sendAt', async () => {
+    const sendAt = new Date(Date.now() + 3_600_000);
+    const response = await post({ id: 'api-scheduled', text: 'later', sendAt: sendAt.toISOString().replace('Z', '+00:00') });
+    assert.equal(response.status, 202);
+    assert.deepEqual(response.jsonBody, { id: 'api-scheduled', state: 'scheduled', statusUrl: '/api/notifications/api-scheduled', sendAt: sendAt.toISOString() });
+    const status = body(await get('api-scheduled'));
+    assert.deepEqual([status['state'], status['sendAt'], status['matched'], status['sent']], ['scheduled', sendAt.toISOString(), null, 0]);
+
+    const again = await post({ id: 'api-scheduled', text: 'later', sendAt: sendAt.toISOString() });
+    assert.equal(again.status, 202, 'the same time in another notation is the same request');
+    const moved = await post({ id: 'api-scheduled', text: 'later', sendAt: new Date(sendAt.getTime() + 60_000).toISOString() });
+    assert.equal(moved.status, 409, 'another time is another request');
+  });
+
+  it('DELETE of a scheduled notification cancels it', async () => {
+    await post({ id: 'api-scheduled-cancel', text: 'never', sendAt: new Date(Date.now() + 3_600_000).toISOString() });
+    const response = await cancel('api-scheduled-cancel');
+    assert.equal(response.status, 200);
+    assert.equal(body(response)['state'], 'cancelled');
+  });
+
+  it('POST with a sendAt in the past, more than 7 days ahead or without a UTC offset answers 400 naming sendAt', async () => {
+    const inDays = (days: number): string => new Date(Date.now() + days * 86_400_000).toISOString();
+    for (const [sendAt, problem] of [
+      [inDays(-1), /in the past/],
+      [inDays(7.5), /more than 7 days ahead/],
+      ['2030-01-01T09:00:00', /UTC offset/],
+      ['tomorrow', /ISO 8601/],
+      [1_800_000_000_000, /ISO 8601/],
+    ] as const) {
+      const response = await post({ text: 'when?', sendAt });
+      assert.equal(response.status, 400, JSON.stringify(sendAt));
+      const errors = body(response)['errors'] as string[];
+      assert.ok(errors.some((error) => error.includes('"sendAt"') && problem.test(error)), JSON.stringify(errors));
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { scheduleDueMinutesAgo } from '../support/dueSchedule';
 import { strict as assert } from 'node:assert';
 import { randomUUID } from 'node:crypto';
 import { format } from 'node:util';
@@ -371,7 +372,8 @@ describe('notifyTimer function', () => {
   it('queues the timer message for the target as a queued notification, which delivers it', async () => {
     await useApp({
       settings: {
-        NOTIFY_SCHEDULE: '0 0 9 * * 1-5',
+        NOTIFY_SCHEDULE: scheduleDueMinutesAgo(1),
+        NOTIFY_SCHEDULE_TIME_ZONE: 'UTC',
         NOTIFY_TIMER_MESSAGE: 'Standup in 5 minutes',
         NOTIFY_TIMER_TARGET: '{"tenantIds":["t1"]}',
       },
@@ -395,7 +397,7 @@ describe('notifyTimer function', () => {
   });
 
   it('a second run for the same occurrence queues nothing more', async () => {
-    await useApp({ settings: { NOTIFY_SCHEDULE: '0 30 8 * * *', NOTIFY_TIMER_MESSAGE: 'Once per occurrence' } });
+    await useApp({ settings: { NOTIFY_SCHEDULE: scheduleDueMinutesAgo(2), NOTIFY_SCHEDULE_TIME_ZONE: 'UTC', NOTIFY_TIMER_MESSAGE: 'Once per occurrence' } });
     const first = context('notifyTimer');
     const second = context('notifyTimer');
     await notifyTimer(tick, first);
@@ -403,6 +405,20 @@ describe('notifyTimer function', () => {
 
     assert.ok(first.lines.some((line) => /queued notification notifyTimer-/.test(line)), first.lines.join('\n'));
     assert.ok(second.lines.some((line) => /already queued for this occurrence/.test(line)), second.lines.join('\n'));
+  });
+
+  it('queues nothing when no occurrence falls in the last 10 minutes, and a late run says an older one is not sent', async () => {
+    const now = Date.now();
+    await useApp({ settings: { NOTIFY_SCHEDULE: scheduleDueMinutesAgo(11, now), NOTIFY_SCHEDULE_TIME_ZONE: 'UTC', NOTIFY_TIMER_MESSAGE: 'Too late' } });
+    const onTime = context('notifyTimer');
+    const late = context('notifyTimer');
+    await notifyTimer(tick, onTime);
+    await notifyTimer({ ...tick, isPastDue: true }, late);
+
+    const missed = new Date(Math.floor((now - 11 * 60_000) / 60_000) * 60_000);
+    assert.equal(await services.queued.status(`notifyTimer-${missed.toISOString()}`), undefined, 'the missed occurrence was not queued');
+    assert.deepEqual(onTime.lines.filter((line) => /queued/.test(line)), []);
+    assert.ok(late.lines.some((line) => /late.*no occurrence of NOTIFY_SCHEDULE falls in the last 10 minutes/.test(line)), late.lines.join('\n'));
   });
 
   it('does nothing without a schedule, and says why once rather than on every tick', async () => {
@@ -419,7 +435,7 @@ describe('notifyTimer function', () => {
 
   it('fails the invocation, sending nothing, when NOTIFY_TIMER_TARGET is invalid', async () => {
     await useApp({
-      settings: { NOTIFY_SCHEDULE: '0 0 9 * * *', NOTIFY_TIMER_MESSAGE: 'hi', NOTIFY_TIMER_TARGET: '{"tenantIds":"t1"}' },
+      settings: { NOTIFY_SCHEDULE: scheduleDueMinutesAgo(1), NOTIFY_SCHEDULE_TIME_ZONE: 'UTC', NOTIFY_TIMER_MESSAGE: 'hi', NOTIFY_TIMER_TARGET: '{"tenantIds":"t1"}' },
     });
     await assert.rejects(notifyTimer(tick, context('notifyTimer')), /NOTIFY_TIMER_TARGET/);
     assert.deepEqual(connector.received, []);

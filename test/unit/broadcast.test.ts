@@ -14,6 +14,8 @@ import {
 } from '../../shared/storage/conversationStore';
 import { CredentialsError } from '../../shared/delivery/deliveryError';
 import { MemoryConversationStore } from '../../shared/storage/memoryConversationStore';
+import { MemoryOptOutStore } from '../../shared/engagement/memoryOptOutStore';
+import { OptOutFilter } from '../../shared/engagement/optOutFilter';
 import type { SendActivity } from '../../shared/delivery/proactiveSender';
 import { SendSlots } from '../../shared/delivery/sendSlots';
 import { RateLimiter } from '../../shared/delivery/rateLimiter';
@@ -155,7 +157,7 @@ function harness(
 
 function assertCountsAddUp(summary: BroadcastSummary): void {
   assert.equal(
-    summary.sent + summary.failed + summary.alreadySent + summary.notAttempted,
+    summary.sent + summary.failed + summary.alreadySent + summary.notAttempted + summary.optedOut,
     summary.matched,
     `counts do not add up: ${JSON.stringify({ ...summary, failures: summary.failures.length })}`,
   );
@@ -516,5 +518,56 @@ describe('BroadcastEngine', () => {
     assert.equal(summary.sent, 20);
     assert.match(summary.stoppedEarly ?? '', /conversation store.*table unavailable/);
     assertCountsAddUp(summary);
+  });
+});
+
+describe('BroadcastEngine and opt-outs', () => {
+  const personOf = (c: StoredConversation) => ({ tenantId: c.tenantId, channelId: c.channelId, userId: c.userId, aadObjectId: c.aadObjectId });
+
+  test('skips the personal chats of people who opted out, counts them in optedOut, and reads each tenant once', async () => {
+    const store = await storeWith(300, (i) => `tenant-${i % 3}`);
+    const optOuts = new MemoryOptOutStore();
+    const everyone = (await store.list({ pageSize: 1_000 })).items;
+    for (const c of everyone.filter((_, i) => i % 10 === 0)) await optOuts.optOut(personOf(c));
+    const { broadcast, channel } = harness(store, { tuning: { pageSize: 40 } });
+
+    const summary = await broadcast({ optOuts: new OptOutFilter(optOuts) });
+
+    assert.deepEqual({ matched: summary.matched, sent: summary.sent, optedOut: summary.optedOut }, { matched: 300, sent: 270, optedOut: 30 });
+    for (const [i, c] of everyone.entries()) assert.equal(channel.deliveries(c.conversationId), i % 10 === 0 ? 0 : 1, c.conversationId);
+    assert.equal(optOuts.reads, 3, 'one read per tenant for the whole run, not one per recipient');
+  });
+
+  test('a group chat or a channel is sent to even when the person stored with it opted out', async () => {
+    const store = new MemoryConversationStore();
+    const personal = conversation('a:personal', 'tenant-a');
+    const base = conversation('19:group', 'tenant-a');
+    const group = { ...base, userId: personal.userId, aadObjectId: personal.aadObjectId, conversationType: 'groupChat' };
+    await store.upsert(personal);
+    await store.upsert(group);
+    const optOuts = new MemoryOptOutStore();
+    await optOuts.optOut(personOf(personal));
+    const { broadcast, channel } = harness(store);
+
+    const summary = await broadcast({ optOuts: new OptOutFilter(optOuts) });
+
+    assert.deepEqual([summary.sent, summary.optedOut], [1, 1]);
+    assert.equal(channel.deliveries('19:group'), 1);
+  });
+
+  test('without an opt-out check (opt-out turned off) nobody is skipped', async () => {
+    const store = await storeWith(20);
+    const { broadcast } = harness(store);
+    const summary = await broadcast();
+    assert.deepEqual([summary.sent, summary.optedOut], [20, 0]);
+  });
+
+  test('when the opt-outs cannot be read, nothing is sent and the run says why', async () => {
+    const store = await storeWith(20);
+    const { broadcast, channel } = harness(store);
+    const summary = await broadcast({ optOuts: { isOptedOut: async () => Promise.reject(new Error('table down')) } });
+    assert.equal(channel.attempts.length, 0);
+    assert.equal(summary.notAttempted, 20);
+    assert.match(summary.stoppedEarly ?? '', /opt-out list could not be read.*table down/);
   });
 });

@@ -20,7 +20,7 @@ const activity = { type: 'message', text: 'hi' };
 const sameRequest = requestFingerprint({ activity });
 
 function summary(id: string, extra: Partial<BroadcastSummary> = {}): BroadcastSummary {
-  return { id, matched: 2, sent: 2, failed: 0, pruned: 0, retried: 0, alreadySent: 0, notAttempted: 0, durationMs: 12, failures: [], ...extra };
+  return { id, matched: 2, sent: 2, failed: 0, pruned: 0, retried: 0, alreadySent: 0, notAttempted: 0, optedOut: 0, durationMs: 12, failures: [], ...extra };
 }
 
 function deps(broadcast: Broadcast) {
