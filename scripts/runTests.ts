@@ -123,7 +123,7 @@ function parseOptions(args: readonly string[], env: NodeJS.ProcessEnv): RunnerOp
     else if (arg.startsWith('-')) throw new Error(`unknown option ${arg} (options: --concurrency=N, --file-timeout=SECONDS, --test-… for node's test runner)`);
     else selectors.push(arg);
   }
-  const processLane = positiveInteger(concurrency, 3, 'TEST_CONCURRENCY / --concurrency');
+  const processLane = positiveInteger(concurrency, 4, 'TEST_CONCURRENCY / --concurrency');
   return {
     selectors,
     nodeArgs,

@@ -8,11 +8,11 @@ import { summaryMarker, type FileSummary, type SummaryLine } from './fileSummary
  * Runs one test file in node's test runner, in a process group of its own,
  * with every bound a file needs so that no run can hang:
  *
- * - `--test-timeout`: node fails any test or hook that runs longer, and ends
- *   the whole file (SIGTERM to its process) once it has run that long;
- * - `--test-force-exit`: the file's process exits once its tests are done,
- *   even when a failed setup left a server or a child process behind;
- * - exitOnTermination.js: a file ended by SIGTERM still stops what it started;
+ * - `--test-timeout`: node fails any test that runs longer, and ends the
+ *   whole file (SIGTERM to its process) once it has run that long;
+ * - testProcessExit.js: the file's process exits once its tests and hooks are
+ *   done, even when a failed setup left a server or a child process behind,
+ *   and a file ended by SIGTERM still stops what it started;
  * - and a last resort here: if node's runner itself has not ended a little
  *   after the timeout, the whole group is killed.
  *
@@ -66,9 +66,8 @@ export async function runTestFile(file: string, options: RunTestFileOptions): Pr
   const child = spawn(
     process.execPath,
     [
-      '--require', path.join(__dirname, 'exitOnTermination.js'),
+      '--require', path.join(__dirname, 'testProcessExit.js'),
       '--test',
-      '--test-force-exit',
       `--test-timeout=${options.timeoutMs}`,
       '--test-reporter=spec', '--test-reporter-destination=stdout',
       `--test-reporter=${path.join(__dirname, 'summaryReporter.js')}`, '--test-reporter-destination=stderr',

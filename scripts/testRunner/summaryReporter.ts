@@ -9,8 +9,8 @@ import { summaryMarker, type SummaryLine } from './fileSummary';
  * test or hook that failed, with its suites and its error's first line.
  *
  * A line as each event comes, not one at the end, and a pipe, not a file:
- * with --test-force-exit, Node 20 exits as soon as the last test is done,
- * before a reporter's last words or a file destination are written.
+ * a file's run may be ended at any moment (its timeout, Ctrl-C), and what
+ * it reported until then still counts.
  */
 
 const countNames = new Set(['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo', 'duration_ms']);

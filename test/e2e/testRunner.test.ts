@@ -42,7 +42,7 @@ describe('npm test when a test file cannot finish', () => {
   before(async () => {
     [setupFails, setupHangs] = await Promise.all([
       // The browser cannot start: the setup fails after Azurite and a server started.
-      runTests([fixture('setupFails'), fixture('passes')], { CHROMIUM_PATH: '/nonexistent/chromium' }),
+      runTests([fixture('setupFails'), fixture('lingers'), fixture('passes')], { CHROMIUM_PATH: '/nonexistent/chromium' }),
       runTests(['--file-timeout=20', fixture('setupHangs'), fixture('passes')]),
     ]);
   });
@@ -51,8 +51,12 @@ describe('npm test when a test file cannot finish', () => {
     assert.equal(setupFails.exitCode, 1, setupFails.output);
     assert.match(setupFails.output, /✖ dist\/test\/fixtures\/runner\/setupFails\.js: 0 passed, 2 failed/);
     assert.match(setupFails.output, /a suite whose setup fails after starting Azurite and a server: CHROMIUM_PATH is "\/nonexistent\/chromium", which is not an executable file/);
-    assert.match(setupFails.output, /^files 2: 1 passed, 1 failed$/m);
-    assert.equal(lastLine(setupFails.output), '1 passed, 2 failed');
+    assert.match(setupFails.output, /^files 3: 2 passed, 1 failed$/m);
+    assert.equal(lastLine(setupFails.output), '5 passed, 2 failed');
+  });
+
+  test('a file whose tests leave a server running ends once they are done, with every suite run', () => {
+    assert.match(setupFails.output, /^✔ dist\/test\/fixtures\/runner\/lingers\.js 4 passed, 0 failed/m);
   });
 
   test('nothing that the failed setup started is left running', async () => {
