@@ -6,7 +6,8 @@ import { findTestFiles, type Lane, type TestFile } from './testRunner/testFiles'
 /**
  * `npm test`: every compiled test file under dist/test, each in node's test
  * runner in a process of its own, the unit files several at once beside the
- * files that start servers and processes, and one summary at the end.
+ * files that start servers and processes, then the files marked
+ * `// runTests: alone` one by one, and one summary at the end.
  *
  *   node dist/scripts/runTests.js [unit|e2e|integration|functions|<file>...] [--concurrency=N]
  *     [--file-timeout=SECONDS] [--test-name-pattern=...]
@@ -34,7 +35,7 @@ async function main(): Promise<number> {
   const history = readDurations();
   const started = performance.now();
   const outcomes: FileOutcome[] = [];
-  const lanes = (['unit', 'process'] as const).map((lane) => () =>
+  const lanes = (['unit', 'process', 'alone'] as const).map((lane) => () =>
       runLane(
         longestFirst(files.filter((file) => file.lane === lane), history),
         options.concurrency[lane],
@@ -45,9 +46,11 @@ async function main(): Promise<number> {
       },
     ),
   );
+  const [unitLane, processLane, aloneLane] = lanes as [() => Promise<void>, () => Promise<void>, () => Promise<void>];
   // One file at a time means one file at a time: the lanes take turns.
   if (options.concurrency.process === 1) for (const lane of lanes) await lane();
-  else await Promise.all(lanes.map((lane) => lane()));
+  else await Promise.all([unitLane(), processLane()]);
+  await aloneLane();
   const nameOf = new Map(files.map((file) => [file.path, file.name]));
   if (options.nodeArgs.length === 0 && options.selectors.length === 0) {
     saveDurations(history, Object.fromEntries(outcomes.map((outcome) => [nameOf.get(outcome.file) ?? outcome.file, Math.round(outcome.durationMs)])));
@@ -127,7 +130,7 @@ function parseOptions(args: readonly string[], env: NodeJS.ProcessEnv): RunnerOp
   return {
     selectors,
     nodeArgs,
-    concurrency: { unit: processLane === 1 ? 1 : Math.max(4, processLane), process: processLane },
+    concurrency: { unit: processLane === 1 ? 1 : Math.max(4, processLane), process: processLane, alone: 1 },
     fileTimeoutMs: positiveInteger(fileTimeout, 300, 'TEST_FILE_TIMEOUT_SECONDS / --file-timeout') * 1_000,
   };
 }

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readSync } from 'node:fs';
 import path from 'node:path';
 
 /**
@@ -12,7 +12,12 @@ export type Lane =
   /** test/unit: no I/O, no servers, no child processes: many files at once. */
   | 'unit'
   /** Everything else starts Azurite, servers, app hosts or a browser: a few files at once. */
-  | 'process';
+  | 'process'
+  /**
+   * Files that measure rates or timing across processes and say so with a line
+   * `// runTests: alone`: one at a time, after the others, with the machine to themselves.
+   */
+  | 'alone';
 
 export interface TestFile {
   readonly path: string;
@@ -56,5 +61,20 @@ function matching(all: readonly string[], selector: string): string[] {
 }
 
 function testFile(testRoot: string, name: string): TestFile {
-  return { path: path.join(testRoot, name), name, lane: name.startsWith('unit/') ? 'unit' : 'process' };
+  const file = path.join(testRoot, name);
+  return { path: file, name, lane: asksToRunAlone(file) ? 'alone' : name.startsWith('unit/') ? 'unit' : 'process' };
+}
+
+const aloneMarker = /^\/\/ runTests: alone$/m;
+
+/** Whether the file's opening (where the marker goes, above or below its imports) has the marker line. */
+function asksToRunAlone(file: string): boolean {
+  const descriptor = openSync(file, 'r');
+  try {
+    const opening = Buffer.alloc(4_096);
+    const length = readSync(descriptor, opening, 0, opening.length, 0);
+    return aloneMarker.test(opening.subarray(0, length).toString('utf8'));
+  } finally {
+    closeSync(descriptor);
+  }
 }

@@ -11,6 +11,9 @@ import { post, store, teamsLimits, tenants, useQueuedHosts, waitFor, waitUntil }
  * are in queuedNotifications.test.ts.)
  */
 
+// runTests: alone
+// (the 429 count and the lease gaps are measured across two hosts: other files' load delays sends and bunches them)
+
 const { storage, connector, app } = useQueuedHosts();
 
 interface Holding {
