@@ -60,8 +60,16 @@ export async function chooseChromium(env: NodeJS.ProcessEnv = process.env): Prom
 async function bundledChromium(): Promise<ChromiumChoice> {
   // The package is an ES module; Node 20.19+ and 22.12+ load it with require().
   const { default: sparticuz } = await import('@sparticuz/chromium');
-  return { source: 'bundled', executablePath: await extractBundledChromium(), args: sparticuz.args };
+  return { source: 'bundled', executablePath: await extractBundledChromium(), args: sparticuz.args.filter((flag) => !serverlessOnlyFlags.some((name) => flag.startsWith(name))) };
 }
+
+/**
+ * The package's flags are made for one page per short-lived function: in one process a closed
+ * page or context takes the whole browser down (the next newPage fails), and with web security
+ * off the console's content security policy and origin checks would not be what a user's browser
+ * enforces. Those are left out; the rest (headless shell, no sandbox, software GL) are kept.
+ */
+const serverlessOnlyFlags = ['--single-process', '--disable-web-security', '--allow-running-insecure-content', '--disable-site-isolation-trials', '--disable-features='];
 
 /**
  * The bundled browser's executable, extracted into a folder named after the
