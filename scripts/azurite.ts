@@ -82,7 +82,24 @@ export async function isPortTaken(port: number): Promise<boolean> {
   }
 }
 
+/**
+ * A free port found by freePort can be taken by another process before Azurite
+ * binds it (test files start side by side): with ports of its own choosing, a
+ * start that lost that race is tried again on new ports.
+ */
 export async function startAzurite(options: AzuriteOptions = {}): Promise<RunningAzurite> {
+  const choosesPorts = !options.tablePort && !options.queuePort;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startAzuriteOnce(options);
+    } catch (error) {
+      const lostPortRace = error instanceof Error && error.message.includes('EADDRINUSE');
+      if (!choosesPorts || !lostPortRace || attempt === 3) throw error;
+    }
+  }
+}
+
+async function startAzuriteOnce(options: AzuriteOptions): Promise<RunningAzurite> {
   const tablePort = options.tablePort || (await freePort());
   const bin = options.allServices ? 'azurite/dist/src/azurite.js' : 'azurite/dist/src/table/main.js';
   const common = [
