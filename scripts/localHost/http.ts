@@ -143,7 +143,9 @@ async function streamThroughWorker(
     ...Object.fromEntries(Object.entries(http.params ?? {}).map(([name, value]) => [name, { string: value }])),
   };
   const target = new URL(`${url.pathname}${url.search}`, httpStreamUri);
+  // A connection per request: a function that answers without reading its body (a 413, a 415) must not leave a half-read request on a reused socket.
   const proxied = httpRequest(target, {
+    agent: false,
     method: http.method ?? 'GET',
     headers: {
       ...Object.fromEntries(Object.entries(http.headers ?? {}).filter(([name]) => !hopByHopHeaders.has(name))),
@@ -181,7 +183,8 @@ async function streamThroughWorker(
   relayed.catch(() => undefined);
   const result = await invokeFunction(dependencies.registry, dependencies.log, registered, { http }, incoming.description, triggerMetadata, {
     invocationId,
-    httpStatus: () => status,
+    // The worker may end the invocation before its answer's head has reached us: wait for it (briefly) for the log line.
+    httpStatus: () => Promise.race([answered.then((answer) => answer.statusCode, () => undefined), delay(5_000, undefined, { ref: false })]),
   });
   if (!result.succeeded) {
     proxied.destroy();

@@ -13,7 +13,7 @@ export interface InvocationOptions {
   /** The id the invocation runs under (an HTTP stream's proxied request carries it); a new one by default. */
   readonly invocationId?: string;
   /** The status of an answer that went through the worker's HTTP stream rather than the return value, for the log line. */
-  readonly httpStatus?: () => number | undefined;
+  readonly httpStatus?: () => Promise<number | undefined>;
 }
 
 export type InvocationResult =
@@ -40,7 +40,7 @@ export async function invokeFunction(
   const result = await runInvocation(registry, log, registered, invocationId, triggerData, triggerMetadata);
   const durationMs = Math.round(performance.now() - started);
   const status = result.succeeded ? 'Succeeded' : 'Failed';
-  const httpStatus = result.succeeded ? (result.response.returnValue?.http?.statusCode ?? options.httpStatus?.()) : undefined;
+  const httpStatus = result.succeeded ? (result.response.returnValue?.http?.statusCode ?? (await options.httpStatus?.())) : undefined;
   const request = description === '' ? '' : ` ${description}${httpStatus ? ` -> ${httpStatus}` : ''}`;
   const line = `Executed 'Functions.${registered.metadata.name}' (${status}, Id=${invocationId}, Duration=${durationMs}ms)${request}`;
   if (result.succeeded) {
