@@ -1,5 +1,7 @@
 import type { ConversationType } from '../shared/notifications/notificationRequest';
+import { localInputValue, localSendAt } from '../shared/notifications/localSendAt';
 import { activityBytes, messageActivity } from '../shared/notifications/messageActivity';
+import { maxScheduleDays } from '../shared/notifications/sendAt';
 import { checkCard } from './cardPreview';
 import { elementById, formatCount, showProblems } from './elementById';
 import type { NotificationBody } from './notificationApi';
@@ -8,11 +10,13 @@ import type { NotificationBody } from './notificationApi';
  * The compose form: message, optional Adaptive Card, targeting and id, read
  * into the body `POST /api/notifications` takes. It checks what it can
  * before asking the server: an empty message, the card (JSON and renderer),
- * and the size, counted with the server's own code.
+ * and the size, counted with the server's own code, and a "Send later" time
+ * against the API's bounds. `sendAt` is apart from the body: the audience
+ * preview takes the body without it.
  */
 
 export type Composition =
-  | { readonly ok: true; readonly body: NotificationBody }
+  | { readonly ok: true; readonly body: NotificationBody; readonly sendAt?: string }
   /** `problems` is empty when nothing has been written yet. */
   | { readonly ok: false; readonly problems: readonly string[] };
 
@@ -30,8 +34,20 @@ export class ComposeForm {
   private readonly previewText = elementById('preview-text', HTMLElement);
   private readonly cardPreview = elementById('card-preview', HTMLElement);
   private readonly notificationId = elementById('notification-id', HTMLInputElement);
+  private readonly sendLater = elementById('send-later', HTMLInputElement);
+  private readonly sendLaterFields = elementById('send-later-fields', HTMLElement);
+  private readonly sendAtInput = elementById('send-at', HTMLInputElement);
+  private readonly sendAtProblems = elementById('send-at-problems', HTMLElement);
 
-  constructor(private readonly maxMessageBytes: number) {}
+  constructor(private readonly maxMessageBytes: number) {
+    const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    elementById('send-at-hint', HTMLElement).textContent = `In your time zone: ${timeZone}. From now up to ${maxScheduleDays} days ahead.`;
+  }
+
+  /** True when "Send later" is chosen: the submit schedules. */
+  get scheduling(): boolean {
+    return this.sendLater.checked;
+  }
 
   /** Calls `changed` after every edit of any field, with the form read afresh. */
   onChange(changed: (composition: Composition) => void): void {
@@ -43,6 +59,12 @@ export class ComposeForm {
       if (this.useCard.checked && this.cardJson.value.trim() === '') this.cardJson.value = starterCard;
       update();
     });
+    this.sendLater.addEventListener('change', () => {
+      this.sendLaterFields.hidden = !this.sendLater.checked;
+      if (this.sendLater.checked) this.boundPicker();
+      update();
+    });
+    this.sendAtInput.addEventListener('focus', () => this.boundPicker());
   }
 
   /** Reads the form, shows the size, the card preview and the card's problems, and says whether it can be sent. */
@@ -76,6 +98,7 @@ export class ComposeForm {
     this.messageSize.classList.toggle('over-limit', tooLarge);
     this.message.setAttribute('aria-invalid', String(tooLarge));
     if (tooLarge) problems.push(`The message is ${formatCount(bytes)} bytes; the limit is ${formatCount(this.maxMessageBytes)}.`);
+    const sendAt = this.readSendAt(problems);
     // Nothing written yet is not a problem to point out, but nothing to send either.
     if (problems.length > 0 || (!hasText && !this.useCard.checked)) return { ok: false, problems };
     const target = this.target();
@@ -88,7 +111,32 @@ export class ComposeForm {
         ...(card === undefined ? {} : { card }),
         ...(target === undefined ? {} : { target }),
       },
+      ...(sendAt === undefined ? {} : { sendAt }),
     };
+  }
+
+  /** The chosen time as `sendAt`, or undefined when sending now; its problem goes beside the field and into `problems`. */
+  private readSendAt(problems: string[]): string | undefined {
+    if (!this.sendLater.checked) {
+      showProblems(this.sendAtProblems, []);
+      this.sendAtInput.removeAttribute('aria-invalid');
+      return undefined;
+    }
+    const check = localSendAt(this.sendAtInput.value, new Date());
+    showProblems(this.sendAtProblems, check.ok ? [] : [check.problem]);
+    this.sendAtInput.setAttribute('aria-invalid', String(!check.ok));
+    if (!check.ok) {
+      problems.push(`Send later: ${check.problem}`);
+      return undefined;
+    }
+    return check.sendAt;
+  }
+
+  /** Keeps the browser's date picker within now … 7 days ahead (the check above is what counts). */
+  private boundPicker(): void {
+    const now = new Date();
+    this.sendAtInput.min = localInputValue(now);
+    this.sendAtInput.max = localInputValue(new Date(now.getTime() + maxScheduleDays * 24 * 3_600_000));
   }
 
   private target(): NotificationBody['target'] {

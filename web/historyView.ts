@@ -56,7 +56,8 @@ export class HistoryView {
     name.append(button);
     row.append(name);
     const created = notification.createdAt ? new Date(notification.createdAt).toLocaleString() : '';
-    for (const value of [notification.state, formatCount(notification.sent), formatCount(notification.failed), formatCount(notification.matched), created]) {
+    const state = notification.state === 'scheduled' && notification.sendAt ? `scheduled for ${new Date(notification.sendAt).toLocaleString()}` : notification.state;
+    for (const value of [state, formatCount(notification.sent), formatCount(notification.failed), formatCount(notification.matched), created]) {
       row.insertCell().textContent = value;
     }
     return row;

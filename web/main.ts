@@ -32,7 +32,9 @@ function start(): void {
   let audience: AudienceState = { kind: 'unknown' };
   let sending = false;
 
+  const sendLabel = (): string => (compose.scheduling ? 'Schedule' : 'Send');
   const refreshSendButton = (): void => {
+    if (!sending) sendButton.textContent = sendLabel();
     const problems = [...(composition.ok ? [] : composition.problems), ...(audience.kind === 'refused' ? audience.problems : [])];
     showProblems(formProblems, problems);
     sendButton.disabled = sending || !composition.ok || audience.kind === 'refused';
@@ -50,13 +52,16 @@ function start(): void {
 
   compose.form.addEventListener('submit', (event) => {
     event.preventDefault();
+    // Read again: a time that was ahead when it was chosen may have passed since.
+    composition = compose.read();
+    refreshSendButton();
     if (!composition.ok || sending) return;
-    const { body } = composition;
+    const { body, sendAt } = composition;
     sending = true;
-    sendButton.textContent = 'Sending…';
+    sendButton.textContent = sendAt === undefined ? 'Sending…' : 'Scheduling…';
     refreshSendButton();
     api
-      .send(body)
+      .send(sendAt === undefined ? body : { ...body, sendAt })
       .then((accepted) => {
         status.open(accepted.id);
         void history.refresh();
@@ -66,7 +71,7 @@ function start(): void {
       })
       .finally(() => {
         sending = false;
-        sendButton.textContent = 'Send';
+        sendButton.textContent = sendLabel();
         sendButton.disabled = !composition.ok || audience.kind === 'refused';
       });
   });

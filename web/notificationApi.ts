@@ -17,12 +17,15 @@ export interface NotificationBody {
   readonly text?: string;
   readonly card?: Record<string, unknown>;
   readonly target?: Partial<Record<'conversationIds' | 'userIds' | 'tenantIds' | 'channelIds' | 'conversationTypes', string[]>>;
+  /** When to send it (ISO 8601 with a UTC offset); only `POST /api/notifications` takes it. */
+  readonly sendAt?: string;
 }
 
 export interface Accepted {
   readonly id: string;
   readonly state: NotificationState;
   readonly statusUrl: string;
+  readonly sendAt?: string;
 }
 
 export interface DeliveryFailure {
@@ -50,6 +53,8 @@ export interface NotificationStatus {
   readonly optedOut?: number;
   readonly pending?: number | null;
   readonly createdAt?: string;
+  /** When a scheduled notification is (or was) to be sent; null or absent when it was sent at once. */
+  readonly sendAt?: string | null;
   readonly startedAt?: string | null;
   readonly completedAt?: string | null;
   /** Why it failed, when it did. */

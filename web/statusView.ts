@@ -7,9 +7,17 @@ import { pendingOf, progressOf } from './notificationProgress';
  * a time, and Cancel. Polls `GET /api/notifications/{id}` every second until
  * the state is final and the counts have settled: work in flight when a
  * notification is cancelled still reports what it sent a moment later.
+ * A scheduled one is read less often until its time comes.
  */
 
 const pollMs = 1_000;
+/**
+ * Between reads of a scheduled notification: a cancel elsewhere shows within a minute, and its
+ * start within seconds, while a console left open on one a week ahead reads about 10,000 times, not 600,000.
+ */
+const scheduledPollMs = 60_000;
+const scheduledSoonPollMs = 10_000;
+const soonMs = 10 * 60_000;
 const settlingPollMs = 2_000;
 /** Reads after the final state, at most, waiting for the counts to stop changing. */
 const maxSettlingReads = 15;
@@ -31,13 +39,15 @@ export class StatusView {
   private readonly failuresNext = elementById('failures-next', HTMLButtonElement);
 
   private current: string | undefined;
+  /** What Cancel said of a scheduled one, kept in view while it stays open. */
+  private cancelNote: string | undefined;
   /** The failures page shown: undefined is the first. */
   private failuresAfter: string | undefined;
   private nextFailuresAfter: string | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   /** The counts of the last read once the state was final, and how many such reads there were. */
   private settling: { counts: string; reads: number } | undefined;
-  /** Bumped on every open, so an answer for a notification no longer shown is dropped. */
+  /** Bumped on every read, so an answer overtaken by a newer read (or for a notification no longer shown) is dropped. */
   private generation = 0;
 
   constructor(
@@ -51,11 +61,11 @@ export class StatusView {
 
   /** Shows this notification and follows it until its state is final. */
   open(id: string, { focus = true } = {}): void {
-    this.generation++;
     clearTimeout(this.timer);
     this.current = id;
     this.failuresAfter = undefined;
     this.settling = undefined;
+    this.cancelNote = undefined;
     this.section.hidden = false;
     this.idText.textContent = id;
     this.state.textContent = 'loading…';
@@ -64,10 +74,11 @@ export class StatusView {
     this.renderFailures([], undefined);
     this.setProgress(undefined);
     if (focus) this.heading.focus();
-    void this.poll(this.generation);
+    void this.poll();
   }
 
-  private async poll(generation: number): Promise<void> {
+  private async poll(): Promise<void> {
+    const generation = ++this.generation;
     const id = this.current;
     if (id === undefined) return;
     let next: number | undefined = pollMs;
@@ -82,13 +93,17 @@ export class StatusView {
       // An unknown id stays unknown; anything else (an outage, a restart) may pass.
       if (error instanceof ApiError && error.status === 404) next = undefined;
     }
-    if (next !== undefined) this.timer = setTimeout(() => void this.poll(generation), next);
+    if (next !== undefined) this.timer = setTimeout(() => void this.poll(), next);
   }
 
   /** When to read again, or undefined once the state is final and two reads in a row had the same counts. */
   private nextPoll(status: NotificationStatus): number | undefined {
+    if (status.state === 'scheduled') {
+      const untilSendAt = status.sendAt ? new Date(status.sendAt).getTime() - Date.now() : 0;
+      return Math.min(untilSendAt > soonMs ? scheduledPollMs : scheduledSoonPollMs, Math.max(pollMs, untilSendAt));
+    }
     if (!finalStates.includes(status.state)) return pollMs;
-    const counts = JSON.stringify([status.sent, status.failed, status.pruned, status.alreadySent, status.pending, status.matched]);
+    const counts = JSON.stringify([status.sent, status.failed, status.pruned, status.optedOut, status.alreadySent, status.pending, status.matched]);
     const previous = this.settling;
     this.settling = { counts, reads: (previous?.reads ?? 0) + 1 };
     if (previous === undefined) this.finished(status);
@@ -99,16 +114,21 @@ export class StatusView {
   private async showFailures(after: string | undefined): Promise<void> {
     this.failuresAfter = after;
     clearTimeout(this.timer);
-    await this.poll(this.generation);
+    await this.poll();
   }
 
   private async cancel(): Promise<void> {
     const id = this.current;
     if (id === undefined) return;
     this.cancelButton.disabled = true;
+    const wasScheduled = this.state.dataset['state'] === 'scheduled';
     try {
       await this.api.cancel(id);
-      showProblems(this.problems, ['Cancelling: sending stops within seconds.']);
+      // Kept for a scheduled one (it is final at once); a running one's note gives way to its next counts.
+      this.cancelNote = wasScheduled ? 'Cancelled before its time: nothing is sent.' : undefined;
+      showProblems(this.problems, [this.cancelNote ?? 'Cancelling: sending stops within seconds.']);
+      clearTimeout(this.timer);
+      void this.poll();
     } catch (error) {
       showProblems(this.problems, [`Could not cancel: ${error instanceof Error ? error.message : String(error)}`]);
       this.cancelButton.disabled = false;
@@ -116,10 +136,12 @@ export class StatusView {
   }
 
   private render(status: NotificationStatus): void {
-    this.state.textContent = status.state;
+    const scheduled = status.state === 'scheduled';
+    this.state.textContent = scheduled && status.sendAt ? `scheduled for ${when(status.sendAt)}` : status.state;
     this.state.dataset['state'] = status.state;
     const running = !finalStates.includes(status.state);
     this.cancelButton.hidden = !running;
+    this.cancelButton.textContent = scheduled ? 'Cancel the scheduled send' : 'Cancel sending';
     if (running) this.cancelButton.disabled = false;
     this.setProgress(status);
     const counts: Record<string, number | null | undefined> = {
@@ -127,13 +149,16 @@ export class StatusView {
       sent: status.sent,
       failed: status.failed,
       pruned: status.pruned,
-      pending: pendingOf(status),
+      optedOut: status.optedOut ?? 0,
+      // Unknown before it starts: the audience is counted at its time.
+      pending: scheduled ? undefined : pendingOf(status),
       alreadySent: status.alreadySent,
       retried: status.retried,
     };
     for (const [name, value] of Object.entries(counts)) elementById(`count-${name}`, HTMLElement).textContent = formatCount(value);
     this.times.textContent = [
       status.createdAt ? `Created ${when(status.createdAt)}` : '',
+      status.sendAt && !scheduled ? `scheduled for ${when(status.sendAt)}` : '',
       status.startedAt ? `started ${when(status.startedAt)}` : '',
       status.completedAt ? `finished ${when(status.completedAt)}` : '',
     ]
@@ -141,6 +166,7 @@ export class StatusView {
       .join(', ');
     this.renderFailures(status.failures ?? [], status.nextFailuresAfter);
     showProblems(this.problems, [
+      ...(this.cancelNote === undefined ? [] : [this.cancelNote]),
       ...(status.error === undefined ? [] : [status.error]),
       ...(status.failedWork ?? []).map((work) => `Delivery to tenant ${work.tenantId} was given up after ${work.attempts} attempts: ${work.error}`),
     ]);
@@ -149,10 +175,11 @@ export class StatusView {
   private setProgress(status: NotificationStatus | undefined): void {
     const progress = status === undefined ? { known: false as const } : progressOf(status);
     if (!progress.known) {
+      const waiting = status?.state === 'scheduled';
       this.progress.removeAttribute('aria-valuenow');
-      this.progress.setAttribute('aria-valuetext', status === undefined ? 'Loading' : 'Counting the audience');
+      this.progress.setAttribute('aria-valuetext', status === undefined ? 'Loading' : waiting ? 'Not started: it is scheduled' : 'Counting the audience');
       this.progressFill.style.width = '0%';
-      this.progress.classList.add('indeterminate');
+      this.progress.classList.toggle('indeterminate', !waiting);
       return;
     }
     this.progress.classList.remove('indeterminate');

@@ -168,7 +168,8 @@ export class NotificationBot extends ActivityHandler {
     const { channelId, conversation } = context.activity;
     if (!channelId || !conversation?.id) return;
     const conversationId = subscriptionConversationId(conversation);
-    const deleted = await this.store.delete({ channelId, conversationId });
+    // The tenant as toStoredConversation stored it: part of the table key, so the delete is a point operation.
+    const deleted = await this.store.delete({ channelId, conversationId, tenantId: conversation.tenantId ?? '' });
     this.logger.log(`Bot removed from conversation ${conversationId} (${channelId}); reference ${deleted ? 'deleted' : 'was not stored'}`);
   }
 }

@@ -2,8 +2,9 @@ import { createHash } from 'node:crypto';
 import type { ConversationKey } from './conversationStore';
 
 /**
- * Table keys for a conversation: PartitionKey is the channel id, RowKey the
- * conversation id, both escaped so that any id is a legal key.
+ * Table keys for a conversation: PartitionKey is made of the tenant id, the
+ * channel id and a hash bucket (see keyOf), RowKey is the conversation id, all
+ * escaped so that any id is a legal key.
  *
  * Table keys may not contain `/ \ # ?` or control characters, and Teams ids
  * contain `:` `@` `;` `=`. Characters outside a small safe set become `!` and
@@ -72,12 +73,12 @@ function hex(value: number, digits: number): string {
 }
 
 /**
- * An escaped id longer than the key limit is replaced by its SHA-256; the
- * full id is stored beside it, so nothing is lost and lookups still work.
+ * An escaped id longer than `limit` is replaced by its SHA-256; the full id
+ * is stored beside it, so nothing is lost and lookups still work.
  */
-export function toKey(value: string): string {
+export function toKey(value: string, limit = maxKeyLength): string {
   const escaped = escapeKey(value);
-  if (escaped.length <= maxKeyLength) return escaped;
+  if (escaped.length <= limit) return escaped;
   // UTF-8 turns every lone surrogate into U+FFFD, so such an id is hashed by its escaped form, behind a 0xFF
   // byte that no UTF-8 text contains; well-formed ids keep the hashes they were stored under.
   const hashed = value.isWellFormed() ? Buffer.from(value, 'utf8') : Buffer.concat([Buffer.from([0xff]), Buffer.from(escaped, 'utf8')]);
@@ -88,6 +89,51 @@ export function isHashedKey(key: string): boolean {
   return key.startsWith(hashedPrefix);
 }
 
-export function keyOf({ channelId, conversationId }: ConversationKey): TableKeys {
+/**
+ * Partitions: `~2,<tenant>,<channel>,<bucket>`. One tenant's references are one
+ * PartitionKey range (listed by prefix, in key order), spread over
+ * `bucketCount` partitions by a hash of the conversation id, so neither a big
+ * tenant nor the whole channel sits in one partition (Azure serves about
+ * 2,000 entities/s per partition). `,` is always escaped by escapeKey and is
+ * not in a hashed key, so the parts never run into each other. Every such key
+ * starts with `~2,`; a key of the first scheme (the escaped channel id alone)
+ * never does: escapeKey escapes `~`, and a hashed key starts `~sha256~`.
+ */
+export const keySchemePrefix = '~2,';
+/** The first key after every `~2,...` key (`-` follows `,`): legacy keys sort below `~2,` or from here on. */
+export const keySchemeEnd = '~2-';
+export const bucketCount = 16;
+/** Tenant and channel ids beyond this are hashed, so that a PartitionKey stays within maxKeyLength. */
+const maxPartLength = 200;
+const separator = ',';
+
+/** The PartitionKey prefix shared by every reference of a tenant, or of a tenant in one channel. */
+export function partitionPrefix(tenantId: string, channelId?: string): string {
+  const tenantPart = `${keySchemePrefix}${toKey(tenantId, maxPartLength)}${separator}`;
+  return channelId === undefined ? tenantPart : `${tenantPart}${toKey(channelId, maxPartLength)}${separator}`;
+}
+
+/** The first key after every key that starts with `prefix` (which ends with `,`). */
+export function prefixEnd(prefix: string): string {
+  return `${prefix.slice(0, -1)}-`;
+}
+
+export function bucketOf(rowKey: string): string {
+  const first = createHash('sha256').update(rowKey, 'utf8').digest()[0] ?? 0;
+  return (first % bucketCount).toString(16);
+}
+
+/** The keys of a conversation of a tenant. */
+export function keyOf({ channelId, conversationId, tenantId }: ConversationKey & { readonly tenantId: string }): TableKeys {
+  const rowKey = toKey(conversationId);
+  return { partitionKey: `${partitionPrefix(tenantId, channelId)}${bucketOf(rowKey)}`, rowKey };
+}
+
+/** The keys rows had before tenants and buckets (PartitionKey = channel id): still read, and moved to keyOf. */
+export function legacyKeyOf({ channelId, conversationId }: ConversationKey): TableKeys {
   return { partitionKey: toKey(channelId), rowKey: toKey(conversationId) };
+}
+
+export function isLegacyPartitionKey(partitionKey: string): boolean {
+  return !partitionKey.startsWith(keySchemePrefix);
 }

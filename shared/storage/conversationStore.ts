@@ -2,10 +2,16 @@
 // implementations, key encoding and the Table client. May import only the root utilities.
 import type { ConversationReference } from 'botbuilder';
 
-/** Identifies one stored conversation: ids are only unique within a channel. */
+/**
+ * Identifies one stored conversation: ids are only unique within a channel,
+ * and a conversation belongs to one tenant (part of its table key). Without
+ * the tenant id, the store looks the conversation up by its ids (a query over
+ * the table rather than a point read).
+ */
 export interface ConversationKey {
   readonly channelId: string;
   readonly conversationId: string;
+  readonly tenantId?: string;
 }
 
 /** A conversation reference as stored, with the columns used for targeting. */
@@ -66,6 +72,11 @@ export interface ConversationStore {
   get(key: ConversationKey): Promise<StoredConversation | undefined>;
   /** Returns whether something was deleted; deleting a missing key is not an error. */
   delete(key: ConversationKey, condition?: DeleteCondition): Promise<boolean>;
+  /**
+   * In key order: each tenant's conversations together (within a tenant, by
+   * hash bucket, then conversation id). Follow the continuation token to the
+   * end: a page may be empty and still have one.
+   */
   list(options?: ListOptions): Promise<ConversationPage>;
 }
 

@@ -26,14 +26,28 @@ export class MemoryConversationStore implements ConversationStore {
   }
 
   async get(key: ConversationKey): Promise<StoredConversation | undefined> {
-    return this.rows.get(rowId(key));
+    const [id] = this.idsOf(key);
+    return id === undefined ? undefined : this.rows.get(id);
   }
 
   async delete(key: ConversationKey, { notUpdatedAfter }: DeleteCondition = {}): Promise<boolean> {
-    const stored = this.rows.get(rowId(key));
-    if (stored === undefined) return false;
-    if (notUpdatedAfter !== undefined && stored.updatedAt > notUpdatedAfter) return false;
-    return this.rows.delete(rowId(key));
+    let deleted = false;
+    for (const id of this.idsOf(key)) {
+      const stored = this.rows.get(id);
+      if (stored === undefined || (notUpdatedAfter !== undefined && stored.updatedAt > notUpdatedAfter)) continue;
+      deleted = this.rows.delete(id) || deleted;
+    }
+    return deleted;
+  }
+
+  /** The row of a key with a tenant id; without one, every tenant's row of that conversation, as the table store finds them. */
+  private idsOf(key: ConversationKey): string[] {
+    const { tenantId } = key;
+    if (tenantId !== undefined) return [rowId({ ...key, tenantId })];
+    return [...this.rows.entries()]
+      .filter(([, row]) => row.channelId === key.channelId && row.conversationId === key.conversationId)
+      .map(([id]) => id)
+      .sort();
   }
 
   async list({ filter, continuationToken, pageSize = defaultPageSize }: ListOptions = {}): Promise<ConversationPage> {
@@ -51,7 +65,7 @@ export class MemoryConversationStore implements ConversationStore {
   }
 }
 
-function rowId(key: ConversationKey): string {
+function rowId(key: ConversationKey & { readonly tenantId: string }): string {
   const { partitionKey, rowKey } = keyOf(key);
   return `${partitionKey}\u0000${rowKey}`;
 }

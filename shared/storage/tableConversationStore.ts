@@ -10,7 +10,8 @@ import {
   type ListOptions,
   type StoredConversation,
 } from './conversationStore';
-import { keyOf, toKey } from './conversationKeys';
+import { isLegacyPartitionKey, keyOf, legacyKeyOf, partitionPrefix, prefixEnd, toKey, type TableKeys } from './conversationKeys';
+import { migrateLegacyKeys } from './legacyKeyMigration';
 import type { Logger } from '../logger';
 import type { StorageConnection } from '../settings';
 import { Table, TableUnavailableError, hasStatus, type TableOptions } from './tableClient';
@@ -47,6 +48,9 @@ const maxServerComparisons = 15;
 
 export class TableConversationStore implements ConversationStore {
   private readonly table: Table;
+  /** Until a migration has found no row of the first key scheme, point operations look under the old keys too. */
+  private legacyRowsGone = false;
+  private migration: Promise<void> | undefined;
 
   constructor(
     connection: StorageConnection,
@@ -57,11 +61,40 @@ export class TableConversationStore implements ConversationStore {
     this.table = new Table(connection, tableName, (operation, cause) => new StoreUnavailableError(operation, cause), options);
   }
 
+  /**
+   * Moves rows of the first key scheme to the current one, once per store (a
+   * failed run is tried again by the next call). Listings wait for it, so that
+   * a tenant's listing misses nobody; point operations start it and go on.
+   */
+  migrated(): Promise<void> {
+    if (this.legacyRowsGone) return Promise.resolve();
+    this.migration ??= this.table.call('migrate', (client) => migrateLegacyKeys(client, this.logger)).then(
+      ({ unsettled }) => {
+        // Rows without ids (logged) cannot be found by a lookup anyway; rows still changing are tried again.
+        this.legacyRowsGone = unsettled === 0;
+        if (!this.legacyRowsGone) this.migration = undefined;
+      },
+      (error: unknown) => {
+        this.migration = undefined;
+        throw error;
+      },
+    );
+    return this.migration;
+  }
+
+  private startMigration(): void {
+    this.migrated().catch((error: unknown) => this.logger?.warn(`Conversation table: moving old keys failed, tried again later (${String(error)})`));
+  }
+
   async upsert(conversation: StoredConversation): Promise<void> {
+    this.startMigration();
     await this.table.call('upsert', async (client) => client.upsertEntity(toEntity(conversation), 'Replace'));
+    if (!this.legacyRowsGone) await this.deleteAt(legacyKeyOf(conversation), {});
   }
 
   async insert(conversation: StoredConversation): Promise<boolean> {
+    this.startMigration();
+    if (!this.legacyRowsGone && (await this.getAt(legacyKeyOf(conversation), conversation)) !== undefined) return false;
     return this.table.call('insert', async (client) => {
       try {
         await client.createEntity(toEntity(conversation));
@@ -74,7 +107,37 @@ export class TableConversationStore implements ConversationStore {
   }
 
   async get(key: ConversationKey): Promise<StoredConversation | undefined> {
-    const { partitionKey, rowKey } = keyOf(key);
+    this.startMigration();
+    for (const keys of await this.candidateKeys(key)) {
+      const found = await this.getAt(keys, key);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+
+  async delete(key: ConversationKey, condition: DeleteCondition = {}): Promise<boolean> {
+    this.startMigration();
+    let deleted = false;
+    for (const keys of await this.candidateKeys(key)) deleted = (await this.deleteAt(keys, condition)) || deleted;
+    return deleted;
+  }
+
+  /** Where the conversation may be: its key, the old key while old rows may remain, or (no tenant given) wherever a query finds it. */
+  private async candidateKeys(key: ConversationKey): Promise<TableKeys[]> {
+    const { tenantId } = key;
+    if (tenantId !== undefined) return this.legacyRowsGone ? [keyOf({ ...key, tenantId })] : [keyOf({ ...key, tenantId }), legacyKeyOf(key)];
+    const rowKey = toKey(key.conversationId);
+    return this.table.call('find', async (client) => {
+      const found: TableKeys[] = [];
+      const rows = client.listEntities<Pick<ConversationEntity, 'channelId'>>({
+        queryOptions: { filter: odata`RowKey eq ${rowKey} and channelId eq ${key.channelId}`, select: ['PartitionKey', 'RowKey'] },
+      });
+      for await (const { partitionKey, rowKey } of rows) if (partitionKey !== undefined && rowKey !== undefined) found.push({ partitionKey, rowKey });
+      return found;
+    });
+  }
+
+  private async getAt({ partitionKey, rowKey }: TableKeys, key: ConversationKey): Promise<StoredConversation | undefined> {
     const entity = await this.table.call('get', async (client) => {
       try {
         return await client.getEntity<Partial<ConversationEntity>>(partitionKey, rowKey);
@@ -85,12 +148,15 @@ export class TableConversationStore implements ConversationStore {
     });
     if (entity === undefined) return undefined;
     const conversation = this.fromEntity(entity);
-    const same = conversation?.channelId === key.channelId && conversation.conversationId === key.conversationId;
+    // A hashed long id could collide; the full ids stored beside it decide.
+    const same =
+      conversation?.channelId === key.channelId &&
+      conversation.conversationId === key.conversationId &&
+      (key.tenantId === undefined || isLegacyPartitionKey(partitionKey) || conversation.tenantId === key.tenantId);
     return same ? conversation : undefined;
   }
 
-  async delete(key: ConversationKey, { notUpdatedAfter }: DeleteCondition = {}): Promise<boolean> {
-    const { partitionKey, rowKey } = keyOf(key);
+  private async deleteAt({ partitionKey, rowKey }: TableKeys, { notUpdatedAfter }: DeleteCondition): Promise<boolean> {
     return this.table.call('delete', async (client) => {
       try {
         if (notUpdatedAfter === undefined) {
@@ -111,13 +177,19 @@ export class TableConversationStore implements ConversationStore {
     });
   }
 
+  /**
+   * One page of one of the listing's queries (one per tenant prefix, in key
+   * order); the continuation token says which query and where in it.
+   */
   async list({ filter, continuationToken, pageSize = defaultPageSize }: ListOptions = {}): Promise<ConversationPage> {
-    const server = serverFilter(filter);
-    if (server.matchesNothing) return { items: [] };
+    const queries = serverQueries(filter);
+    if (queries.length === 0) return { items: [] };
+    await this.migrated();
+    const { query, inner } = parseToken(continuationToken, queries.length);
     const page = await this.table.call('list', async (client) => {
       const pages = client
-        .listEntities<Partial<ConversationEntity>>({ queryOptions: { filter: server.filter } })
-        .byPage({ maxPageSize: pageSize, continuationToken });
+        .listEntities<Partial<ConversationEntity>>({ queryOptions: queries[query] === undefined ? {} : { filter: queries[query] } })
+        .byPage({ maxPageSize: pageSize, ...(inner === undefined ? {} : { continuationToken: inner }) });
       const next = await pages.next();
       return next.done ? undefined : next.value;
     });
@@ -127,7 +199,9 @@ export class TableConversationStore implements ConversationStore {
       // The server filter may be partial or absent; this keeps the memory store's exact semantics.
       if (conversation !== undefined && matchesFilter(conversation, filter)) items.push(conversation);
     }
-    return page?.continuationToken === undefined ? { items } : { items, continuationToken: page.continuationToken };
+    const next =
+      page?.continuationToken !== undefined ? `${query}:${page.continuationToken}` : query + 1 < queries.length ? `${query + 1}:` : undefined;
+    return next === undefined ? { items } : { items, continuationToken: next };
   }
 
   private fromEntity(entity: TableEntityResult<Partial<ConversationEntity>>): StoredConversation | undefined {
@@ -173,21 +247,56 @@ function toEntity(conversation: StoredConversation): ConversationEntity {
   };
 }
 
+/** A token of this store is `<query index>:<the table's token>`; any other (one saved by an older version) resumes the first query. */
+function parseToken(token: string | undefined, queries: number): { query: number; inner?: string } {
+  const match = token === undefined ? null : /^(\d+):(.*)$/s.exec(token);
+  if (match === null) return token === undefined || token === '' ? { query: 0 } : { query: 0, inner: token };
+  const query = Math.min(Number(match[1]), queries - 1);
+  return match[2] === '' ? { query } : { query, inner: match[2] };
+}
+
+/** More prefixes than this (tenants times channels) and the channels are compared as a column instead. */
+const maxPrefixes = 64;
+
+/**
+ * The queries a listing runs one after the other, each a $filter (undefined:
+ * the whole table); none when the filter matches nothing. With tenant ids,
+ * each query is one tenant's PartitionKey range (or one tenant in one
+ * channel), so Azure reads only those partitions; the other fields are
+ * compared within it.
+ */
+function serverQueries(filter: ConversationFilter | undefined): (string | undefined)[] {
+  if (filter === undefined) return [undefined];
+  const tenants = filter.tenantIds === undefined ? undefined : [...new Set(filter.tenantIds)].filter((id) => id !== '');
+  const channels = filter.channelIds === undefined ? undefined : [...new Set(filter.channelIds)].filter((id) => id !== '');
+  if (tenants?.length === 0 || channels?.length === 0) return [];
+  const perChannel = tenants !== undefined && channels !== undefined && tenants.length * channels.length <= maxPrefixes;
+  const prefixes =
+    tenants === undefined ? [] : tenants.flatMap((tenant) => (perChannel ? (channels ?? []).map((channel) => partitionPrefix(tenant, channel)) : [partitionPrefix(tenant)]));
+  const rest = columnFilter({ ...filter, tenantIds: undefined, channelIds: perChannel ? undefined : filter.channelIds }, prefixes.length > 0 ? 2 : 0);
+  if (rest.matchesNothing) return [];
+  if (prefixes.length === 0) return [rest.filter];
+  return [...new Set(prefixes)].sort().map((prefix) => {
+    const range = odata`PartitionKey ge ${prefix} and PartitionKey lt ${prefixEnd(prefix)}`;
+    return rest.filter === undefined ? range : `${range} and ${rest.filter}`;
+  });
+}
+
 type ServerFilter = { readonly matchesNothing: true } | { readonly matchesNothing: false; readonly filter?: string };
 
 /**
- * The part of the filter the server can apply: whole fields, smallest first,
- * while they fit in Azure's limit of comparisons. An empty list of
- * alternatives matches nothing, as in matchesFilter.
+ * The part of the filter the server can apply on columns: whole fields,
+ * smallest first, while they fit in Azure's limit of comparisons (less those
+ * `used` by a key range). An empty list of alternatives matches nothing, as
+ * in matchesFilter.
  */
-function serverFilter(filter: ConversationFilter | undefined): ServerFilter {
-  if (filter === undefined) return { matchesNothing: false };
+function columnFilter(filter: ConversationFilter, used: number): ServerFilter {
   interface Field { readonly comparisons: string[]; readonly count: number }
   const field = (values: readonly string[] | undefined, compare: (value: string) => string, perValue = 1): Field[] =>
     values === undefined ? [] : [{ comparisons: values.map(compare), count: values.length * perValue }];
-  // Channel and conversation ids are compared as keys: escaped keys are plain ASCII.
+  // Conversation ids are compared as keys: escaped keys are plain ASCII.
   const fields = [
-    ...field(filter.channelIds, (id) => odata`PartitionKey eq ${toKey(id)}`),
+    ...field(filter.channelIds, (id) => odata`channelId eq ${id}`),
     ...field(filter.conversationIds, (id) => odata`RowKey eq ${toKey(id)}`),
     ...field(filter.tenantIds, (id) => odata`tenantId eq ${id}`),
     ...field(filter.conversationTypes, (type) => odata`conversationType eq ${type}`),
@@ -196,7 +305,6 @@ function serverFilter(filter: ConversationFilter | undefined): ServerFilter {
   if (fields.some(({ count }) => count === 0)) return { matchesNothing: true };
 
   const clauses: string[] = [];
-  let used = 0;
   for (const { comparisons, count } of fields.sort((a, b) => a.count - b.count)) {
     if (used + count > maxServerComparisons) break;
     used += count;
@@ -204,4 +312,3 @@ function serverFilter(filter: ConversationFilter | undefined): ServerFilter {
   }
   return clauses.length === 0 ? { matchesNothing: false } : { matchesNothing: false, filter: clauses.join(' and ') };
 }
-

@@ -13,7 +13,8 @@ import { seedConversations } from '../support/seedConversations';
  * Sending from the console in headless Chromium: the queued notifications API
  * in the local host (queue triggers included), a real Azurite with tables and
  * queues, the fake Bot Connector. Send and watch a notification to the end,
- * cancel a large one, reopen one from the history.
+ * cancel a large one, reopen one from the history; send later, in a browser
+ * in another time zone: cancel one before its time, watch another go out.
  */
 
 /** Short windows, so a retried work item costs seconds here. */
@@ -77,10 +78,10 @@ describe('notification console: send, watch, cancel, history', () => {
     await page.locator('#audience:not([aria-busy]) #audience-count', { hasText: expectedAudience }).waitFor();
   }
 
-  /** Sends what is composed and returns the new notification's id, once its status shows. */
-  async function send(): Promise<string> {
+  /** Sends (or schedules) what is composed and returns the new notification's id, once its status shows. */
+  async function send(button: 'Send' | 'Schedule' = 'Send'): Promise<string> {
     const previous = await page.locator('#status-id').textContent();
-    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await page.getByRole('button', { name: button, exact: true }).click();
     await waitForExpression(
       page,
       `(() => { const id = document.getElementById('status-id').textContent; return (id !== '' && id !== ${JSON.stringify(previous)}) || document.getElementById('form-problems').textContent !== ''; })()`,
@@ -169,5 +170,139 @@ describe('notification console: send, watch, cancel, history', () => {
 
     await page.getByRole('button', { name: 'First page of failures' }).click();
     await waitForExpression(page, "document.getElementById('failures-rows').rows.length === 100");
+  });
+
+  describe('send later', () => {
+    /** Newfoundland: half an hour off any whole-hour zone, so a wrong offset shows. */
+    const timeZone = 'America/St_Johns';
+    const cancelledText = 'Scheduled, then called off';
+    const laterText = 'Scheduled, and sent at its time';
+    let cancelledId = '';
+    let laterSendAt = 0;
+    const pageErrors: string[] = [];
+
+    /** The value `<input type="datetime-local">` takes for this moment, in the page's time zone, to the second. */
+    const localValue = (at: number): Promise<string> =>
+      page.evaluate(`(() => {
+        const d = new Date(${at}), p = (n) => String(n).padStart(2, '0');
+        return d.getFullYear() + '-' + p(d.getMonth() + 1) + '-' + p(d.getDate()) + 'T' + p(d.getHours()) + ':' + p(d.getMinutes()) + ':' + p(d.getSeconds());
+      })()`) as Promise<string>;
+    const localTime = (at: number): Promise<string> => page.evaluate(`new Date(${at}).toLocaleString()`) as Promise<string>;
+    const apiStatus = async (id: string): Promise<{ state: string; sendAt: string | null }> =>
+      (await (await fetch(`${app?.baseUrl}/api/notifications/${encodeURIComponent(id)}`)).json()) as { state: string; sendAt: string | null };
+    /** A whole second this far ahead. */
+    const ahead = (ms: number): number => Math.ceil((Date.now() + ms) / 1_000) * 1_000;
+
+    before(async () => {
+      // The helpers above drive `page`: from here on, a browser whose clock reads Newfoundland time.
+      assert.ok(browser !== undefined && app !== undefined);
+      await page.close();
+      page = await browser.newPage({ viewport: { width: 1280, height: 1000 }, timezoneId: timeZone });
+      page.setDefaultTimeout(30_000);
+      page.on('console', (message) => {
+        if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) pageErrors.push(message.text());
+      });
+      page.on('pageerror', (error) => pageErrors.push(error.message));
+      await page.goto(`${app.baseUrl}/api/console`);
+    });
+
+    test('says which time zone the time is in, and refuses a time passed or more than 7 days ahead beside the field', async () => {
+      await compose(cancelledText, 'tenant-0, tenant-1', '12 conversations in 2 tenants');
+      await page.getByRole('checkbox', { name: 'Send later' }).check();
+      const field = page.getByLabel('Send at');
+      assert.match((await page.locator('#send-at-hint').textContent()) ?? '', /In your time zone: America\/St_Johns\. From now up to 7 days ahead\./);
+      assert.equal(await page.getByRole('button', { name: 'Schedule', exact: true }).isDisabled(), true, 'nothing chosen yet');
+
+      await field.fill(await localValue(Date.now() - 3_600_000));
+      await page.locator('#send-at-problems', { hasText: 'That time has passed' }).waitFor();
+      assert.equal(await field.getAttribute('aria-invalid'), 'true');
+      assert.equal(await page.getByRole('button', { name: 'Schedule', exact: true }).isDisabled(), true);
+      assert.match((await page.locator('#form-problems').textContent()) ?? '', /Send later: That time has passed/);
+
+      await field.fill(await localValue(Date.now() + 8 * 24 * 3_600_000));
+      await page.locator('#send-at-problems', { hasText: 'more than 7 days ahead' }).waitFor();
+      assert.equal(await page.getByRole('button', { name: 'Schedule', exact: true }).isDisabled(), true);
+
+      const violations = await seriousAccessibilityViolations(page);
+      assert.deepEqual(violations, [], JSON.stringify(violations, null, 2));
+    });
+
+    test('schedules one: the status says "scheduled for" its local time, the API has the same instant, and Cancel calls it off', async () => {
+      const sendAt = ahead(30_000);
+      await page.getByLabel('Send at').fill(await localValue(sendAt));
+      await page.locator('#send-at[aria-invalid="false"]').waitFor();
+      cancelledId = await send('Schedule');
+
+      const shown = `scheduled for ${await localTime(sendAt)}`;
+      await state().filter({ hasText: shown }).waitFor();
+      const scheduled = await apiStatus(cancelledId);
+      assert.deepEqual([scheduled.state, scheduled.sendAt], ['scheduled', new Date(sendAt).toISOString()], 'the local time went out with its offset');
+      assert.equal(await page.getByRole('progressbar').getAttribute('aria-valuetext'), 'Not started: it is scheduled');
+      const violations = await seriousAccessibilityViolations(page);
+      assert.deepEqual(violations, [], JSON.stringify(violations, null, 2));
+
+      await page.getByRole('button', { name: 'Cancel the scheduled send' }).click();
+      await state().filter({ hasText: 'cancelled' }).waitFor();
+      await page.locator('#status-problems', { hasText: 'Cancelled before its time: nothing is sent.' }).waitFor();
+      assert.equal((await apiStatus(cancelledId)).state, 'cancelled');
+      assert.equal(await page.getByRole('button', { name: /Cancel/ }).isHidden(), true, 'nothing left to cancel');
+    });
+
+    test('lists a scheduled one in the history with its time, and the progress view takes over when it goes out', async () => {
+      await compose(laterText, 'tenant-0, tenant-1', '12 conversations in 2 tenants');
+      laterSendAt = ahead(20_000);
+      await page.getByLabel('Send at').fill(await localValue(laterSendAt));
+      await page.locator('#send-at[aria-invalid="false"]').waitFor();
+      const id = await send('Schedule');
+      const shown = `scheduled for ${await localTime(laterSendAt)}`;
+      await state().filter({ hasText: shown }).waitFor();
+
+      await page.getByRole('button', { name: 'Refresh history' }).click();
+      const row = page.locator('#history-rows tr', { has: page.getByRole('button', { name: `Open ${id}` }) });
+      await row.locator('td', { hasText: shown }).waitFor();
+      const cancelledRow = page.locator('#history-rows tr', { has: page.getByRole('button', { name: `Open ${cancelledId}` }) });
+      assert.equal(await cancelledRow.locator('td').first().textContent(), 'cancelled');
+
+      await state().filter({ hasText: 'completed' }).waitFor(slowly);
+      await page.locator('#progress[aria-valuenow="100"]').waitFor();
+      assert.equal(await count('sent'), 12);
+      assert.equal(await count('optedOut'), 0);
+      assert.ok(((await page.locator('#status-times').textContent()) ?? '').includes(`${shown}, started`), 'the times still say when it was scheduled for');
+      const arrivals = (connector?.received ?? []).filter((activity) => activity.text === laterText);
+      assert.equal(arrivals.length, 12, 'each of the 12 got it');
+      assert.ok(arrivals.every((activity) => activity.receivedAt >= laterSendAt), 'none before its time');
+    });
+
+    test('the cancelled one never goes out, also past its time', async () => {
+      assert.ok(app !== undefined);
+      await app.waitForOutput(new RegExp(`notificationsPlan: notification ${cancelledId}: dropped`), 60_000);
+      assert.deepEqual((connector?.received ?? []).filter((activity) => activity.text === cancelledText), []);
+      assert.equal((await apiStatus(cancelledId)).state, 'cancelled');
+    });
+
+    test('had no script errors or content security policy violations on the way', () => {
+      assert.deepEqual(pageErrors, []);
+    });
+
+    test("shows the API's refusal when the browser's clock is two days ahead of the server's", async () => {
+      assert.ok(browser !== undefined && app !== undefined);
+      const skewed = await browser.newPage({ viewport: { width: 1280, height: 1000 }, timezoneId: timeZone });
+      try {
+        skewed.setDefaultTimeout(30_000);
+        const browserNow = Date.now() + 2 * 24 * 3_600_000;
+        await skewed.clock.setFixedTime(browserNow);
+        await skewed.goto(`${app.baseUrl}/api/console`);
+        page = skewed;
+        await compose('Six days ahead by the browser, eight by the server', 'tenant-0', '6 conversations in 1 tenant');
+        await page.getByRole('checkbox', { name: 'Send later' }).check();
+        await page.getByLabel('Send at').fill(await localValue(browserNow + 6 * 24 * 3_600_000));
+        await page.locator('#send-at[aria-invalid="false"]').waitFor();
+        await page.getByRole('button', { name: 'Schedule', exact: true }).click();
+        await page.locator('#form-problems', { hasText: '"sendAt" is more than 7 days ahead' }).waitFor();
+        assert.equal(await page.getByRole('button', { name: 'Schedule', exact: true }).isEnabled(), true, 'it can be corrected and tried again');
+      } finally {
+        await skewed.close();
+      }
+    });
   });
 });

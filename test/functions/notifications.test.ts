@@ -17,10 +17,19 @@ let services: Services;
 
 before(async () => {
   [storage, connector] = await Promise.all([startAzurite({ queue: true }), startFakeConnector()]);
-  services = createServices(loadSettings({ AzureWebJobsStorage: storage.connectionString, CONVERSATIONS_TABLE: 'apiconversations' }), {
-    logger: recordingLogger(),
-    queuedTuning: { sliceMs: 1_000, catchUpDelaySeconds: 1 },
-  });
+  services = createServices(
+    loadSettings({
+      AzureWebJobsStorage: storage.connectionString,
+      CONVERSATIONS_TABLE: 'apiconversations',
+      // Every notification here goes to the same two tenants: one waiting for another's tenant lease waits for it
+      // to lapse or be released, seconds with a short lease (15 s by default).
+      NOTIFICATIONS_TENANT_LEASE_SECONDS: '2',
+    }),
+    {
+      logger: recordingLogger(),
+      queuedTuning: { sliceMs: 1_000, catchUpDelaySeconds: 1 },
+    },
+  );
   setServices(services);
   for (const [index, id] of ['a:api-1', 'a:api-2', 'a:api-3'].entries()) {
     const check = toStoredConversation({

@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
+import { QueueClient } from '@azure/storage-queue';
 import { startFakeConnector, type FakeConnector, type FakeConnectorOptions } from '../../scripts/fakeConnector';
 import { TableDeliveryLedgers } from '../../shared/ledgers/tableDeliveryLedgers';
 import type { NotificationStatusWithFailures } from '../../shared/queued/notificationStatus';
 import type { QueuedNotifications } from '../../shared/queued/queuedNotifications';
 import { ledgerNameOf, type QueuedTuning } from '../../shared/queued/workContext';
+import { deliverQueueName, planQueueName } from '../../shared/queued/workQueues';
 import { createServices, type Services } from '../../shared/services';
 import { loadSettings } from '../../shared/settings';
 import { startAzurite, type RunningAzurite } from '../../scripts/azurite';
@@ -30,10 +32,17 @@ before(async () => {
 afterEach(async () => {
   await Promise.all(pumps.splice(0).map((pump) => pump.stop()));
   await Promise.all(connectors.splice(0).map((connector) => connector.stop()));
+  // What a test leaves on the queues (work it planned and ran by hand, work put back for later) is not the
+  // next test's: its recipients' connector is gone, and its tenants' leases would hold up the next one's.
+  await Promise.all([planQueueName, deliverQueueName].map((name) => new QueueClient(connectionString(), name).clearMessages().catch(ignoreMissingQueue)));
 });
 after(async () => {
   await storage?.stop();
 });
+
+function ignoreMissingQueue(error: unknown): void {
+  if ((error as { statusCode?: number }).statusCode !== 404) throw error;
+}
 
 function connectionString(): string {
   if (storage === undefined) throw new Error('Azurite did not start');

@@ -65,8 +65,8 @@ export function conversationStoreContract(createStore: () => ConversationStore):
 
   test('upserting the same conversation twice keeps one entry holding the latest version', async () => {
     const store = createStore();
-    await store.upsert(conversation('twice', { tenantId: 'old' }));
-    const latest = conversation('twice', { tenantId: 'new' });
+    await store.upsert(conversation('twice', { userId: 'old' }));
+    const latest = conversation('twice', { userId: 'new' });
     await store.upsert(latest);
     const all = [];
     for await (const item of listAll(store)) all.push(item);
@@ -92,17 +92,17 @@ export function conversationStoreContract(createStore: () => ConversationStore):
 
   test('inserting a conversation adds it once: a second insert says false and keeps the first version', async () => {
     const store = createStore();
-    const first = conversation('inserted', { tenantId: 'first' });
+    const first = conversation('inserted', { userId: 'first' });
     assert.equal(await store.insert(first), true);
-    assert.equal(await store.insert(conversation('inserted', { tenantId: 'second' })), false);
+    assert.equal(await store.insert(conversation('inserted', { userId: 'second' })), false);
     assert.deepEqual(await store.get(first), first);
   });
 
   test('of two concurrent inserts of one conversation, exactly one adds it', async () => {
     const store = createStore();
-    const results = await Promise.all([store.insert(conversation('raced', { tenantId: 'a' })), store.insert(conversation('raced', { tenantId: 'b' }))]);
+    const results = await Promise.all([store.insert(conversation('raced', { userId: 'a' })), store.insert(conversation('raced', { userId: 'b' }))]);
     assert.deepEqual([...results].sort(), [false, true]);
-    assert.equal((await store.get(conversation('raced')))?.tenantId, results[0] ? 'a' : 'b');
+    assert.equal((await store.get(conversation('raced')))?.userId, results[0] ? 'a' : 'b');
   });
 
   test('a conditional delete keeps a conversation updated after the given time and deletes one that was not', async () => {
@@ -149,6 +149,67 @@ export function conversationStoreContract(createStore: () => ConversationStore):
     } while (continuationToken !== undefined);
     assert.equal(pages.length, 3);
     assert.deepEqual(pages.flat().sort(), ids.sort());
+  });
+
+  test('the same conversation id in two tenants is two entries, each found and deleted with its tenant id', async () => {
+    const store = createStore();
+    const inOne = conversation('shared-id', { tenantId: 'one', userId: 'u-one' });
+    const inTwo = conversation('shared-id', { tenantId: 'two', userId: 'u-two' });
+    await store.upsert(inOne);
+    await store.upsert(inTwo);
+    assert.deepEqual(await store.get({ channelId: 'msteams', conversationId: 'shared-id', tenantId: 'two' }), inTwo);
+    assert.equal(await store.delete({ channelId: 'msteams', conversationId: 'shared-id', tenantId: 'one' }), true);
+    assert.deepEqual(await store.get(inOne), undefined);
+    assert.deepEqual(await store.get(inTwo), inTwo);
+  });
+
+  test('a conversation is found and deleted by its channel and conversation ids alone, without its tenant id', async () => {
+    const store = createStore();
+    const stored = conversation('19:no-tenant-given@thread.v2', { tenantId: 'the-tenant' });
+    await store.upsert(stored);
+    assert.deepEqual(await store.get({ channelId: 'msteams', conversationId: stored.conversationId }), stored);
+    assert.equal(await store.get({ channelId: 'msteams', conversationId: stored.conversationId, tenantId: 'another-tenant' }), undefined);
+    assert.equal(await store.delete({ channelId: 'msteams', conversationId: stored.conversationId }), true);
+    assert.equal(await store.get(stored), undefined);
+  });
+
+  test("listing a tenant page by page gives each of its conversations exactly once, from every partition, and none of another tenant's", async () => {
+    const store = createStore();
+    const mine = Array.from({ length: 60 }, (_, i) => `a:mine-${i}`);
+    for (const id of mine) await store.upsert(conversation(id, { tenantId: 'big-tenant' }));
+    for (let i = 0; i < 15; i++) await store.upsert(conversation(`a:theirs-${i}`, { tenantId: 'small-tenant' }));
+    for (const pageSize of [1, 7, 1000]) {
+      const listed: string[] = [];
+      for await (const item of listAll(store, { tenantIds: ['big-tenant'] }, pageSize)) listed.push(item.conversationId);
+      assert.deepEqual(listed.sort(), [...mine].sort(), `page size ${pageSize}`);
+    }
+  });
+
+  test("a listing holds each tenant's conversations together, one tenant after the other", async () => {
+    const store = createStore();
+    for (let i = 0; i < 30; i++) await store.upsert(conversation(`a:c-${i}`, { tenantId: `tenant-${i % 3}` }));
+    for (const filter of [undefined, { tenantIds: ['tenant-2', 'tenant-0', 'tenant-1', 'tenant-2'] }]) {
+      const tenants: string[] = [];
+      for await (const item of listAll(store, filter, 4)) tenants.push(item.tenantId);
+      assert.equal(tenants.length, 30, JSON.stringify(filter));
+      const runs = tenants.filter((tenant, i) => tenant !== tenants[i - 1]);
+      assert.deepEqual([...runs].sort(), ['tenant-0', 'tenant-1', 'tenant-2'], JSON.stringify(filter));
+    }
+  });
+
+  test('hostile tenant and channel ids round-trip, and each lists exactly its own conversations', async () => {
+    const store = createStore();
+    const all = hostileIds.flatMap((id, i) => [
+      conversation(`by-tenant-${i}`, { tenantId: id }),
+      conversation(`by-channel-${i}`, { channelId: id, tenantId: 'plain' }),
+    ]);
+    for (const item of all) await store.upsert(item);
+    for (const item of all) assert.deepEqual(await store.get(item), item);
+    for (const [i, id] of hostileIds.entries()) {
+      assert.deepEqual(await listIds(store, { tenantIds: [id] }), [`by-tenant-${i}`], `tenant ${JSON.stringify(id.slice(0, 40))}`);
+      assert.deepEqual(await listIds(store, { tenantIds: ['plain'], channelIds: [id] }), [`by-channel-${i}`], `channel ${JSON.stringify(id.slice(0, 40))}`);
+      assert.deepEqual(await listIds(store, { channelIds: [id] }), [`by-channel-${i}`], `channel alone ${JSON.stringify(id.slice(0, 40))}`);
+    }
   });
 
   const fixture: readonly StoredConversation[] = [

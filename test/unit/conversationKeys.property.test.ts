@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
-import { escapeKey, keyOf, maxKeyLength, toKey, unescapeKey } from '../../shared/storage/conversationKeys';
+import {
+  escapeKey,
+  isLegacyPartitionKey,
+  keyOf,
+  legacyKeyOf,
+  maxKeyLength,
+  partitionPrefix,
+  prefixEnd,
+  toKey,
+  unescapeKey,
+} from '../../shared/storage/conversationKeys';
 
 /** A few hundred generated cases per property: seconds at most, a new sample on every run. */
 const runs = { numRuns: 300 };
@@ -59,13 +69,46 @@ describe('conversation keys, property-based', () => {
 
   test('a key is never longer than the limit and never holds a character Azure Table forbids', () => {
     fc.assert(
-      fc.property(anyId, anyId, (channelId, conversationId) => {
-        const { partitionKey, rowKey } = keyOf({ channelId, conversationId });
-        for (const key of [partitionKey, rowKey]) {
+      fc.property(anyId, anyId, anyId, (channelId, conversationId, tenantId) => {
+        const { partitionKey, rowKey } = keyOf({ channelId, conversationId, tenantId });
+        for (const key of [partitionKey, rowKey, legacyKeyOf({ channelId, conversationId }).partitionKey]) {
           assert.ok(key.length <= maxKeyLength, `${key.length} characters`);
           assert.doesNotMatch(key, forbiddenInKeys);
           assert.equal(key.isWellFormed(), true);
         }
+      }),
+      runs,
+    );
+  });
+
+  const inRange = (key: string, prefix: string): boolean => key >= prefix && key < prefixEnd(prefix);
+
+  test("a conversation's partition lies in its tenant's key range, and in its tenant-and-channel range", () => {
+    fc.assert(
+      fc.property(anyId, anyId, anyId, (channelId, conversationId, tenantId) => {
+        const { partitionKey } = keyOf({ channelId, conversationId, tenantId });
+        assert.ok(inRange(partitionKey, partitionPrefix(tenantId)));
+        assert.ok(inRange(partitionKey, partitionPrefix(tenantId, channelId)));
+      }),
+      runs,
+    );
+  });
+
+  test("a conversation's partition never lies in another tenant's key range", () => {
+    fc.assert(
+      fc.property(anyId, anyId, anyId, anyId, (channelId, conversationId, tenantId, otherTenant) => {
+        fc.pre(tenantId !== otherTenant);
+        assert.equal(inRange(keyOf({ channelId, conversationId, tenantId }).partitionKey, partitionPrefix(otherTenant)), false);
+      }),
+      runs,
+    );
+  });
+
+  test('a partition of the first scheme (the channel id) is never taken for one of the current scheme, nor the reverse', () => {
+    fc.assert(
+      fc.property(anyId, anyId, anyId, (channelId, conversationId, tenantId) => {
+        assert.equal(isLegacyPartitionKey(legacyKeyOf({ channelId, conversationId }).partitionKey), true);
+        assert.equal(isLegacyPartitionKey(keyOf({ channelId, conversationId, tenantId }).partitionKey), false);
       }),
       runs,
     );

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { escapeKey, isHashedKey, keyOf, maxKeyLength, toKey, unescapeKey } from '../../shared/storage/conversationKeys';
+import { bucketCount, escapeKey, isHashedKey, isLegacyPartitionKey, keyOf, legacyKeyOf, maxKeyLength, toKey, unescapeKey } from '../../shared/storage/conversationKeys';
 import { hostileIds } from '../support/hostileIds';
 
 /** A small seeded generator (mulberry32), so every run checks the same strings. */
@@ -93,7 +93,21 @@ describe('conversation keys', () => {
     assert.notEqual(toKey(lookalike), lookalike);
   });
 
-  test('the partition key is the escaped channel id and the row key the escaped conversation id', () => {
-    assert.deepEqual(keyOf({ channelId: 'msteams', conversationId: "a/b'c" }), { partitionKey: 'msteams', rowKey: 'a!2Fb!27c' });
+  test('the partition key is the escaped tenant and channel ids and a bucket, and the row key the escaped conversation id', () => {
+    const { partitionKey, rowKey } = keyOf({ channelId: 'msteams', conversationId: "a/b'c", tenantId: 't/1' });
+    assert.equal(rowKey, 'a!2Fb!27c');
+    assert.match(partitionKey, /^~2,t!2F1,msteams,[0-9a-f]$/);
+  });
+
+  test('a key of the first scheme is the escaped channel id and the escaped conversation id, and is told apart from a current one', () => {
+    assert.deepEqual(legacyKeyOf({ channelId: 'msteams', conversationId: "a/b'c" }), { partitionKey: 'msteams', rowKey: 'a!2Fb!27c' });
+    assert.equal(isLegacyPartitionKey('msteams'), true);
+    assert.equal(isLegacyPartitionKey(toKey('x'.repeat(2000))), true);
+    assert.equal(isLegacyPartitionKey(keyOf({ channelId: 'msteams', conversationId: 'c', tenantId: 't' }).partitionKey), false);
+  });
+
+  test("a tenant's references spread over all 16 buckets", () => {
+    const buckets = new Set(Array.from({ length: 400 }, (_, i) => keyOf({ channelId: 'msteams', conversationId: `a:${i}`, tenantId: 't' }).partitionKey));
+    assert.equal(buckets.size, bucketCount);
   });
 });
