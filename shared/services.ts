@@ -7,7 +7,7 @@ import { BroadcastEngine, type BroadcastDependencies } from './delivery/broadcas
 import type { Broadcast } from './delivery/broadcastTypes';
 import { realClock, type Clock } from './clock';
 import type { ConversationStore } from './storage/conversationStore';
-import type { DeliveryLedgerAccess, DeliveryLedgerRemoval, DeliveryLedgers } from './ledgers/deliveryLedgers';
+import type { DeliveryLedgerAccess, DeliveryLedgerReading, DeliveryLedgerRemoval, DeliveryLedgers } from './ledgers/deliveryLedgers';
 import { consoleLogger, type Logger } from './logger';
 import { RunningNotifications, leaseMsFor, type NotificationDeps } from './notifications/notificationRun';
 import { ReusedConnectorClients } from './bot/connectorClientReuse';
@@ -106,7 +106,7 @@ function optOutChecks(optOuts: OptOutStore | undefined): { readonly optOuts?: ()
 function createQueuedNotifications(
   settings: Settings,
   parts: BroadcastDependencies & {
-    readonly ledgers: DeliveryLedgers & Partial<DeliveryLedgerAccess & DeliveryLedgerRemoval>;
+    readonly ledgers: DeliveryLedgers & Partial<DeliveryLedgerAccess & DeliveryLedgerReading & DeliveryLedgerRemoval>;
     readonly overrides: ServiceOverrides;
     readonly optOuts: OptOutStore | undefined;
   },
@@ -121,9 +121,9 @@ function createQueuedNotifications(
   };
   const notifications = new NotificationTable(settings.conversationsStorage);
   const access =
-    ledgers.open === undefined || ledgers.removeLedgers === undefined
+    ledgers.open === undefined || ledgers.removeLedgers === undefined || ledgers.deliveredKeys === undefined
       ? new TableDeliveryLedgers(settings.conversationsStorage)
-      : (ledgers as DeliveryLedgerAccess & DeliveryLedgerRemoval);
+      : (ledgers as DeliveryLedgerAccess & DeliveryLedgerReading & DeliveryLedgerRemoval);
   return new QueuedNotifications({
     notifications,
     audience: new AudienceTable(settings.conversationsStorage),

@@ -30,6 +30,12 @@ export interface DeliveryLedgerAccess {
   open(ledgerName: string, options?: LedgerOpenOptions): DeliveryLedger;
 }
 
+/** Reading a ledger back whole (the per-recipient export of a queued notification). */
+export interface DeliveryLedgerReading {
+  /** The delivery keys (`deliveryRowKey`) recorded in the ledger; empty when it has none. */
+  deliveredKeys(ledgerName: string): Promise<ReadonlySet<string>>;
+}
+
 /** Deleting ledgers whose time is over (retention of queued notifications). */
 export interface DeliveryLedgerRemoval {
   /**

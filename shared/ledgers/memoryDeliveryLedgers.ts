@@ -1,8 +1,8 @@
 import type { ConversationKey } from '../storage/conversationStore';
-import { deliveryRowKey, type DeliveryLedger, type DeliveryLedgerAccess, type DeliveryLedgerRemoval, type DeliveryLedgers, type LedgerClaim } from './deliveryLedgers';
+import { deliveryRowKey, type DeliveryLedger, type DeliveryLedgerAccess, type DeliveryLedgerReading, type DeliveryLedgerRemoval, type DeliveryLedgers, type LedgerClaim } from './deliveryLedgers';
 
 /** The in-memory twin of TableDeliveryLedgers, for unit tests: same keys and claims, lost with the process. */
-export class MemoryDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAccess, DeliveryLedgerRemoval {
+export class MemoryDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAccess, DeliveryLedgerReading, DeliveryLedgerRemoval {
   private readonly delivered = new Map<string, Set<string>>();
   /** Kept after release (lapsed at once), like the table's lease row, so the id stays bound to its fingerprint. */
   private readonly leases = new Map<string, { readonly token: object; readonly expiresAt: number; readonly fingerprint: string }>();
@@ -27,6 +27,10 @@ export class MemoryDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAcc
   /** How many deliveries are recorded for an id. */
   count(notificationId: string): number {
     return this.delivered.get(notificationId)?.size ?? 0;
+  }
+
+  async deliveredKeys(ledgerName: string): Promise<ReadonlySet<string>> {
+    return new Set(this.delivered.get(ledgerName) ?? []);
   }
 
   async removeLedgers(prefix: string, names: readonly string[], budget: number): Promise<number> {

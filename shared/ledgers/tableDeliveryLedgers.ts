@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { escapeKey, isHashedKey, toKey } from '../storage/conversationKeys';
 import { deleteMatchingRows, partitionsStartingWith } from '../storage/rowDeletion';
 import type { ConversationKey } from '../storage/conversationStore';
-import { defaultGroupWindowMs, deliveryRowKey, type DeliveryLedger, type DeliveryLedgerAccess, type DeliveryLedgerRemoval, type DeliveryLedgers, type LedgerClaim, type LedgerOpenOptions } from './deliveryLedgers';
+import { defaultGroupWindowMs, deliveryRowKey, type DeliveryLedger, type DeliveryLedgerAccess, type DeliveryLedgerReading, type DeliveryLedgerRemoval, type DeliveryLedgers, type LedgerClaim, type LedgerOpenOptions } from './deliveryLedgers';
 import { Table, TableUnavailableError, hasStatus, type TableOptions } from '../storage/tableClient';
 import type { StorageConnection } from '../settings';
 
@@ -51,7 +51,7 @@ export interface TableDeliveryLedgersOptions extends TableOptions {
   readonly tableName?: string;
 }
 
-export class TableDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAccess, DeliveryLedgerRemoval {
+export class TableDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAccess, DeliveryLedgerReading, DeliveryLedgerRemoval {
   private readonly table: Table;
 
   constructor(connection: StorageConnection, options: TableDeliveryLedgersOptions = {}) {
@@ -109,6 +109,10 @@ export class TableDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAcce
       wasDelivered: async (key) => (await readOnce()).has(deliveryRowKey(key)),
       recordDelivered: (key) => writer.record(deliveryRowKey(key)),
     };
+  }
+
+  deliveredKeys(ledgerName: string): Promise<ReadonlySet<string>> {
+    return this.table.call('read', () => this.readDelivered(toKey(ledgerName)));
   }
 
   async removeLedgers(prefix: string, names: readonly string[], budget: number): Promise<number> {

@@ -112,6 +112,27 @@ export class AudienceTable {
       return rows;
     });
   }
+
+  /**
+   * A tenant's chunks from `from` on (that chunk included), in planning order, a page of 50 rows
+   * from storage at a time: a reader holds one page, never the whole audience (the export).
+   */
+  async *chunks(id: string, tenantId: string, from = ''): AsyncGenerator<AudienceChunk> {
+    const partitionKey = audiencePartition(id, tenantId);
+    const filter = odata`PartitionKey eq ${partitionKey} and RowKey ge ${from}`;
+    const pages = this.table.client.listEntities<{ conversations?: string; conversation?: string }>({ queryOptions: { filter } }).byPage({ maxPageSize: 50 });
+    for (;;) {
+      const page = await this.table.call('read', () => pages.next());
+      if (page.done === true) return;
+      for (const entity of page.value) yield { rowKey: entity.rowKey ?? '', conversations: conversationsOf(entity) };
+    }
+  }
+}
+
+/** One stored chunk: its RowKey and its recipients, in planning order. */
+export interface AudienceChunk {
+  readonly rowKey: string;
+  readonly conversations: readonly StoredConversation[];
 }
 
 /** JSON arrays of recipients, each within `maxChunkChars`. */

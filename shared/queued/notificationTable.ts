@@ -1,7 +1,7 @@
 import { odata, type TableClient, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
 import type { Activity } from 'botbuilder';
 import type { RecipientFailure } from '../delivery/broadcastTypes';
-import { toKey } from '../storage/conversationKeys';
+import { escapeKey, toKey } from '../storage/conversationKeys';
 import type { ConversationFilter } from '../storage/conversationStore';
 import type { StorageConnection } from '../settings';
 import { Table, TableUnavailableError, hasStatus, type TableOptions } from '../storage/tableClient';
@@ -391,6 +391,30 @@ export class NotificationTable {
     const failures = kept.map(toFailure);
     const last = kept[kept.length - 1];
     return kept.length === limit && last?.rowKey !== undefined ? { failures, next: last.rowKey } : { failures };
+  }
+
+  /**
+   * Every failure row of one tenant (the export): the rows whose key starts with the tenant's escaped
+   * id, plus those whose key is hashed (too long to carry it), picked by their tenantId.
+   */
+  async tenantFailures(id: string, tenantId: string): Promise<FailureRecord[]> {
+    const partitionKey = partitionOf(id);
+    const prefix = `${failurePrefix}${escapeKey(`${tenantId}\n`)}`;
+    const hashed = `${failurePrefix}~`;
+    const filters = [
+      odata`PartitionKey eq ${partitionKey} and RowKey ge ${prefix} and RowKey lt ${`${prefix}\u007f`}`,
+      odata`PartitionKey eq ${partitionKey} and RowKey ge ${hashed} and RowKey lt ${`${hashed}\u007f`} and tenantId eq ${tenantId}`,
+    ];
+    return this.table.call('failures', async (client) => {
+      const failures: FailureRecord[] = [];
+      for (const filter of filters) {
+        for await (const row of client.listEntities<Record<string, unknown>>({ queryOptions: { filter } })) {
+          const failure = toFailure(row);
+          if (failure.tenantId === tenantId) failures.push(failure);
+        }
+      }
+      return failures;
+    });
   }
 
   // ---- shared ---------------------------------------------------------------------------------

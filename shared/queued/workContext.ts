@@ -1,5 +1,5 @@
 import type { Broadcast, OptOutCheck } from '../delivery/broadcastTypes';
-import { defaultGroupWindowMs, type DeliveryLedgerAccess, type DeliveryLedgerRemoval } from '../ledgers/deliveryLedgers';
+import { defaultGroupWindowMs, type DeliveryLedgerAccess, type DeliveryLedgerReading, type DeliveryLedgerRemoval } from '../ledgers/deliveryLedgers';
 import type { Logger } from '../logger';
 import type { ConversationStore } from '../storage/conversationStore';
 import type { AudienceTable } from './audienceTable';
@@ -15,8 +15,8 @@ export interface QueuedDependencies {
   readonly audience: AudienceTable;
   readonly queues: WorkQueues;
   readonly leases: TenantLeases;
-  /** The delivery ledger: who already got a notification (what decides "exactly once"); retention deletes it. */
-  readonly ledgers: DeliveryLedgerAccess & DeliveryLedgerRemoval;
+  /** The delivery ledger: who already got a notification (what decides "exactly once"); the export reads it, retention deletes it. */
+  readonly ledgers: DeliveryLedgerAccess & DeliveryLedgerReading & DeliveryLedgerRemoval;
   /** The conversation references: the planner lists them, the engine prunes dead ones from them. */
   readonly store: ConversationStore;
   /** The delivery engine over one batch of recipients (listed by the store it is given). */

@@ -199,6 +199,18 @@ describe('the app answers as docs/openapi.yaml says', () => {
       assertConforms(await call(app, 'DELETE', '/api/notifications/oa-unknown'), 404);
     });
 
+    test('GET /api/notifications/{id}/recipients answers 200 with a JSON page and with a CSV, 400 naming a bad parameter, and 404 for an unknown id', async () => {
+      const page = await call(app, 'GET', '/api/notifications/oa-queued/recipients?limit=1');
+      assertConforms(page, 200);
+      assert.equal((JSON.parse(page.bodyText) as { recipients: unknown[] }).recipients.length, 1);
+      const csv = await call(app, 'GET', '/api/notifications/oa-queued/recipients?format=csv&outcome=delivered');
+      assertConforms(csv, 200);
+      assert.match(csv.bodyText, /^conversationId,userId,tenantId,outcome,error,activityId,acknowledgedAt,readAt\r\n/);
+      assertConforms(await call(app, 'GET', '/api/notifications/oa-queued/recipients?outcome=sent'), 400);
+      assertConforms(await call(app, 'GET', '/api/notifications/oa-queued/recipients?acknowledged=maybe'), 400);
+      assertConforms(await call(app, 'GET', '/api/notifications/oa-unknown/recipients'), 404);
+    });
+
     test('GET /api/notifications answers 200 with a page, and 400 for a bad limit', async () => {
       assertConforms(await call(app, 'GET', '/api/notifications'), 200);
       const page = await call(app, 'GET', '/api/notifications?limit=1');
@@ -267,6 +279,7 @@ describe('the app answers as docs/openapi.yaml says', () => {
       call(outage, 'GET', '/api/notifications'),
       call(outage, 'GET', '/api/notifications/oa-outage'),
       call(outage, 'DELETE', '/api/notifications/oa-outage'),
+      call(outage, 'GET', '/api/notifications/oa-outage/recipients?format=csv'),
       call(outage, 'POST', '/api/notifications/preview', json({ text: 'who?' })),
     ]);
     for (const answer of answers) assertConforms(answer, 503);

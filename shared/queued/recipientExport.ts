@@ -1,0 +1,184 @@
+import { deliveryRowKey, type DeliveryLedgerReading } from '../ledgers/deliveryLedgers';
+import type { StoredConversation } from '../storage/conversationStore';
+import { toKey } from '../storage/conversationKeys';
+import type { AudienceTable } from './audienceTable';
+import { terminalStates, type FailureRecord, type NotificationRecord, type NotificationTable, type WorkRecord } from './notificationTable';
+import { ledgerNameOf } from './workContext';
+
+/**
+ * The per-recipient export of a queued notification (`GET /api/notifications/{id}/recipients`):
+ * one row per recipient of its audience snapshot, with what happened to them.
+ *
+ * Where each outcome comes from:
+ * - `delivered`: the tenant's delivery ledger holds the conversation (whichever run delivered it);
+ * - `failed` / `pruned`: a `failure~` row of the notification (`pruned`: the reference was deleted);
+ * - `optedOut`: nothing records an opted-out recipient one by one (the engine only counts them), so a
+ *   recipient of a batch the tenant's work has finished (its chunk is at or before the work's cursor)
+ *   that was neither delivered nor failed is one: a finished batch has no recipient left unattempted;
+ * - `pending`: after the cursor while the tenant's work goes on;
+ * - `notAttempted`: after the cursor of work that ended without them (cancelled, poisoned, or the
+ *   notification failed or was cancelled).
+ * A delivery whose ledger write failed (the engine logs it) reads as `optedOut`: the one case where a
+ * row and the status's counts can disagree.
+ *
+ * Memory: tenants are read one after the other; for the current tenant the export holds its ledger's
+ * keys and its failure rows, and of its audience one page of chunks (50 rows of about 60-100
+ * recipients). `activityId`, `acknowledgedAt` and `readAt` are not stored yet: always null.
+ */
+
+export const recipientOutcomes = ['delivered', 'failed', 'pruned', 'optedOut', 'pending', 'notAttempted'] as const;
+export type RecipientOutcome = (typeof recipientOutcomes)[number];
+
+export interface RecipientRow {
+  readonly conversationId: string;
+  readonly userId: string;
+  readonly tenantId: string;
+  readonly outcome: RecipientOutcome;
+  /** Why a failed or pruned recipient was not reached (`<code>: <message>`, with the channel's HTTP status when it answered). */
+  readonly error: string | null;
+  readonly activityId: string | null;
+  readonly acknowledgedAt: string | null;
+  readonly readAt: string | null;
+}
+
+export interface RecipientFilter {
+  readonly outcome?: RecipientOutcome;
+  /** false: those who have not acknowledged (today everybody); true: those who have (today nobody). */
+  readonly acknowledged?: boolean;
+}
+
+export interface RecipientPage {
+  readonly recipients: readonly RecipientRow[];
+  /** The `after` of the next page; absent on the last. */
+  readonly nextAfter?: string;
+}
+
+/** An `after` that no page of this export gave out. */
+export class RecipientCursorError extends Error {
+  constructor() {
+    super('"after" is not a continuation token this endpoint gave out; start again without it.');
+    this.name = 'RecipientCursorError';
+  }
+}
+
+export interface RecipientExportSources {
+  readonly notifications: NotificationTable;
+  readonly audience: AudienceTable;
+  readonly ledgers: DeliveryLedgerReading;
+}
+
+/** Where a page stopped: the tenant, the chunk, and how many of that chunk's recipients were already passed. */
+interface Position {
+  readonly tenantId: string;
+  readonly rowKey: string;
+  readonly index: number;
+}
+
+/** Recipients a JSON page looks at, at most: a filter that matches few ends a page early (with `nextAfter`) rather than scan everybody in one request. */
+export const maxScannedPerPage = 5_000;
+
+export class RecipientExport {
+  constructor(private readonly sources: RecipientExportSources) {}
+
+  /** The notification, or undefined when the id is unknown. */
+  notification(id: string): Promise<NotificationRecord | undefined> {
+    return this.sources.notifications.get(id);
+  }
+
+  /** One page of up to `limit` matching recipients after `after` (the `nextAfter` of the previous page). */
+  async page(notification: NotificationRecord, filter: RecipientFilter, limit: number, after?: string): Promise<RecipientPage> {
+    const from = after === undefined ? undefined : decodePosition(after);
+    const recipients: RecipientRow[] = [];
+    let scanned = 0;
+    for await (const { row, next } of this.walk(notification, from)) {
+      if (matches(row, filter)) recipients.push(row);
+      scanned += 1;
+      if (recipients.length === limit || scanned === maxScannedPerPage) return { recipients, nextAfter: encodePosition(next) };
+    }
+    return { recipients };
+  }
+
+  /** Every matching recipient, in the order of the pages, read as it is consumed (the CSV). */
+  async *rows(notification: NotificationRecord, filter: RecipientFilter): AsyncGenerator<RecipientRow> {
+    for await (const { row } of this.walk(notification, undefined)) if (matches(row, filter)) yield row;
+  }
+
+  /** Every recipient from a position on, with the position after it. */
+  private async *walk(notification: NotificationRecord, from: Position | undefined): AsyncGenerator<{ readonly row: RecipientRow; readonly next: Position }> {
+    const ended = terminalStates.includes(notification.state);
+    const work = await this.sources.notifications.listWork(notification.id);
+    const fromKey = from === undefined ? undefined : toKey(from.tenantId);
+    for (const tenant of work) {
+      const tenantKey = toKey(tenant.tenantId);
+      if (fromKey !== undefined && tenantKey < fromKey) continue;
+      const resume = from !== undefined && tenantKey === fromKey ? from : undefined;
+      const outcomes = await this.tenantOutcomes(notification.id, tenant, ended);
+      for await (const chunk of this.sources.audience.chunks(notification.id, tenant.tenantId, resume?.rowKey ?? '')) {
+        const skip = resume !== undefined && chunk.rowKey === resume.rowKey ? resume.index : 0;
+        for (let index = skip; index < chunk.conversations.length; index++) {
+          const conversation = chunk.conversations[index] as StoredConversation;
+          yield { row: outcomes(conversation, chunk.rowKey), next: { tenantId: tenant.tenantId, rowKey: chunk.rowKey, index: index + 1 } };
+        }
+      }
+    }
+  }
+
+  /** What decides a tenant's recipients' outcomes: its ledger, its failures, its work's cursor and state. */
+  private async tenantOutcomes(id: string, work: WorkRecord, ended: boolean): Promise<(conversation: StoredConversation, rowKey: string) => RecipientRow> {
+    const [delivered, failures] = await Promise.all([
+      this.sources.ledgers.deliveredKeys(ledgerNameOf(id, work.tenantId)),
+      this.sources.notifications.tenantFailures(id, work.tenantId),
+    ]);
+    const failed = new Map(failures.map((failure) => [deliveryRowKey(failure), failure]));
+    const goesOn = work.state === 'active' && !ended;
+    return (conversation, rowKey) => {
+      const key = deliveryRowKey(conversation);
+      const failure = delivered.has(key) ? undefined : failed.get(key);
+      const outcome: RecipientOutcome = delivered.has(key)
+        ? 'delivered'
+        : failure !== undefined
+          ? failure.pruned ? 'pruned' : 'failed'
+          : rowKey <= work.cursor
+            ? 'optedOut'
+            : goesOn ? 'pending' : 'notAttempted';
+      return {
+        conversationId: conversation.conversationId,
+        userId: conversation.userId,
+        tenantId: conversation.tenantId,
+        outcome,
+        error: failure === undefined ? null : describeFailure(failure),
+        activityId: null,
+        acknowledgedAt: null,
+        readAt: null,
+      };
+    };
+  }
+}
+
+function matches(row: RecipientRow, filter: RecipientFilter): boolean {
+  if (filter.outcome !== undefined && row.outcome !== filter.outcome) return false;
+  // Nobody has acknowledged yet (acknowledgements are not stored): `true` matches nobody.
+  if (filter.acknowledged !== undefined && (row.acknowledgedAt !== null) !== filter.acknowledged) return false;
+  return true;
+}
+
+function describeFailure(failure: FailureRecord): string {
+  return `${failure.status === undefined ? '' : `${failure.status} `}${failure.code}: ${failure.message}`;
+}
+
+function encodePosition(position: Position): string {
+  return Buffer.from(JSON.stringify([position.tenantId, position.rowKey, position.index]), 'utf8').toString('base64url');
+}
+
+function decodePosition(token: string): Position {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+  } catch {
+    throw new RecipientCursorError();
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 3) throw new RecipientCursorError();
+  const [tenantId, rowKey, index] = parsed as unknown[];
+  if (typeof tenantId !== 'string' || typeof rowKey !== 'string' || !Number.isInteger(index) || (index as number) < 0) throw new RecipientCursorError();
+  return { tenantId, rowKey, index: index as number };
+}
