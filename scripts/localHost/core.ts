@@ -89,11 +89,6 @@ export interface ProgrammingModel {
   readonly name: string;
   readonly version: string;
   getInvocationModel(coreContext: CoreInvocationContext): InvocationModel;
-  /**
-   * What the worker reports to the host at start-up. With `app.setup({ enableHttpStream: true })`
-   * it holds `HttpUri`: the worker's own HTTP server, to which the host forwards each HTTP request.
-   */
-  getCapabilities?(capabilities: Record<string, string>): Promise<Record<string, string>>;
 }
 
 /** What a hook callback gets; the package wraps it in its own hook context classes. */

@@ -62,9 +62,6 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
   for (const file of app.functionFiles) require(file);
 
   const { httpRoutes, timers, queues, listing } = sortFunctionsByTrigger(functions, app.routePrefix, env, log);
-  // As the worker does once the app is loaded; an app that enabled HTTP streaming answers with its proxy's URL.
-  const capabilities = (await functions.programmingModel?.getCapabilities?.({})) ?? {};
-  const httpStreamUri = capabilities['HttpUri'];
 
   const inFlight = new Set<Promise<unknown>>();
   const track = (work: Promise<unknown>): void => {
@@ -92,7 +89,6 @@ export async function startLocalHost(options: LocalHostOptions = {}): Promise<Lo
     routes: httpRoutes,
     runByHand,
     maxRequestBodyBytes: requestBodySizeLimitFromEnv(env),
-    ...(httpStreamUri === undefined ? {} : { httpStreamUri }),
   });
   const servers = await listen(listener, options.hostnames ?? ['127.0.0.1', '::1'], options.port ?? defaultPort);
   const port = servers.port;

@@ -1,7 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
-import { request as httpRequest, type IncomingMessage, type RequestListener, type ServerResponse } from 'node:http';
-import type { FunctionsRegistry, HttpCookie, HttpData, RegisteredFunction, TypedData } from './core';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import type { FunctionsRegistry, HttpCookie, HttpData, RegisteredFunction } from './core';
 import { invokeFunction } from './invoke';
 import { describeError, type HostLog } from './log';
 import { CompiledRoute, compareRoutePrecedence, safeDecode, type RouteParams } from './routes';
@@ -45,11 +43,6 @@ export interface HttpHostDependencies {
   runByHand(functionName: string, input: string): ManualRunOutcome;
   /** Larger bodies get 413 before any function runs; default 100 MB. */
   readonly maxRequestBodyBytes?: number;
-  /**
-   * The worker's HTTP proxy, when the app enabled HTTP streaming (`app.setup({ enableHttpStream: true })`):
-   * each request is then forwarded there, as the Functions host does, and the answer relayed as it comes.
-   */
-  readonly httpStreamUri?: string;
 }
 
 type Routing =
@@ -111,94 +104,9 @@ async function handleRequest(
     body: body.length > 0 ? { bytes: body } : null,
   };
   const { registered } = routing.route;
-  if (dependencies.httpStreamUri !== undefined) {
-    return streamThroughWorker(dependencies, dependencies.httpStreamUri, registered, { http, url, body, description: `${method} ${url.pathname}` }, response);
-  }
   const result = await invokeFunction(dependencies.registry, dependencies.log, registered, { http }, `${method} ${url.pathname}`);
   if (!result.succeeded) return answer(response, 500);
   writeFunctionResponse(response, method, result.response.returnValue?.http ?? undefined);
-}
-
-/** Response headers that describe one hop (the worker's connection to us), not the answer. */
-const hopByHopHeaders = new Set(['connection', 'keep-alive', 'transfer-encoding', 'x-ms-invocation-id']);
-
-/**
- * HTTP streaming, as the Functions host does it: the invocation goes to the worker with the route
- * values and headers as trigger metadata, the request itself to the worker's HTTP proxy under the
- * invocation's id, and the proxy's answer is relayed to the client piece by piece as the function
- * writes it. A function that throws before answering gets a 500, as in buffered mode.
- */
-async function streamThroughWorker(
-  dependencies: HttpHostDependencies,
-  httpStreamUri: string,
-  registered: RegisteredFunction,
-  incoming: { readonly http: HttpData; readonly url: URL; readonly body: Buffer; readonly description: string },
-  response: ServerResponse,
-): Promise<void> {
-  const { http, url, body } = incoming;
-  const invocationId = randomUUID();
-  const triggerMetadata: Record<string, TypedData> = {
-    Headers: { json: JSON.stringify(http.headers ?? {}) },
-    Query: { json: JSON.stringify(Object.fromEntries(url.searchParams)) },
-    ...Object.fromEntries(Object.entries(http.params ?? {}).map(([name, value]) => [name, { string: value }])),
-  };
-  const target = new URL(`${url.pathname}${url.search}`, httpStreamUri);
-  // A connection per request: a function that answers without reading its body (a 413, a 415) must not leave a half-read request on a reused socket.
-  const proxied = httpRequest(target, {
-    agent: false,
-    method: http.method ?? 'GET',
-    headers: {
-      ...Object.fromEntries(Object.entries(http.headers ?? {}).filter(([name]) => !hopByHopHeaders.has(name))),
-      host: target.host,
-      'content-length': String(body.length),
-      'x-ms-invocation-id': invocationId,
-      'x-forwarded-host': url.host,
-      'x-forwarded-proto': url.protocol.replace(/:$/, ''),
-    },
-  });
-  const answered = new Promise<IncomingMessage>((resolve, reject) => {
-    proxied.once('response', resolve);
-    proxied.once('error', reject);
-  });
-  proxied.end(body);
-  let status: number | undefined;
-  const relayed = answered.then(
-    (answer) =>
-      new Promise<void>((resolve) => {
-        status = answer.statusCode ?? 200;
-        for (const [name, value] of Object.entries(answer.headers)) {
-          if (value !== undefined && !hopByHopHeaders.has(name)) response.setHeader(name, value);
-        }
-        response.writeHead(status);
-        answer.pipe(response);
-        // A function whose stream broke midway: the client sees the connection end without the rest.
-        answer.once('error', () => response.destroy());
-        answer.once('aborted', () => response.destroy());
-        response.once('close', () => {
-          if (!answer.complete) answer.destroy();
-          resolve();
-        });
-      }),
-  );
-  relayed.catch(() => undefined);
-  const result = await invokeFunction(dependencies.registry, dependencies.log, registered, { http }, incoming.description, triggerMetadata, {
-    invocationId,
-    // The worker may end the invocation before its answer's head has reached us: wait for it (briefly) for the log line.
-    httpStatus: () => Promise.race([answered.then((answer) => answer.statusCode, () => undefined), delay(5_000, undefined, { ref: false })]),
-  });
-  if (!result.succeeded) {
-    proxied.destroy();
-    if (!response.headersSent) return answer(response, 500);
-    response.destroy();
-    return;
-  }
-  // The function answered through the proxy before its invocation ended; one that answered nothing gets a 500.
-  const nothing = Symbol('no answer');
-  const outcome = await Promise.race([relayed, delay(5_000, nothing, { ref: false })]);
-  if (outcome === nothing && status === undefined) {
-    proxied.destroy();
-    answer(response, 500);
-  }
 }
 
 /** The full URL of the request, or undefined when its Host header or target cannot be one. */

@@ -9,13 +9,6 @@ import type {
 } from './core';
 import { describeError, type HostLog } from './log';
 
-export interface InvocationOptions {
-  /** The id the invocation runs under (an HTTP stream's proxied request carries it); a new one by default. */
-  readonly invocationId?: string;
-  /** The status of an answer that went through the worker's HTTP stream rather than the return value, for the log line. */
-  readonly httpStatus?: () => Promise<number | undefined>;
-}
-
 export type InvocationResult =
   | { readonly succeeded: true; readonly response: InvocationResponse }
   | { readonly succeeded: false; readonly error: unknown };
@@ -33,14 +26,13 @@ export async function invokeFunction(
   triggerData: TypedData,
   description = '',
   triggerMetadata: Record<string, TypedData> = {},
-  options: InvocationOptions = {},
 ): Promise<InvocationResult> {
   const started = performance.now();
-  const invocationId = options.invocationId ?? randomUUID();
+  const invocationId = randomUUID();
   const result = await runInvocation(registry, log, registered, invocationId, triggerData, triggerMetadata);
   const durationMs = Math.round(performance.now() - started);
   const status = result.succeeded ? 'Succeeded' : 'Failed';
-  const httpStatus = result.succeeded ? (result.response.returnValue?.http?.statusCode ?? (await options.httpStatus?.())) : undefined;
+  const httpStatus = result.succeeded ? result.response.returnValue?.http?.statusCode : undefined;
   const request = description === '' ? '' : ` ${description}${httpStatus ? ` -> ${httpStatus}` : ''}`;
   const line = `Executed 'Functions.${registered.metadata.name}' (${status}, Id=${invocationId}, Duration=${durationMs}ms)${request}`;
   if (result.succeeded) {
