@@ -1,18 +1,10 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import { QueueClient } from '@azure/storage-queue';
-import { startFakeConnector, type FakeConnector, type FakeConnectorOptions } from '../../scripts/fakeConnector';
 import { TableDeliveryLedgers } from '../../shared/ledgers/tableDeliveryLedgers';
-import type { NotificationStatusWithFailures } from '../../shared/queued/notificationStatus';
-import type { QueuedNotifications } from '../../shared/queued/queuedNotifications';
 import { ledgerNameOf, type QueuedTuning } from '../../shared/queued/workContext';
-import { deliverQueueName, planQueueName } from '../../shared/queued/workQueues';
-import { createServices, type Services } from '../../shared/services';
-import { loadSettings } from '../../shared/settings';
-import { startAzurite, type RunningAzurite } from '../../scripts/azurite';
-import { startQueueWorkers } from '../../scripts/queueWorkers';
-import { recordingLogger } from '../support/recordingLogger';
+import type { Services } from '../../shared/services';
+import { useQueuedTestBed, waitForState } from '../support/queuedTestBed';
 import { seedConversations } from '../support/seedConversations';
 
 /**
@@ -21,66 +13,9 @@ import { seedConversations } from '../support/seedConversations';
  * by a pump in this process (the e2e tests run them in the local host).
  */
 
-let storage: RunningAzurite | undefined;
-const connectors: FakeConnector[] = [];
-const pumps: { stop(): Promise<void> }[] = [];
-let tables = 0;
-
-before(async () => {
-  storage = await startAzurite({ queue: true });
-});
-afterEach(async () => {
-  await Promise.all(pumps.splice(0).map((pump) => pump.stop()));
-  await Promise.all(connectors.splice(0).map((connector) => connector.stop()));
-  // What a test leaves on the queues (work it planned and ran by hand, work put back for later) is not the
-  // next test's: its recipients' connector is gone, and its tenants' leases would hold up the next one's.
-  await Promise.all([planQueueName, deliverQueueName].map((name) => new QueueClient(connectionString(), name).clearMessages().catch(ignoreMissingQueue)));
-});
-after(async () => {
-  await storage?.stop();
-});
-
-function ignoreMissingQueue(error: unknown): void {
-  if ((error as { statusCode?: number }).statusCode !== 404) throw error;
-}
-
-function connectionString(): string {
-  if (storage === undefined) throw new Error('Azurite did not start');
-  return storage.connectionString;
-}
-
-async function fakeConnector(options: FakeConnectorOptions = {}): Promise<FakeConnector> {
-  const connector = await startFakeConnector({ latencyMs: 2, ...options });
-  connectors.push(connector);
-  return connector;
-}
-
-function services(extra: Record<string, string> = {}, tuning: Partial<QueuedTuning> = {}): Services {
-  tables += 1;
-  const settings = loadSettings({
-    AzureWebJobsStorage: connectionString(),
-    CONVERSATIONS_TABLE: `queued${tables}`,
-    NOTIFY_TENANT_RATE_PER_SECOND: '500',
-    NOTIFY_CONVERSATION_RATE_PER_SECOND: '100',
-    ...extra,
-  });
-  // Short slices, small batches and pages: every path of checkpoint and continuation is taken.
-  return createServices(settings, { logger: recordingLogger(), queuedTuning: { sliceMs: 1_000, batchSize: 40, planPageSize: 50, catchUpDelaySeconds: 1, ...tuning } });
-}
-
-function pump(app: Services): void {
-  pumps.push(startQueueWorkers(connectionString(), app.queued, { visibilitySeconds: 3 }));
-}
-
-async function waitForState(queued: QueuedNotifications, id: string, states: readonly string[], timeoutMs = 60_000): Promise<NotificationStatusWithFailures> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const status = await queued.status(id);
-    if (status !== undefined && states.includes(status.state)) return status;
-    if (Date.now() > deadline) throw new Error(`notification ${id} did not reach ${states.join('/')}: ${JSON.stringify(status)}`);
-    await delay(100);
-  }
-}
+const bed = useQueuedTestBed('queued');
+const { fakeConnector, pump } = bed;
+const services = (settings: Record<string, string> = {}, tuning: Partial<QueuedTuning> = {}): Services => bed.services({ settings, tuning });
 
 const message = { type: 'message', text: 'Maintenance tonight' };
 

@@ -1,18 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
-import { startAzurite, type RunningAzurite } from '../../scripts/azurite';
-import { startFakeConnector, type FakeConnector, type FakeConnectorOptions } from '../../scripts/fakeConnector';
-import { startQueueWorkers } from '../../scripts/queueWorkers';
+import { describe, test } from 'node:test';
 import { MemoryOptOutStore } from '../../shared/engagement/memoryOptOutStore';
 import type { NotificationStatusWithFailures } from '../../shared/queued/notificationStatus';
 import type { NotificationRecord } from '../../shared/queued/notificationTable';
-import type { QueuedNotifications } from '../../shared/queued/queuedNotifications';
 import { recipientCsv } from '../../shared/queued/recipientCsv';
 import { RecipientCursorError, RecipientExport, type RecipientFilter, type RecipientRow } from '../../shared/queued/recipientExport';
-import { createServices, type Services } from '../../shared/services';
-import { loadSettings } from '../../shared/settings';
-import { recordingLogger } from '../support/recordingLogger';
+import type { Services } from '../../shared/services';
+import { useQueuedTestBed, waitForState } from '../support/queuedTestBed';
 import { seedConversations } from '../support/seedConversations';
 
 /**
@@ -20,62 +14,14 @@ import { seedConversations } from '../support/seedConversations';
  * fake Bot Connector, then read back row by row (shared/queued/recipientExport.ts).
  */
 
-let storage: RunningAzurite | undefined;
-const connectors: FakeConnector[] = [];
-const pumps: { stop(): Promise<void> }[] = [];
-let tables = 0;
-
-before(async () => {
-  storage = await startAzurite({ queue: true });
-});
-afterEach(async () => {
-  await Promise.all(pumps.splice(0).map((pump) => pump.stop()));
-  await Promise.all(connectors.splice(0).map((connector) => connector.stop()));
-});
-after(async () => {
-  await storage?.stop();
-});
-
-function connectionString(): string {
-  if (storage === undefined) throw new Error('Azurite did not start');
-  return storage.connectionString;
-}
-
-async function fakeConnector(options: FakeConnectorOptions = {}): Promise<FakeConnector> {
-  const connector = await startFakeConnector({ latencyMs: 1, ...options });
-  connectors.push(connector);
-  return connector;
-}
-
-function services(optOuts?: MemoryOptOutStore): Services {
-  tables += 1;
-  const settings = loadSettings({
-    AzureWebJobsStorage: connectionString(),
-    CONVERSATIONS_TABLE: `export${tables}`,
-    NOTIFY_TENANT_RATE_PER_SECOND: '500',
-    NOTIFY_CONVERSATION_RATE_PER_SECOND: '100',
-  });
-  return createServices(settings, {
-    logger: recordingLogger(),
-    queuedTuning: { sliceMs: 1_000, batchSize: 40, planPageSize: 50, catchUpDelaySeconds: 1 },
-    ...(optOuts === undefined ? {} : { optOuts }),
-  });
-}
+const bed = useQueuedTestBed('export', 1);
+const { fakeConnector } = bed;
+const services = (optOuts?: MemoryOptOutStore): Services => bed.services(optOuts === undefined ? {} : { optOuts });
 
 async function sendAndFinish(app: Services, id: string, filter?: { tenantIds: string[] }): Promise<NotificationStatusWithFailures> {
   await app.queued.submit({ id, activity: { type: 'message', text: 'Export me' }, ...(filter === undefined ? {} : { filter }) });
-  pumps.push(startQueueWorkers(connectionString(), app.queued, { visibilitySeconds: 3 }));
+  bed.pump(app);
   return waitForState(app.queued, id, ['completed', 'failed', 'cancelled']);
-}
-
-async function waitForState(queued: QueuedNotifications, id: string, states: readonly string[]): Promise<NotificationStatusWithFailures> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const status = await queued.status(id);
-    if (status !== undefined && states.includes(status.state)) return status;
-    if (Date.now() > deadline) throw new Error(`notification ${id} did not reach ${states.join('/')}: ${JSON.stringify(status)}`);
-    await delay(100);
-  }
 }
 
 async function notificationOf(exporter: RecipientExport, id: string): Promise<NotificationRecord> {

@@ -1,15 +1,11 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
-import { startFakeConnector, type FakeConnector } from '../../scripts/fakeConnector';
-import { startAzurite, type RunningAzurite } from '../../scripts/azurite';
-import { startQueueWorkers } from '../../scripts/queueWorkers';
+import { describe, test } from 'node:test';
+import type { FakeConnector } from '../../scripts/fakeConnector';
 import type { NotificationStatus } from '../../shared/queued/notificationStatus';
 import type { QueuedNotifications } from '../../shared/queued/queuedNotifications';
-import { createServices, type Services } from '../../shared/services';
-import { loadSettings } from '../../shared/settings';
+import type { Services } from '../../shared/services';
 import { countRows, noRows, notificationRows, type NotificationRows } from '../support/notificationRows';
-import { recordingLogger } from '../support/recordingLogger';
+import { useQueuedTestBed, waitForStatus } from '../support/queuedTestBed';
 import { seedConversations } from '../support/seedConversations';
 
 /**
@@ -17,57 +13,11 @@ import { seedConversations } from '../support/seedConversations';
  * every table, is gone after the runs; running ones and the conversation references are untouched.
  */
 
-let storage: RunningAzurite | undefined;
-const connectors: FakeConnector[] = [];
-const pumps: { stop(): Promise<void> }[] = [];
-
-before(async () => {
-  storage = await startAzurite({ queue: true });
-});
-afterEach(async () => {
-  await Promise.all(pumps.splice(0).map((pump) => pump.stop()));
-  await Promise.all(connectors.splice(0).map((connector) => connector.stop()));
-});
-after(async () => {
-  await storage?.stop();
-});
-
-function connectionString(): string {
-  if (storage === undefined) throw new Error('Azurite did not start');
-  return storage.connectionString;
-}
-
-let tables = 0;
-function services(): Services {
-  tables += 1;
-  const settings = loadSettings({
-    AzureWebJobsStorage: connectionString(),
-    CONVERSATIONS_TABLE: `retention${tables}`,
-    NOTIFY_TENANT_RATE_PER_SECOND: '500',
-    NOTIFY_CONVERSATION_RATE_PER_SECOND: '100',
-  });
-  return createServices(settings, { logger: recordingLogger(), queuedTuning: { sliceMs: 1_000, batchSize: 40, planPageSize: 50, catchUpDelaySeconds: 1 } });
-}
-
-async function connector(latencyMs = 2): Promise<FakeConnector> {
-  const created = await startFakeConnector({ latencyMs });
-  connectors.push(created);
-  return created;
-}
-
-function pump(app: Services): void {
-  pumps.push(startQueueWorkers(connectionString(), app.queued, { visibilitySeconds: 3 }));
-}
-
-async function waitFor(queued: QueuedNotifications, id: string, done: (status: NotificationStatus) => boolean): Promise<NotificationStatus> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const status = await queued.status(id);
-    if (status !== undefined && done(status)) return status;
-    if (Date.now() > deadline) throw new Error(`${id}: ${JSON.stringify(status)}`);
-    await delay(100);
-  }
-}
+const bed = useQueuedTestBed('retention');
+const { connectionString, pump } = bed;
+const services = (): Services => bed.services();
+const connector = (latencyMs = 2): Promise<FakeConnector> => bed.fakeConnector({ latencyMs });
+const waitFor = (queued: QueuedNotifications, id: string, done: (status: NotificationStatus) => boolean): Promise<NotificationStatus> => waitForStatus(queued, id, done);
 
 const finished = (status: NotificationStatus): boolean => ['completed', 'cancelled', 'failed'].includes(status.state);
 
