@@ -1,7 +1,8 @@
 import { odata, TableClient, type TableEntity } from '@azure/data-tables';
 import { startAzurite } from '../azurite';
 import { migrateLegacyKeys } from '../../shared/storage/legacyKeyMigration';
-import { keyOf, legacyKeyOf, partitionPrefix, prefixEnd, type TableKeys } from '../../shared/storage/conversationKeys';
+import { keyOf, legacyKeyOf, partitionPrefix, type TableKeys } from '../../shared/storage/conversationKeys';
+import { partitionsStartingWith } from '../../shared/storage/keyRanges';
 
 /**
  * Upserts of one tenant's references into Azurite under the first key scheme
@@ -59,7 +60,7 @@ async function listTenant(client: TableClient, scheme: Scheme): Promise<{ rows: 
   const filter =
     scheme === 'old'
       ? odata`PartitionKey eq ${'msteams'} and tenantId eq ${tenantId}`
-      : odata`PartitionKey ge ${prefix} and PartitionKey lt ${prefixEnd(prefix)}`;
+      : partitionsStartingWith(prefix);
   const started = Date.now();
   let rows = 0;
   for await (const page of client.listEntities({ queryOptions: { filter } }).byPage({ maxPageSize: 1000 })) rows += page.length;

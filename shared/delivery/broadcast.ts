@@ -1,6 +1,6 @@
 // delivery/: the delivery engine: tenant queues, rate limiter, retry policy, error
 // classification and the proactive sender. May import ledgers/, storage/ and the root utilities.
-import type { BroadcastRequest, BroadcastSummary, RecipientFailure } from './broadcastTypes';
+import type { BroadcastRequest, BroadcastSummary, OptOutCheck, RecipientFailure } from './broadcastTypes';
 import type { Clock } from '../clock';
 import { defaultPageSize, type ConversationPage, type ConversationStore, type StoredConversation } from '../storage/conversationStore';
 import { classifyDeliveryError, credentialsHint, type DeliveryFailure } from './deliveryError';
@@ -224,7 +224,8 @@ class BroadcastRun {
    */
   private async take(conversation: StoredConversation): Promise<void> {
     this.counts.matched += 1;
-    if (this.request.optOuts !== undefined && (await this.isOptedOut(conversation))) {
+    const { optOuts } = this.request;
+    if (optOuts !== undefined && (await this.isOptedOut(optOuts, conversation))) {
       this.counts.optedOut += 1;
       return;
     }
@@ -239,10 +240,10 @@ class BroadcastRun {
   }
 
   /** Checked before the ledger: an opted-out person costs no ledger read and no buffer space. */
-  private async isOptedOut(conversation: StoredConversation): Promise<boolean> {
-    if (this.request.optOuts === undefined || this.halt !== undefined) return false;
+  private async isOptedOut(optOuts: OptOutCheck, conversation: StoredConversation): Promise<boolean> {
+    if (this.halt !== undefined) return false;
     try {
-      return await this.request.optOuts.isOptedOut(conversation);
+      return await optOuts.isOptedOut(conversation);
     } catch (error) {
       // Sending without knowing could reach someone who asked not to be notified.
       this.stop(`the opt-out list could not be read, so nothing more was sent: ${errorMessage(error)}`);

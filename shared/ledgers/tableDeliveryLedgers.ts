@@ -1,7 +1,8 @@
 import { odata, type TableEntityResult } from '@azure/data-tables';
 import { randomUUID } from 'node:crypto';
 import { escapeKey, isHashedKey, toKey } from '../storage/conversationKeys';
-import { deleteMatchingRows, partitionsStartingWith } from '../storage/rowDeletion';
+import { partitionsStartingWith } from '../storage/keyRanges';
+import { deleteMatchingRows } from '../storage/rowDeletion';
 import type { ConversationKey } from '../storage/conversationStore';
 import { defaultGroupWindowMs, deliveryRowKey, type DeliveryLedger, type DeliveryLedgerAccess, type DeliveryLedgerReading, type DeliveryLedgerRemoval, type DeliveryLedgers, type LedgerClaim, type LedgerOpenOptions } from './deliveryLedgers';
 import { Table, TableUnavailableError, hasStatus, type TableOptions } from '../storage/tableClient';

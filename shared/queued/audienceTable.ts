@@ -1,6 +1,7 @@
 import { odata, type TransactionAction } from '@azure/data-tables';
 import { escapeKey, isHashedKey, toKey } from '../storage/conversationKeys';
-import { deleteMatchingRows, partitionsStartingWith } from '../storage/rowDeletion';
+import { partitionsStartingWith } from '../storage/keyRanges';
+import { deleteMatchingRows } from '../storage/rowDeletion';
 import type { StoredConversation } from '../storage/conversationStore';
 import type { StorageConnection } from '../settings';
 import { Table, TableUnavailableError, type TableOptions } from '../storage/tableClient';

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ConversationKey } from './conversationStore';
+import { prefixEnd } from './keyRanges';
 
 /**
  * Table keys for a conversation: PartitionKey is made of the tenant id, the
@@ -101,7 +102,7 @@ export function isHashedKey(key: string): boolean {
  */
 export const keySchemePrefix = '~2,';
 /** The first key after every `~2,...` key (`-` follows `,`): legacy keys sort below `~2,` or from here on. */
-export const keySchemeEnd = '~2-';
+export const keySchemeEnd = prefixEnd(keySchemePrefix);
 export const bucketCount = 16;
 /** Tenant and channel ids beyond this are hashed, so that a PartitionKey stays within maxKeyLength. */
 const maxPartLength = 200;
@@ -111,11 +112,6 @@ const separator = ',';
 export function partitionPrefix(tenantId: string, channelId?: string): string {
   const tenantPart = `${keySchemePrefix}${toKey(tenantId, maxPartLength)}${separator}`;
   return channelId === undefined ? tenantPart : `${tenantPart}${toKey(channelId, maxPartLength)}${separator}`;
-}
-
-/** The first key after every key that starts with `prefix` (which ends with `,`). */
-export function prefixEnd(prefix: string): string {
-  return `${prefix.slice(0, -1)}-`;
 }
 
 export function bucketOf(rowKey: string): string {

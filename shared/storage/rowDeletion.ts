@@ -75,12 +75,3 @@ async function deleteChunk(client: TableClient, partitionKey: string, rowKeys: r
     }
   }
 }
-
-/**
- * The filter of every partition whose key starts with `prefix` (a range: keys are compared as
- * text). `prefix` must not be empty.
- */
-export function partitionsStartingWith(prefix: string): string {
-  const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
-  return `PartitionKey ge '${prefix.replace(/'/g, "''")}' and PartitionKey lt '${end.replace(/'/g, "''")}'`;
-}

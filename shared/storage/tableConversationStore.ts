@@ -10,7 +10,8 @@ import {
   type ListOptions,
   type StoredConversation,
 } from './conversationStore';
-import { isLegacyPartitionKey, keyOf, legacyKeyOf, partitionPrefix, prefixEnd, toKey, type TableKeys } from './conversationKeys';
+import { partitionsStartingWith } from './keyRanges';
+import { isLegacyPartitionKey, keyOf, legacyKeyOf, partitionPrefix, toKey, type TableKeys } from './conversationKeys';
 import { migrateLegacyKeys } from './legacyKeyMigration';
 import type { Logger } from '../logger';
 import type { StorageConnection } from '../settings';
@@ -277,7 +278,7 @@ function serverQueries(filter: ConversationFilter | undefined): (string | undefi
   if (rest.matchesNothing) return [];
   if (prefixes.length === 0) return [rest.filter];
   return [...new Set(prefixes)].sort().map((prefix) => {
-    const range = odata`PartitionKey ge ${prefix} and PartitionKey lt ${prefixEnd(prefix)}`;
+    const range = partitionsStartingWith(prefix);
     return rest.filter === undefined ? range : `${range} and ${rest.filter}`;
   });
 }

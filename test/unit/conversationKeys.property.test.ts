@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import fc from 'fast-check';
+import { prefixEnd } from '../../shared/storage/keyRanges';
 import {
   escapeKey,
   isLegacyPartitionKey,
@@ -8,7 +9,6 @@ import {
   legacyKeyOf,
   maxKeyLength,
   partitionPrefix,
-  prefixEnd,
   toKey,
   unescapeKey,
 } from '../../shared/storage/conversationKeys';
