@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Activity } from 'botbuilder';
+import type { AudienceSource } from '../audience/audienceSource';
 import type { ConversationFilter } from '../storage/conversationStore';
+import { validateAudience } from './audienceField';
 import { messageActivity, sizeProblem } from './messageActivity';
 import { validateSendAt } from './sendAt';
 
@@ -32,6 +34,8 @@ export interface NotificationRequest {
   readonly id?: string;
   readonly activity: Partial<Activity>;
   readonly filter?: ConversationFilter;
+  /** Queued notifications and the preview: the sources whose union is reached (never with `filter`). */
+  readonly audience?: readonly AudienceSource[];
   /** Overrides settings.deadlineSeconds for this run; never from an HTTP body. */
   readonly deadlineSeconds?: number;
   /** Queued notifications only: not sent before this time (at most 7 days ahead). */
@@ -41,6 +45,8 @@ export interface NotificationRequest {
 export interface ParseOptions {
   /** Accept `sendAt`, checked against this time (queued notifications); without it `sendAt` is an unknown field. */
   readonly sendAtFrom?: Date;
+  /** Accept `audience` (queued notifications, the preview); without it `audience` is refused with a pointer to them. */
+  readonly acceptAudience?: boolean;
 }
 
 /**
@@ -49,12 +55,13 @@ export interface ParseOptions {
  * Object keys are sorted, so the same JSON with its keys in another order is
  * the same request.
  */
-export function requestFingerprint(request: Pick<NotificationRequest, 'activity' | 'filter' | 'sendAt'>): string {
+export function requestFingerprint(request: Pick<NotificationRequest, 'activity' | 'filter' | 'sendAt' | 'audience'>): string {
   const sortedKeys = (_key: string, value: unknown): unknown =>
     isPlainObject(value) ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : value;
   // sendAt only when given, so every fingerprint stored before it existed stays the same.
   const when = request.sendAt === undefined ? {} : { sendAt: request.sendAt.toISOString() };
-  const canonical = JSON.stringify({ activity: request.activity, filter: request.filter ?? null, ...when }, sortedKeys);
+  const audience = request.audience === undefined ? {} : { audience: request.audience };
+  const canonical = JSON.stringify({ activity: request.activity, filter: request.filter ?? null, ...when, ...audience }, sortedKeys);
   return createHash('sha256').update(canonical).digest('base64url');
 }
 
@@ -74,7 +81,16 @@ export function parseNotificationRequest(bodyText: string, limits: MessageLimits
   }
   if (!isPlainObject(body)) return invalid('The request body must be a JSON object such as {"text":"Hello"}.');
 
-  const errors = unknownFieldErrors(body, options.sendAtFrom === undefined ? bodyFields : [...bodyFields, 'sendAt'], '');
+  const fields: string[] = [...bodyFields, ...(options.sendAtFrom === undefined ? [] : ['sendAt']), ...(options.acceptAudience === true ? ['audience'] : [])];
+  const errors = options.acceptAudience === true || body['audience'] === undefined ? unknownFieldErrors(body, fields, '') : [audienceRefusal, ...unknownFieldErrors(body, [...fields, 'audience'], '')];
+
+  let audience: readonly AudienceSource[] | undefined;
+  if (options.acceptAudience === true && body['audience'] !== undefined) {
+    if (body['target'] !== undefined) errors.push('"audience" and "target" cannot be given together: put the target in the audience as {"stored": <target>}.');
+    const sources = validateAudience(body['audience'], validateTarget);
+    if (sources.ok) audience = sources.value;
+    else errors.push(...sources.errors);
+  }
 
   let sendAt: Date | undefined;
   if (options.sendAtFrom !== undefined && body['sendAt'] !== undefined) {
@@ -114,6 +130,7 @@ export function parseNotificationRequest(bodyText: string, limits: MessageLimits
       activity: message.value,
       ...(id === undefined ? {} : { id }),
       ...(filter === undefined ? {} : { filter }),
+      ...(audience === undefined ? {} : { audience }),
       ...(sendAt === undefined ? {} : { sendAt }),
     },
   };
@@ -174,6 +191,9 @@ export function validateTarget(value: unknown, name: string): Validated<Conversa
   }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, value: filter };
 }
+
+const audienceRefusal =
+  '"audience" (teams, people, groups) is accepted by queued notifications, POST /api/notifications, and its preview; POST /api/notify sends to stored conversations chosen with "target".';
 
 function unknownFieldErrors(object: Record<string, unknown>, fields: readonly string[], prefix: string): string[] {
   return Object.keys(object)
