@@ -101,6 +101,7 @@ function withList(inner: ConversationStore, list: (options?: ListOptions) => Pro
     get: (k) => inner.get(k),
     delete: (k, condition) => inner.delete(k, condition),
     list,
+    listTeams: (tenantId) => inner.listTeams(tenantId),
   };
 }
 
