@@ -2,6 +2,7 @@ import { odata, type TransactionAction } from '@azure/data-tables';
 import { escapeKey, isHashedKey, toKey } from '../storage/conversationKeys';
 import { partitionsStartingWith } from '../storage/keyRanges';
 import { deleteMatchingRows } from '../storage/rowDeletion';
+import type { PlannedRecipient } from '../audience/plannedRecipient';
 import type { StoredConversation } from '../storage/conversationStore';
 import type { StorageConnection } from '../settings';
 import { Table, TableUnavailableError, type TableOptions } from '../storage/tableClient';
@@ -26,7 +27,7 @@ export const defaultAudienceTable = 'notificationrecipients';
 /** One recipient; `rowKey` is the chunk it is stored in (shared by the recipients of that chunk). */
 export interface AudienceRow {
   readonly rowKey: string;
-  readonly conversation: StoredConversation;
+  readonly recipient: PlannedRecipient;
 }
 
 export class AudienceTableUnavailableError extends TableUnavailableError {
@@ -64,7 +65,7 @@ export class AudienceTable {
    * Writes one planner step's recipients of a tenant, in chunks. Upserts (a planner redoing a step after
    * a crash writes the same rows again), in transactions within Azure's 100 rows and 4 MiB.
    */
-  async write(id: string, tenantId: string, page: number, conversations: readonly StoredConversation[]): Promise<void> {
+  async write(id: string, tenantId: string, page: number, conversations: readonly PlannedRecipient[]): Promise<void> {
     const partitionKey = audiencePartition(id, tenantId);
     let transaction: TransactionAction[] = [];
     let chars = 0;
@@ -107,7 +108,7 @@ export class AudienceTable {
         for (const entity of page) {
           if (rows.length >= limit) return rows;
           const rowKey = entity.rowKey ?? '';
-          for (const conversation of conversationsOf(entity)) rows.push({ rowKey, conversation });
+          for (const recipient of recipientsOf(entity)) rows.push({ rowKey, recipient });
         }
       }
       return rows;
@@ -125,7 +126,7 @@ export class AudienceTable {
     for (;;) {
       const page = await this.table.call('read', () => pages.next());
       if (page.done === true) return;
-      for (const entity of page.value) yield { rowKey: entity.rowKey ?? '', conversations: conversationsOf(entity) };
+      for (const entity of page.value) yield { rowKey: entity.rowKey ?? '', recipients: recipientsOf(entity) };
     }
   }
 }
@@ -133,11 +134,11 @@ export class AudienceTable {
 /** One stored chunk: its RowKey and its recipients, in planning order. */
 export interface AudienceChunk {
   readonly rowKey: string;
-  readonly conversations: readonly StoredConversation[];
+  readonly recipients: readonly PlannedRecipient[];
 }
 
 /** JSON arrays of recipients, each within `maxChunkChars`. */
-function chunksOf(conversations: readonly StoredConversation[]): string[] {
+function chunksOf(conversations: readonly PlannedRecipient[]): string[] {
   const chunks: string[] = [];
   let current: string[] = [];
   let chars = 2;
@@ -155,8 +156,10 @@ function chunksOf(conversations: readonly StoredConversation[]): string[] {
   return chunks;
 }
 
-/** A chunk row's recipients (a row written before chunks holds one, in `conversation`). */
-function conversationsOf(entity: { conversations?: string; conversation?: string }): StoredConversation[] {
+/** A chunk row's recipients (a row written before chunks holds one, in `conversation`); persons and unreached entries have a `kind`. */
+function recipientsOf(entity: { conversations?: string; conversation?: string }): PlannedRecipient[] {
   const parsed: unknown = JSON.parse(entity.conversations ?? `[${entity.conversation ?? ''}]`);
-  return (parsed as Array<StoredConversation & { updatedAt: string }>).map((conversation) => ({ ...conversation, updatedAt: new Date(conversation.updatedAt) }));
+  return (parsed as Array<PlannedRecipient & { updatedAt?: string }>).map((recipient) =>
+    'kind' in recipient ? recipient : ({ ...recipient, updatedAt: new Date(recipient.updatedAt as unknown as string) } as StoredConversation),
+  );
 }

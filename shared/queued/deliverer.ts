@@ -1,9 +1,7 @@
-import type { BroadcastSummary, OptOutCheck } from '../delivery/broadcastTypes';
-import type { DeliveryLedger } from '../ledgers/deliveryLedgers';
-import type { ConversationStore, StoredConversation } from '../storage/conversationStore';
 import type { AudienceRow } from './audienceTable';
+import { sendAudienceBatch, type AudienceBatchSummary } from './audienceBatch';
 import { StaleRecordError, type NotificationRecord, type WorkRecord } from './notificationTable';
-import { finishIfDone, ledgerNameOf, type QueuedDependencies } from './workContext';
+import { finishIfDone, type QueuedDependencies } from './workContext';
 import type { DeliverMessage } from './workQueues';
 
 export type DeliverOutcome =
@@ -134,7 +132,7 @@ async function deliverBatches(
     }
     const redo = work.started === work.cursor;
     if (!redo) work = await deps.notifications.updateWork(id, work, { started: work.cursor });
-    const summary = await sendBatch(deps, notification, tenantId, batch, { redo, signal: stop, optOuts });
+    const summary = await sendAudienceBatch(deps, notification, tenantId, batch, { redo, signal: stop, optOuts });
     run.sent += summary.sent;
     const last = batch[batch.length - 1] as AudienceRow;
     if (signals.cancel.aborted) return cancelWork(deps, id, work, { summary, cursor: last.rowKey });
@@ -147,31 +145,8 @@ async function deliverBatches(
   }
 }
 
-/** The batch through the engine: the batch is the engine's whole store listing; pruning goes to the real store. */
-async function sendBatch(
-  deps: QueuedDependencies,
-  notification: NotificationRecord,
-  tenantId: string,
-  batch: readonly AudienceRow[],
-  { redo, signal, optOuts }: { readonly redo: boolean; readonly signal: AbortSignal; readonly optOuts: OptOutCheck | undefined },
-): Promise<BroadcastSummary> {
-  const ledger = deps.ledgers.open(ledgerNameOf(notification.id, tenantId), { groupWindowMs: deps.tuning.ledgerGroupMs });
-  // A fresh batch was sent by nobody yet: no read per recipient. Every delivery is recorded either way.
-  const batchLedger: DeliveryLedger = redo ? ledger : { wasDelivered: async () => false, recordDelivered: (key) => ledger.recordDelivered(key) };
-  const broadcast = deps.engineFor(batchStore(batch.map((row) => row.conversation), deps.store));
-  return broadcast({
-    id: notification.id,
-    activity: notification.request.activity,
-    ledger: batchLedger,
-    // A safety net only: a batch normally takes batchSize / 50 s; past this it is redone by the queue's retry.
-    deadlineSeconds: Math.max(60, deps.tuning.sliceMs / 1_000 + 60),
-    signal,
-    ...(optOuts === undefined ? {} : { optOuts }),
-  });
-}
-
 /** Failure rows first, then counts and cursor in one conditional write: a batch counts once. */
-async function checkpoint(deps: QueuedDependencies, id: string, work: WorkRecord, summary: BroadcastSummary, cursor: string): Promise<WorkRecord> {
+async function checkpoint(deps: QueuedDependencies, id: string, work: WorkRecord, summary: AudienceBatchSummary, cursor: string): Promise<WorkRecord> {
   await deps.notifications.recordFailures(
     id,
     summary.failures.map((failure) => ({ tenantId: work.tenantId, ...failure })),
@@ -184,6 +159,10 @@ async function checkpoint(deps: QueuedDependencies, id: string, work: WorkRecord
     retried: work.retried + summary.retried,
     alreadySent: work.alreadySent + summary.alreadySent,
     optedOut: work.optedOut + summary.optedOut,
+    notFound: work.notFound + summary.unreached.notFound,
+    guest: work.guest + summary.unreached.guest,
+    notInstalled: work.notInstalled + summary.unreached.notInstalled,
+    blocked: work.blocked + summary.unreached.blocked,
   });
 }
 
@@ -192,7 +171,7 @@ async function cancelWork(
   deps: QueuedDependencies,
   id: string,
   work: WorkRecord,
-  cut: { readonly summary: BroadcastSummary; readonly cursor: string } | undefined,
+  cut: { readonly summary: AudienceBatchSummary; readonly cursor: string } | undefined,
 ): Promise<DeliverOutcome> {
   try {
     if (cut === undefined) await deps.notifications.updateWork(id, work, { state: 'cancelled' });
@@ -205,16 +184,4 @@ async function cancelWork(
     if (!(error instanceof StaleRecordError)) throw error;
   }
   return 'cancelled';
-}
-
-/** A store whose listing is one batch; deletes (pruning) and lookups go to the real store. */
-function batchStore(conversations: readonly StoredConversation[], store: ConversationStore): ConversationStore {
-  return {
-    list: async () => ({ items: conversations }),
-    delete: (key, condition) => store.delete(key, condition),
-    get: (key) => store.get(key),
-    upsert: (conversation) => store.upsert(conversation),
-    insert: (conversation) => store.insert(conversation),
-    listTeams: (tenantId) => store.listTeams(tenantId),
-  };
 }

@@ -13,6 +13,11 @@ export interface NotificationStatus {
   readonly alreadySent: number;
   /** Skipped because they asked the bot to stop (their personal chats; group chats and channels are never skipped). */
   readonly optedOut: number;
+  /** Not reached, by reason (audience sources): no such user or group, a guest, no app and installing not allowed or failed, blocked the bot. Not part of `failed`. */
+  readonly notFound: number;
+  readonly guest: number;
+  readonly notInstalled: number;
+  readonly blocked: number;
   /** Listed and not finished yet (while planning, of those listed so far); after a cancel, those never sent. */
   readonly pending: number;
   readonly createdAt: string;
@@ -44,6 +49,8 @@ export function notificationStatus(notification: NotificationRecord, plan: PlanR
   const failed = sum((item) => item.failed);
   const alreadySent = sum((item) => item.alreadySent);
   const optedOut = sum((item) => item.optedOut);
+  const unreached = { notFound: sum((item) => item.notFound), guest: sum((item) => item.guest), notInstalled: sum((item) => item.notInstalled), blocked: sum((item) => item.blocked) };
+  const unreachedTotal = unreached.notFound + unreached.guest + unreached.notInstalled + unreached.blocked;
   const listed = plan?.matched ?? 0;
   const poisoned = work.filter((item) => item.state === 'poisoned');
   let state = notification.state;
@@ -59,7 +66,8 @@ export function notificationStatus(notification: NotificationRecord, plan: PlanR
     retried: sum((item) => item.retried),
     alreadySent,
     optedOut,
-    pending: Math.max(0, listed - sent - failed - alreadySent - optedOut),
+    ...unreached,
+    pending: Math.max(0, listed - sent - failed - alreadySent - optedOut - unreachedTotal),
     createdAt: notification.createdAt.toISOString(),
     sendAt: notification.sendAt?.toISOString() ?? null,
     startedAt: notification.startedAt?.toISOString() ?? null,

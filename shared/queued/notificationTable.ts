@@ -1,5 +1,6 @@
 import { odata, type TableClient, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
 import type { Activity } from 'botbuilder';
+import type { ResolvedSource } from '../audience/audienceSource';
 import type { RecipientFailure } from '../delivery/broadcastTypes';
 import { escapeKey, toKey } from '../storage/conversationKeys';
 import type { ConversationFilter } from '../storage/conversationStore';
@@ -35,6 +36,8 @@ export const terminalStates: readonly NotificationState[] = ['completed', 'cance
 export interface StoredRequest {
   readonly activity: Partial<Activity>;
   readonly filter?: ConversationFilter;
+  /** The request's audience sources, with teams and tenants resolved when it was accepted. */
+  readonly audience?: readonly ResolvedSource[];
 }
 
 export interface NotificationRecord {
@@ -71,6 +74,11 @@ export interface WorkCounts {
   readonly alreadySent: number;
   /** Recipients skipped because they opted out (rows written before opt-out read as 0). */
   readonly optedOut: number;
+  /** Not reached, by reason (rows written before audiences read as 0); not part of `failed`. */
+  readonly notFound: number;
+  readonly guest: number;
+  readonly notInstalled: number;
+  readonly blocked: number;
 }
 
 export interface WorkRecord extends WorkCounts {
@@ -315,7 +323,7 @@ export class NotificationTable {
       try {
         await client.createEntity({
           partitionKey: partitionOf(id), rowKey: workRowKey(tenantId), tenantId, cursor: '', state: 'active', attempts: 0,
-          sent: 0, failed: 0, pruned: 0, retried: 0, alreadySent: 0, optedOut: 0,
+          sent: 0, failed: 0, pruned: 0, retried: 0, alreadySent: 0, optedOut: 0, notFound: 0, guest: 0, notInstalled: 0, blocked: 0,
         });
         return true;
       } catch (error) {
@@ -481,6 +489,10 @@ function toWork(entity: TableEntityResult<Record<string, unknown>>): WorkRecord 
     retried: count('retried'),
     alreadySent: count('alreadySent'),
     optedOut: count('optedOut'),
+    notFound: count('notFound'),
+    guest: count('guest'),
+    notInstalled: count('notInstalled'),
+    blocked: count('blocked'),
     etag: entity.etag,
   };
 }

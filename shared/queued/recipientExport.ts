@@ -1,5 +1,6 @@
 import { deliveryRowKey, type DeliveryLedgerReading } from '../ledgers/deliveryLedgers';
-import type { StoredConversation } from '../storage/conversationStore';
+import { isPerson, isUnreached, unreachedReasons, type PlannedRecipient } from '../audience/plannedRecipient';
+import { personKey, unreachedKey } from './audienceBatch';
 import { toKey } from '../storage/conversationKeys';
 import type { AudienceTable } from './audienceTable';
 import { terminalStates, type FailureRecord, type NotificationRecord, type NotificationTable, type WorkRecord } from './notificationTable';
@@ -26,7 +27,7 @@ import { ledgerNameOf } from './workContext';
  * recipients). `activityId`, `acknowledgedAt` and `readAt` are not stored yet: always null.
  */
 
-export const recipientOutcomes = ['delivered', 'failed', 'pruned', 'optedOut', 'pending', 'notAttempted'] as const;
+export const recipientOutcomes = ['delivered', 'failed', 'pruned', 'optedOut', 'pending', 'notAttempted', ...unreachedReasons] as const;
 export type RecipientOutcome = (typeof recipientOutcomes)[number];
 
 export interface RecipientRow {
@@ -115,36 +116,36 @@ export class RecipientExport {
       const outcomes = await this.tenantOutcomes(notification.id, tenant, ended);
       for await (const chunk of this.sources.audience.chunks(notification.id, tenant.tenantId, resume?.rowKey ?? '')) {
         const skip = resume !== undefined && chunk.rowKey === resume.rowKey ? resume.index : 0;
-        for (let index = skip; index < chunk.conversations.length; index++) {
-          const conversation = chunk.conversations[index] as StoredConversation;
-          yield { row: outcomes(conversation, chunk.rowKey), next: { tenantId: tenant.tenantId, rowKey: chunk.rowKey, index: index + 1 } };
+        for (let index = skip; index < chunk.recipients.length; index++) {
+          const recipient = chunk.recipients[index] as PlannedRecipient;
+          yield { row: outcomes(recipient, chunk.rowKey), next: { tenantId: tenant.tenantId, rowKey: chunk.rowKey, index: index + 1 } };
         }
       }
     }
   }
 
   /** What decides a tenant's recipients' outcomes: its ledger, its failures, its work's cursor and state. */
-  private async tenantOutcomes(id: string, work: WorkRecord, ended: boolean): Promise<(conversation: StoredConversation, rowKey: string) => RecipientRow> {
+  private async tenantOutcomes(id: string, work: WorkRecord, ended: boolean): Promise<(recipient: PlannedRecipient, rowKey: string) => RecipientRow> {
     const [delivered, failures] = await Promise.all([
       this.sources.ledgers.deliveredKeys(ledgerNameOf(id, work.tenantId)),
       this.sources.notifications.tenantFailures(id, work.tenantId),
     ]);
     const failed = new Map(failures.map((failure) => [deliveryRowKey(failure), failure]));
     const goesOn = work.state === 'active' && !ended;
-    return (conversation, rowKey) => {
-      const key = deliveryRowKey(conversation);
+    return (recipient, rowKey) => {
+      const { key, conversationId, userId } = exportIdentity(recipient);
       const failure = delivered.has(key) ? undefined : failed.get(key);
       const outcome: RecipientOutcome = delivered.has(key)
         ? 'delivered'
         : failure !== undefined
-          ? failure.pruned ? 'pruned' : 'failed'
+          ? failureOutcome(failure)
           : rowKey <= work.cursor
             ? 'optedOut'
             : goesOn ? 'pending' : 'notAttempted';
       return {
-        conversationId: conversation.conversationId,
-        userId: conversation.userId,
-        tenantId: conversation.tenantId,
+        conversationId,
+        userId,
+        tenantId: recipient.tenantId,
         outcome,
         error: failure === undefined ? null : describeFailure(failure),
         activityId: null,
@@ -153,6 +154,23 @@ export class RecipientExport {
       };
     };
   }
+}
+
+/**
+ * A recipient's ledger and failure key and the ids its row shows: a conversation by its ids; a person
+ * by their Entra id (in `userId`; the conversation is found or made at delivery); someone planning could
+ * not reach by what the request named (an email, a group id) in `userId`.
+ */
+function exportIdentity(recipient: PlannedRecipient): { readonly key: string; readonly conversationId: string; readonly userId: string } {
+  if (isPerson(recipient)) return { key: deliveryRowKey(personKey(recipient.aadObjectId)), conversationId: '', userId: recipient.aadObjectId };
+  if (isUnreached(recipient)) return { key: deliveryRowKey(unreachedKey(recipient)), conversationId: '', userId: recipient.subject };
+  return { key: deliveryRowKey(recipient), conversationId: recipient.conversationId, userId: recipient.userId };
+}
+
+/** A failure row's outcome: pruned, one of the reasons of those not reached, or failed. */
+function failureOutcome(failure: FailureRecord): RecipientOutcome {
+  if (failure.pruned) return 'pruned';
+  return (unreachedReasons as readonly string[]).includes(failure.code) ? (failure.code as RecipientOutcome) : 'failed';
 }
 
 function matches(row: RecipientRow, filter: RecipientFilter): boolean {

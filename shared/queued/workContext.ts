@@ -1,3 +1,6 @@
+import type { ExpansionReaders } from '../audience/audienceExpansion';
+import type { PersonClaims } from '../audience/personClaims';
+import type { PersonConversations } from '../audience/personConversations';
 import type { Broadcast, OptOutCheck } from '../delivery/broadcastTypes';
 import { defaultGroupWindowMs, type DeliveryLedgerAccess, type DeliveryLedgerReading, type DeliveryLedgerRemoval } from '../ledgers/deliveryLedgers';
 import type { Logger } from '../logger';
@@ -26,6 +29,15 @@ export interface QueuedDependencies {
   readonly optOuts?: () => OptOutCheck;
   readonly logger: Logger;
   readonly tuning: QueuedTuning;
+  /** Audience sources beyond the stored conversations (teams, people, groups); without it such notifications fail, saying so. */
+  readonly reach?: ReachDependencies;
+}
+
+/** What expanding an `audience` takes: its readers, the person claims (each person once), and persons' conversations. */
+export interface ReachDependencies {
+  readonly readers: ExpansionReaders;
+  readonly claims: PersonClaims;
+  readonly conversations: PersonConversations;
 }
 
 export interface QueuedTuning {

@@ -1,3 +1,4 @@
+import type { StoredConversation } from '../../shared/storage/conversationStore';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { TableClient } from '@azure/data-tables';
@@ -17,7 +18,7 @@ async function readAll(audience: AudienceTable, id: string, tenantId: string, ba
     const batch = await audience.read(id, tenantId, cursor, batchSize);
     if (batch.length === 0) return { ids, batches };
     batches.push(batch.length);
-    ids.push(...batch.map((row) => row.conversation.conversationId));
+    ids.push(...batch.map((row) => (row.recipient as StoredConversation).conversationId));
     cursor = batch[batch.length - 1]?.rowKey ?? cursor;
   }
 }
@@ -37,7 +38,7 @@ describe('AudienceTable', () => {
     assert.ok(batches.length > 1 && batches.every((size) => size >= 5), `batches ${batches.join(', ')}`);
 
     const [first] = await audience.read('n1', 'contoso', '', 1);
-    assert.deepEqual(first?.conversation, page0[0], 'a recipient comes back as it was written, dates included');
+    assert.deepEqual(first?.recipient, page0[0], 'a recipient comes back as it was written, dates included');
 
     const client = TableClient.fromConnectionString(azurite.connectionString(), tableName, { allowInsecureConnection: true });
     let rows = 0;

@@ -1,3 +1,4 @@
+import type { StoredConversation } from '../../shared/storage/conversationStore';
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -117,7 +118,7 @@ describe('queued notifications on Azurite queues', () => {
     const listed: string[] = [];
     for (const tenantId of ['tenant-0', 'tenant-1', 'tenant-2']) {
       const rows = await audience.read('queued-plan-crash', tenantId, '', 10_000);
-      listed.push(...rows.map((row) => row.conversation.conversationId));
+      listed.push(...rows.map((row) => (row.recipient as StoredConversation).conversationId));
     }
     assert.deepEqual(listed.sort(), ids);
   });
