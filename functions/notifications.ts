@@ -1,6 +1,8 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { readJsonBody } from '../shared/http/jsonRequestBody';
 import { notificationIdPattern, parseNotificationRequest } from '../shared/notifications/notificationRequest';
+import type { ResolvedSource } from '../shared/audience/audienceSource';
+import { resolveAudience } from '../shared/audience/resolveAudience';
 import { TableUnavailableError } from '../shared/storage/tableClient';
 import { getServices } from '../shared/services';
 
@@ -19,11 +21,11 @@ import { getServices } from '../shared/services';
  * - DELETE /api/notifications/{id}: cancel (a scheduled one is then never sent); 409 once completed or failed.
  */
 export async function notifications(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
-  const { settings, queued } = getServices();
+  const { settings, queued, store } = getServices();
   if (request.method === 'GET') {
     const limit = pageLimit(request.query.get('limit'));
     if (limit === undefined) return { status: 400, jsonBody: { errors: ['"limit" must be a whole number from 1 to 100.'] } };
-    return answerOrOutage(context, async () => ({ status: 200, jsonBody: await queued.list(limit, request.query.get('after') ?? undefined) }));
+    return answerOrOutage<HttpResponseInit>(context, async () => ({ status: 200, jsonBody: await queued.list(limit, request.query.get('after') ?? undefined) }));
   }
 
   // The same body as POST /api/notify, so the same limit.
@@ -32,12 +34,22 @@ export async function notifications(request: HttpRequest, context: InvocationCon
     context.warn(`notifications: answered ${read.refusal.status}: ${read.refusal.body.message}`);
     return { status: read.refusal.status, jsonBody: read.refusal.body };
   }
-  const parsed = parseNotificationRequest(read.text, settings, { sendAtFrom: new Date() });
+  const parsed = parseNotificationRequest(read.text, settings, { sendAtFrom: new Date(), acceptAudience: true });
   if (!parsed.ok) {
     context.warn(`notifications: refused an invalid request: ${parsed.errors.join(' ')}`);
     return { status: 400, jsonBody: { errors: parsed.errors } };
   }
-  const outcome = await queued.submit(parsed.value);
+  let audience: readonly ResolvedSource[] | undefined;
+  if (parsed.value.audience !== undefined) {
+    const resolved = await answerOrOutage(context, async () => resolveAudience(parsed.value.audience ?? [], { listTeams: () => store.listTeams(), defaultTenantId: settings.microsoftAppTenantId }));
+    if (!('ok' in resolved)) return resolved;
+    if (!resolved.ok) {
+      context.warn(`notifications: refused an audience it cannot resolve: ${resolved.errors.join(' ')}`);
+      return { status: 400, jsonBody: { errors: resolved.errors } };
+    }
+    audience = resolved.value;
+  }
+  const outcome = await queued.submit(parsed.value, audience);
   switch (outcome.kind) {
     case 'accepted': {
       const statusUrl = `/api/notifications/${outcome.id}`;
@@ -70,7 +82,7 @@ export async function notificationById(request: HttpRequest, context: Invocation
   if (!notificationIdPattern.test(id)) return notFound;
 
   if (request.method === 'DELETE') {
-    return answerOrOutage(context, async () => {
+    return answerOrOutage<HttpResponseInit>(context, async () => {
       const outcome = await queued.cancel(id);
       if (outcome.kind === 'notFound') return notFound;
       if (outcome.kind === 'alreadyEnded') {
@@ -83,7 +95,7 @@ export async function notificationById(request: HttpRequest, context: Invocation
       return { status: 200, jsonBody: outcome.status };
     });
   }
-  return answerOrOutage(context, async () => {
+  return answerOrOutage<HttpResponseInit>(context, async () => {
     const status = await queued.status(id, request.query.get('failuresAfter') ?? undefined);
     return status === undefined ? notFound : { status: 200, jsonBody: status };
   });
@@ -96,7 +108,7 @@ function pageLimit(raw: string | null): number | undefined {
   return Number.isInteger(limit) && limit >= 1 && limit <= 100 ? limit : undefined;
 }
 
-async function answerOrOutage(context: InvocationContext, answer: () => Promise<HttpResponseInit>): Promise<HttpResponseInit> {
+async function answerOrOutage<T>(context: InvocationContext, answer: () => Promise<T>): Promise<T | HttpResponseInit> {
   try {
     return await answer();
   } catch (error) {

@@ -6,7 +6,13 @@ import { NotificationBot } from './bot/bot';
 import { BroadcastEngine, type BroadcastDependencies } from './delivery/broadcast';
 import type { Broadcast } from './delivery/broadcastTypes';
 import { realClock, type Clock } from './clock';
-import type { ConversationStore } from './storage/conversationStore';
+import { listAll, type ConversationStore } from './storage/conversationStore';
+import type { TeamReader } from './audience/teamReader';
+import type { PersonIndex } from './audience/personIndex';
+import { defaultTeamsServiceUrl, PersonConversations, type PersonalConversationCreator } from './audience/personConversations';
+import { TablePersonIndex } from './audience/tablePersonIndex';
+import type { Directory } from './graph/directory';
+import { TablePersonClaims } from './queued/personClaimsTable';
 import type { DeliveryLedgerAccess, DeliveryLedgerReading, DeliveryLedgerRemoval, DeliveryLedgers } from './ledgers/deliveryLedgers';
 import { consoleLogger, type Logger } from './logger';
 import { RunningNotifications, leaseMsFor, type NotificationDeps } from './notifications/notificationRun';
@@ -22,7 +28,7 @@ import { CancelWatch } from './queued/cancelWatch';
 import { NotificationTable } from './queued/notificationTable';
 import { QueuedNotifications } from './queued/queuedNotifications';
 import { TenantLeases } from './queued/tenantLease';
-import { batchSizeFor, defaultTuning, ledgerGroupWindowFor, type QueuedTuning } from './queued/workContext';
+import { batchSizeFor, defaultTuning, ledgerGroupWindowFor, type QueuedTuning, type ReachDependencies } from './queued/workContext';
 import { WorkQueues } from './queued/workQueues';
 import { OptOutFilter } from './engagement/optOutFilter';
 import type { OptOutStore } from './engagement/optOutStore';
@@ -59,6 +65,18 @@ export interface ServiceOverrides {
   readonly queuedTuning?: Partial<QueuedTuning>;
   /** Used when opt-out is allowed (tests pass a MemoryOptOutStore). */
   readonly optOuts?: OptOutStore;
+  /** The Teams connector calls and the directory audience sources need (tests pass doubles). */
+  readonly reach?: ReachClients;
+}
+
+/** What reaching teams' members, people and groups is built on. */
+export interface ReachClients {
+  readonly teams: TeamReader;
+  readonly directory: Directory;
+  readonly creator: PersonalConversationCreator;
+  /** NOTIFY_INSTALL_FOR_USERS. */
+  readonly installForUsers: boolean;
+  readonly personIndex?: PersonIndex;
 }
 
 export function createServices(settings: Settings, overrides: ServiceOverrides = {}): Services {
@@ -138,9 +156,41 @@ function createQueuedNotifications(
     },
     cancelWatch: new CancelWatch((id) => notifications.stateOf(id)),
     ...optOutChecks(optOuts),
+    ...(overrides.reach === undefined ? {} : { reach: reachDependencies(settings, engineDependencies.store, overrides.reach) }),
     logger: engineDependencies.logger,
     tuning,
   });
+}
+
+function reachDependencies(settings: Settings, store: ConversationStore, clients: ReachClients): ReachDependencies {
+  const serviceUrls = new Map<string, Promise<string | undefined>>();
+  const serviceUrlOf = (tenantId: string): Promise<string | undefined> => {
+    let known = serviceUrls.get(tenantId);
+    if (known === undefined) {
+      known = firstServiceUrl(store, tenantId);
+      serviceUrls.set(tenantId, known);
+    }
+    return known;
+  };
+  return {
+    readers: { store, teams: clients.teams, directory: clients.directory, serviceUrlOf },
+    claims: new TablePersonClaims(settings.conversationsStorage),
+    conversations: new PersonConversations({
+      index: clients.personIndex ?? new TablePersonIndex(settings.conversationsStorage),
+      creator: clients.creator,
+      directory: clients.directory,
+      store,
+      installForUsers: clients.installForUsers,
+      botId: settings.microsoftAppId,
+      defaultServiceUrl: defaultTeamsServiceUrl,
+    }),
+  };
+}
+
+/** The service URL of one stored conversation of the tenant (people found through Graph are reached there). */
+async function firstServiceUrl(store: ConversationStore, tenantId: string): Promise<string | undefined> {
+  for await (const conversation of listAll(store, { tenantIds: [tenantId] }, 1)) return conversation.serviceUrl;
+  return undefined;
 }
 
 function proactiveAdapter(settings: Settings, logger: Logger, options: AdapterOptions = {}): CloudAdapter {

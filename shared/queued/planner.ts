@@ -1,5 +1,11 @@
+import { expandStep, type ExpansionCursor, type ExpansionStep } from '../audience/audienceExpansion';
+import { describeSource, type ResolvedSource } from '../audience/audienceSource';
+import type { PersonClaims } from '../audience/personClaims';
+import { recipientKey, type PlannedRecipient } from '../audience/plannedRecipient';
+import { GraphPermissionError } from '../graph/graphErrors';
 import type { ConversationPage, StoredConversation } from '../storage/conversationStore';
-import { StaleRecordError, terminalStates } from './notificationTable';
+import { ReachNotConfiguredError } from './audienceBatch';
+import { StaleRecordError, terminalStates, type PlanRecord } from './notificationTable';
 import { finishIfDone, type QueuedDependencies } from './workContext';
 import { delayUntil, type PlanMessage } from './workQueues';
 
@@ -14,7 +20,9 @@ export type PlanOutcome =
   | 'continued'
   | 'cancelled'
   /** Another planner moved the checkpoint first (a duplicated message): it goes on, this one stops. */
-  | 'superseded';
+  | 'superseded'
+  /** The audience could not be expanded for good (a missing Graph permission, no reach configured): the notification is `failed`, saying why. */
+  | 'failed';
 
 /** A scheduled message that shows this little before its time (another instance's clock) is taken as on time. */
 const scheduleToleranceMs = 1_000;
@@ -51,6 +59,8 @@ export async function planSlice(deps: QueuedDependencies, message: PlanMessage):
   const sliceEnd = Date.now() + deps.tuning.sliceMs;
   /** Tenants whose delivery work this run has made sure of. */
   const known = new Set<string>();
+  const { audience } = notification.request;
+  if (audience !== undefined) return planAudience(deps, id, audience, plan, { sliceEnd, known });
   const list = (continuationToken: string | undefined): Promise<ConversationPage> =>
     deps.store.list({
       ...(notification.request.filter === undefined ? {} : { filter: notification.request.filter }),
@@ -74,40 +84,9 @@ export async function planSlice(deps: QueuedDependencies, message: PlanMessage):
       step.push(...listed.items);
       pagesInStep += 1;
     }
-    const byTenant = new Map<string, StoredConversation[]>();
-    for (const conversation of step) {
-      const recipients = byTenant.get(conversation.tenantId) ?? [];
-      recipients.push(conversation);
-      byTenant.set(conversation.tenantId, recipients);
-    }
-    const pageNumber = plan.pages;
-    await inParallel([...byTenant], 8, ([tenantId, recipients]) => deps.audience.write(id, tenantId, pageNumber, recipients));
-    for (const tenantId of byTenant.keys()) {
-      if (known.has(tenantId)) continue;
-      // Enqueued before the work row exists, so a crash in between cannot leave a tenant without a work item
-      // (a redone step finds no row and enqueues again; a duplicate message is harmless). A worker that
-      // arrives before the row waits for it.
-      if ((await deps.notifications.getWork(id, tenantId)) === undefined) {
-        await deps.queues.enqueueDeliver({ id, tenantId });
-        await deps.notifications.createWork(id, tenantId);
-      }
-      known.add(tenantId);
-    }
-    try {
-      plan = await deps.notifications.savePlan(
-        id,
-        {
-          ...(continuation === undefined ? {} : { continuation }),
-          pages: plan.pages + pagesInStep,
-          matched: plan.matched + step.length,
-          done: continuation === undefined,
-        },
-        plan.etag,
-      );
-    } catch (error) {
-      if (error instanceof StaleRecordError) return 'superseded';
-      throw error;
-    }
+    const saved = await writeStep(deps, id, plan, known, step, { pages: pagesInStep, ...(continuation === undefined ? {} : { continuation }) });
+    if (saved === 'superseded') return 'superseded';
+    plan = saved;
     if (!plan.done && Date.now() >= sliceEnd) {
       await deps.queues.enqueuePlan({ id });
       return 'continued';
@@ -117,6 +96,131 @@ export async function planSlice(deps: QueuedDependencies, message: PlanMessage):
   // No tenant at all (nobody matched), or every tenant finished while the last pages were listed.
   await finishIfDone(deps, id);
   return 'planned';
+}
+
+/**
+ * Writes one step's recipients into the audience table (one partition per
+ * tenant), makes sure each tenant has its delivery work item, and saves the
+ * checkpoint: where listing goes on, and how many were planned.
+ */
+async function writeStep(
+  deps: QueuedDependencies,
+  id: string,
+  plan: PlanRecord,
+  known: Set<string>,
+  step: readonly PlannedRecipient[],
+  progress: { readonly pages: number; readonly continuation?: string },
+): Promise<PlanRecord | 'superseded'> {
+  const byTenant = new Map<string, PlannedRecipient[]>();
+  for (const recipient of step) {
+    const recipients = byTenant.get(recipient.tenantId) ?? [];
+    recipients.push(recipient);
+    byTenant.set(recipient.tenantId, recipients);
+  }
+  const pageNumber = plan.pages;
+  await inParallel([...byTenant], 8, ([tenantId, recipients]) => deps.audience.write(id, tenantId, pageNumber, recipients));
+  for (const tenantId of byTenant.keys()) {
+    if (known.has(tenantId)) continue;
+    // Enqueued before the work row exists, so a crash in between cannot leave a tenant without a work item
+    // (a redone step finds no row and enqueues again; a duplicate message is harmless). A worker that
+    // arrives before the row waits for it.
+    if ((await deps.notifications.getWork(id, tenantId)) === undefined) {
+      await deps.queues.enqueueDeliver({ id, tenantId });
+      await deps.notifications.createWork(id, tenantId);
+    }
+    known.add(tenantId);
+  }
+  try {
+    return await deps.notifications.savePlan(
+      id,
+      {
+        ...(progress.continuation === undefined ? {} : { continuation: progress.continuation }),
+        pages: plan.pages + progress.pages,
+        matched: plan.matched + step.length,
+        done: progress.continuation === undefined,
+      },
+      plan.etag,
+    );
+  } catch (error) {
+    if (error instanceof StaleRecordError) return 'superseded';
+    throw error;
+  }
+}
+
+/**
+ * Planning of a notification with `audience`: one source page per step
+ * (expandStep), its checkpoint the cursor (source index, page token) as JSON.
+ * Each step's recipients are made distinct within the step, then claimed
+ * (PersonClaims) so that a person or conversation an earlier step planned is
+ * left out; a redone step keeps what it claimed itself.
+ */
+async function planAudience(
+  deps: QueuedDependencies,
+  id: string,
+  sources: readonly ResolvedSource[],
+  start: PlanRecord,
+  { sliceEnd, known }: { readonly sliceEnd: number; readonly known: Set<string> },
+): Promise<PlanOutcome> {
+  const { reach } = deps;
+  if (reach === undefined) return failPlanning(deps, id, new ReachNotConfiguredError().message);
+  const claiming = needsClaims(sources);
+  let plan = start;
+  while (!plan.done) {
+    if ((await deps.notifications.stateOf(id)) === 'cancelled') return 'cancelled';
+    const cursor: ExpansionCursor = plan.continuation === undefined ? { source: 0 } : (JSON.parse(plan.continuation) as ExpansionCursor);
+    let step: ExpansionStep;
+    try {
+      step = await expandStep(sources, cursor, reach.readers);
+    } catch (error) {
+      if (error instanceof GraphPermissionError) return failPlanning(deps, id, `${describeSource(sources[cursor.source] as ResolvedSource)}: ${error.message}`);
+      throw error;
+    }
+    const distinct = distinctRecipients(step.recipients);
+    const kept = claiming ? await claimed(reach.claims, id, plan.pages, distinct) : distinct;
+    const saved = await writeStep(deps, id, plan, known, kept, { pages: 1, ...(step.next === undefined ? {} : { continuation: JSON.stringify(step.next) }) });
+    if (saved === 'superseded') return 'superseded';
+    plan = saved;
+    if (!plan.done && Date.now() >= sliceEnd) {
+      await deps.queues.enqueuePlan({ id });
+      return 'continued';
+    }
+  }
+  deps.logger.log(`Notification ${id}: planned, ${plan.matched} recipient(s) from ${sources.length} audience source(s) in ${plan.pages} step(s)`);
+  await finishIfDone(deps, id);
+  return 'planned';
+}
+
+/** One source that cannot name anyone twice (a store listing, a team's channel or channels) needs no claims. */
+function needsClaims(sources: readonly ResolvedSource[]): boolean {
+  const [only] = sources;
+  return !(sources.length === 1 && only !== undefined && (only.kind === 'stored' || (only.kind === 'team' && only.deliverTo !== 'members')));
+}
+
+function distinctRecipients(recipients: readonly PlannedRecipient[]): PlannedRecipient[] {
+  const seen = new Set<string>();
+  return recipients.filter((recipient) => {
+    const key = recipientKey(recipient);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+async function claimed(claims: PersonClaims, id: string, page: number, recipients: readonly PlannedRecipient[]): Promise<PlannedRecipient[]> {
+  const byTenant = new Map<string, PlannedRecipient[]>();
+  for (const recipient of recipients) byTenant.set(recipient.tenantId, [...(byTenant.get(recipient.tenantId) ?? []), recipient]);
+  const owned = new Set<string>();
+  for (const [tenantId, tenantRecipients] of byTenant) {
+    for (const key of await claims.claim(id, tenantId, page, tenantRecipients.map(recipientKey))) owned.add(JSON.stringify([tenantId, key]));
+  }
+  return recipients.filter((recipient) => owned.has(JSON.stringify([recipient.tenantId, recipientKey(recipient)])));
+}
+
+/** Planning cannot go on (a permission to grant, a process without reach): the notification ends `failed` with the reason. */
+async function failPlanning(deps: QueuedDependencies, id: string, error: string): Promise<PlanOutcome> {
+  await deps.notifications.transition(id, 'failed', { completedAt: new Date(), error });
+  deps.logger.error(`Notification ${id}: failed: ${error}`);
+  return 'failed';
 }
 
 async function inParallel<T>(items: readonly T[], limit: number, action: (item: T) => Promise<void>): Promise<void> {

@@ -2,6 +2,7 @@
 // queues, planning, per-tenant delivery under a lease, cancel and poison. May import notifications/,
 // delivery/, ledgers/, storage/ and the root utilities.
 import { randomUUID } from 'node:crypto';
+import type { ResolvedSource } from '../audience/audienceSource';
 import { requestFingerprint, type NotificationRequest } from '../notifications/notificationRequest';
 import { TableUnavailableError } from '../storage/tableClient';
 import { deliverSlice, type DeliverOutcome } from './deliverer';
@@ -43,8 +44,11 @@ export const failuresPageSize = 100;
 export class QueuedNotifications {
   constructor(readonly deps: QueuedDependencies) {}
 
-  /** Records the notification and enqueues its planning; a retried submission with the same id and body changes nothing. */
-  async submit(request: NotificationRequest): Promise<SubmitOutcome> {
+  /**
+   * Records the notification and enqueues its planning; a retried submission with the same id and body
+   * changes nothing. `audience` is the request's audience resolved (resolveAudience), stored for the planner.
+   */
+  async submit(request: NotificationRequest, audience?: readonly ResolvedSource[]): Promise<SubmitOutcome> {
     const id = request.id ?? randomUUID();
     const fingerprint = requestFingerprint(request);
     const createdAt = new Date();
@@ -52,7 +56,7 @@ export class QueuedNotifications {
       const created = await this.deps.notifications.create({
         id,
         fingerprint,
-        request: { activity: request.activity, ...(request.filter === undefined ? {} : { filter: request.filter }) },
+        request: { activity: request.activity, ...(request.filter === undefined ? {} : { filter: request.filter }), ...(audience === undefined ? {} : { audience }) },
         createdAt,
         ...(request.sendAt === undefined ? {} : { sendAt: request.sendAt }),
       });
