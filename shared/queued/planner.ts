@@ -1,7 +1,7 @@
 import { expandStep, type ExpansionCursor, type ExpansionStep } from '../audience/audienceExpansion';
 import { describeSource, type ResolvedSource } from '../audience/audienceSource';
-import type { PersonClaims } from '../audience/personClaims';
-import { recipientKey, type PlannedRecipient } from '../audience/plannedRecipient';
+import { onceEach } from '../audience/onceEach';
+import type { PlannedRecipient } from '../audience/plannedRecipient';
 import { GraphPermissionError } from '../graph/graphErrors';
 import type { ConversationPage, StoredConversation } from '../storage/conversationStore';
 import { ReachNotConfiguredError } from './audienceBatch';
@@ -175,8 +175,7 @@ async function planAudience(
       if (error instanceof GraphPermissionError) return failPlanning(deps, id, `${describeSource(sources[cursor.source] as ResolvedSource)}: ${error.message}`);
       throw error;
     }
-    const distinct = distinctRecipients(step.recipients);
-    const kept = claiming ? await claimed(reach.claims, id, plan.pages, distinct) : distinct;
+    const kept = await onceEach(step.recipients, claiming ? { claims: reach.claims, id, page: plan.pages } : undefined);
     const saved = await writeStep(deps, id, plan, known, kept, { pages: 1, ...(step.next === undefined ? {} : { continuation: JSON.stringify(step.next) }) });
     if (saved === 'superseded') return 'superseded';
     plan = saved;
@@ -194,26 +193,6 @@ async function planAudience(
 function needsClaims(sources: readonly ResolvedSource[]): boolean {
   const [only] = sources;
   return !(sources.length === 1 && only !== undefined && (only.kind === 'stored' || (only.kind === 'team' && only.deliverTo !== 'members')));
-}
-
-function distinctRecipients(recipients: readonly PlannedRecipient[]): PlannedRecipient[] {
-  const seen = new Set<string>();
-  return recipients.filter((recipient) => {
-    const key = recipientKey(recipient);
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
-
-async function claimed(claims: PersonClaims, id: string, page: number, recipients: readonly PlannedRecipient[]): Promise<PlannedRecipient[]> {
-  const byTenant = new Map<string, PlannedRecipient[]>();
-  for (const recipient of recipients) byTenant.set(recipient.tenantId, [...(byTenant.get(recipient.tenantId) ?? []), recipient]);
-  const owned = new Set<string>();
-  for (const [tenantId, tenantRecipients] of byTenant) {
-    for (const key of await claims.claim(id, tenantId, page, tenantRecipients.map(recipientKey))) owned.add(JSON.stringify([tenantId, key]));
-  }
-  return recipients.filter((recipient) => owned.has(JSON.stringify([recipient.tenantId, recipientKey(recipient)])));
 }
 
 /** Planning cannot go on (a permission to grant, a process without reach): the notification ends `failed` with the reason. */
