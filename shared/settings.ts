@@ -58,6 +58,12 @@ export interface Settings {
   readonly allowOptOut: boolean;
   /** How long a finished queued notification's rows are kept (0: removed at the next retention run). */
   readonly notificationsRetentionDays: number;
+  /** MICROSOFT_GRAPH_URL without a trailing slash: Graph's base URL (sovereign clouds, local fakes); tokens are asked for `<its origin>/.default`. */
+  readonly microsoftGraphUrl: string;
+  /** NOTIFY_INSTALL_FOR_USERS: people with no conversation with the bot get the app installed for them through Graph. */
+  readonly installForUsers: boolean;
+  /** TEAMS_APP_CATALOG_ID: the app's id in the organisation's catalog; empty: looked up from the manifest id (MicrosoftAppId). */
+  readonly teamsAppCatalogId: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -155,6 +161,15 @@ export function loadSettings(env: Env): Settings {
     throw new SettingsError('CONVERSATIONS_TABLE', `must be 3-63 letters or digits starting with a letter, got "${conversationsTable}"`);
   }
 
+  const installForUsers = flag('NOTIFY_INSTALL_FOR_USERS', false);
+  const teamsAppCatalogId = text('TEAMS_APP_CATALOG_ID');
+  if (installForUsers && teamsAppCatalogId === '' && text('MicrosoftAppId') === '') {
+    throw new SettingsError(
+      'TEAMS_APP_CATALOG_ID',
+      'is required when NOTIFY_INSTALL_FOR_USERS is true and MicrosoftAppId is empty (the catalog id is otherwise looked up from the app id)',
+    );
+  }
+
   return Object.freeze({
     microsoftAppId: text('MicrosoftAppId'),
     microsoftAppPassword: text('MicrosoftAppPassword'),
@@ -182,7 +197,38 @@ export function loadSettings(env: Env): Settings {
     tenantLeaseSeconds: positiveNumber('NOTIFICATIONS_TENANT_LEASE_SECONDS', 15),
     allowOptOut: flag('NOTIFY_ALLOW_OPT_OUT', true),
     notificationsRetentionDays: wholeNumber('NOTIFICATIONS_RETENTION_DAYS', defaultRetentionDays),
+    microsoftGraphUrl: readGraphUrl(text('MICROSOFT_GRAPH_URL', defaultGraphUrl), text('MicrosoftAppId') !== ''),
+    installForUsers,
+    teamsAppCatalogId,
   });
+}
+
+export const defaultGraphUrl = 'https://graph.microsoft.com';
+
+/**
+ * MICROSOFT_GRAPH_URL: an absolute http(s) URL without the API version (the client adds /v1.0).
+ * Plain http only where no token travels over it: this machine, or a bot without an app id (local runs).
+ */
+function readGraphUrl(raw: string, sendsTokens: boolean): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new SettingsError('MICROSOFT_GRAPH_URL', `must be an absolute URL such as ${defaultGraphUrl}, got "${raw}"`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new SettingsError('MICROSOFT_GRAPH_URL', `must be an http(s) URL, got "${raw}"`);
+  }
+  const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (url.protocol === 'http:' && sendsTokens && !loopback) {
+    throw new SettingsError('MICROSOFT_GRAPH_URL', `must be https when MicrosoftAppId is set (the app's Graph token travels with every request), got "${raw}"`);
+  }
+  if (url.search !== '' || url.hash !== '') throw new SettingsError('MICROSOFT_GRAPH_URL', `must have no query or fragment, got "${raw}"`);
+  const base = `${url.origin}${url.pathname}`.replace(/\/+$/, '');
+  if (/\/(v1\.0|beta)$/i.test(base)) {
+    throw new SettingsError('MICROSOFT_GRAPH_URL', `must not name the API version (the app adds /v1.0): use "${base.replace(/\/(v1\.0|beta)$/i, '')}", got "${raw}"`);
+  }
+  return base;
 }
 
 /** NOTIFY_SCHEDULE_TIME_ZONE must be a zone this runtime knows; it is stored as Intl writes it (europe/berlin is Europe/Berlin). */
