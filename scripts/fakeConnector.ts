@@ -1,13 +1,17 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { once, setMaxListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
+import { FakeTeamsState, teamsRouteOf, type FakeTeams, type TeamsThrottle } from './fakeConnectorTeams';
 
 /**
  * A fake Bot Connector (v3 REST API, the part a proactive sender uses), with
  * Teams-like throttling and fault injection, for tests and the benchmark.
  *
+ * Teams' rosters, channel lists and personal chat creation are answered by
+ * scripts/fakeConnectorTeams.ts (seeded through `teams`), after routing and authorization.
+ *
  * Order in which a request is judged (the first that applies answers it):
- *   1. route: `POST /v3/conversations/{id}/activities[/{activityId}]`, else 404 `NotFound`
+ *   1. route: `POST /v3/conversations/{id}/activities[/{activityId}]` (or a Teams route), else 404 `NotFound`
  *   2. `requireAuthorization`: a different Authorization header gets 401
  *   3. size: JSON text longer than `maxBodyBytes` / 2 characters gets 413 `MessageSizeTooBig`
  *   4. body: not a JSON object gets 400 `BadArgument`
@@ -142,7 +146,9 @@ export interface FakeConnector {
   deliveredCount(conversationId: string): number;
   /** Conversations delivered more than once, with their counts. */
   duplicates(): Map<string, number>;
-  /** Forgets records, counters, attempts and throttling windows. */
+  /** Teams: seed teams and people, read the create and roster counters. */
+  readonly teams: FakeTeams;
+  /** Forgets records, counters, attempts and throttling windows (seeded teams, people and their chats stay). */
   reset(): void;
   /** Closes the server and every connection, open keep-alive ones included. */
   stop(): Promise<void>;
@@ -198,6 +204,7 @@ class FakeConnectorServer implements FakeConnector {
   connections = 0;
   maxOpenConnections = 0;
   readonly byStatus = new Map<number, number>();
+  readonly teams = new FakeTeamsState();
 
   private readonly server: Server;
   private readonly clock: () => number;
@@ -263,6 +270,7 @@ class FakeConnectorServer implements FakeConnector {
     this.delivered = new Map();
     this.tenantWindows = new SlidingWindows();
     this.conversationWindows = new SlidingWindows();
+    this.teams.resetCounters();
   }
 
   async stop(): Promise<void> {
@@ -308,10 +316,13 @@ class FakeConnectorServer implements FakeConnector {
   }
 
   private judge(req: IncomingMessage, body: string): Outcome {
-    const route = req.method === 'POST' ? parseRoute(req.url ?? '') : undefined;
-    if (route === undefined) return errorAnswer(404, 'NotFound', `No route for ${req.method} ${req.url}`);
+    const teamsRoute = teamsRouteOf(req.method, req.url ?? '');
+    const route = req.method === 'POST' && teamsRoute === undefined ? parseRoute(req.url ?? '') : undefined;
+    if (route === undefined && teamsRoute === undefined) return errorAnswer(404, 'NotFound', `No route for ${req.method} ${req.url}`);
     const required = this.options.requireAuthorization;
     if (required !== undefined && req.headers.authorization !== required) return { status: 401, body: unauthorizedBody };
+    if (teamsRoute !== undefined) return this.teams.answer(teamsRoute, body, this.teamsThrottle());
+    if (route === undefined) return errorAnswer(404, 'NotFound', `No route for ${req.method} ${req.url}`);
     const maxBodyBytes = this.options.maxBodyBytes ?? defaultMaxBodyBytes;
     if (body.length * 2 > maxBodyBytes) {
       return errorAnswer(413, 'MessageSizeTooBig', `Activity is ${body.length * 2} bytes; the limit is ${maxBodyBytes}`);
@@ -363,6 +374,22 @@ class FakeConnectorServer implements FakeConnector {
     if (limits.perTenantPerSecond !== undefined) this.tenantWindows.add(tenantId, now);
     if (limits.perConversationPerSecond !== undefined) this.conversationWindows.add(conversationId, now);
     return undefined;
+  }
+
+  /** Teams calls count in the tenant's window with the sends. */
+  private teamsThrottle(): TeamsThrottle {
+    const limits = this.options.throttle;
+    const now = this.clock();
+    return {
+      enabled: limits !== undefined,
+      retryAfterSeconds: limits?.retryAfterSeconds ?? 1,
+      now: () => now,
+      admitTenant: (tenantId) => {
+        if (this.tenantWindows.isFull(tenantId, now, limits?.perTenantPerSecond)) return false;
+        if (limits?.perTenantPerSecond !== undefined) this.tenantWindows.add(tenantId, now);
+        return true;
+      },
+    };
   }
 
   private faultFor(request: FaultRequest): Fault | undefined {

@@ -1,5 +1,5 @@
 // The composition root: the only file in shared/ that may import every folder below it
-// (queued/ → notifications/ → delivery/, bot/ → engagement/, ledgers/ → storage/ → settings, clock, logger).
+// (queued/ → audience/ → notifications/ → delivery/, bot/ → engagement/, ledgers/ → storage/ → settings, clock, logger).
 import type { CloudAdapter } from 'botbuilder';
 import { createAdapter, type AdapterOptions } from './bot/adapter';
 import { NotificationBot } from './bot/bot';
@@ -17,7 +17,10 @@ import type { DeliveryLedgerAccess, DeliveryLedgerReading, DeliveryLedgerRemoval
 import { consoleLogger, type Logger } from './logger';
 import { RunningNotifications, leaseMsFor, type NotificationDeps } from './notifications/notificationRun';
 import { ReusedConnectorClients } from './bot/connectorClientReuse';
-import { createProactiveSender, type SendActivity } from './delivery/proactiveSender';
+import { createConnectorCaller, senderOf, type SendActivity } from './delivery/proactiveSender';
+import { TeamsCallGate } from './audience/teamsCallGate';
+import { TeamsConnector } from './audience/teamsConnector';
+import { ConnectorPersonalConversations } from './audience/connectorPersonalConversations';
 import { RateLimiter } from './delivery/rateLimiter';
 import { SendSlots } from './delivery/sendSlots';
 import { loadSettings, type Settings } from './settings';
@@ -51,6 +54,8 @@ export interface Services {
   readonly queued: QueuedNotifications;
   /** Who sent the bot "stop"; undefined when opt-out is turned off (NOTIFY_ALLOW_OPT_OUT=false): then nobody is skipped. */
   readonly optOuts: OptOutStore | undefined;
+  /** Teams' rosters, channel lists and new personal chats, within the same tenant budget as the sends. */
+  readonly teams: TeamsConnector;
 }
 
 export interface ServiceOverrides {
@@ -85,23 +90,29 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     overrides.store ?? new TableConversationStore(settings.conversationsStorage, settings.conversationsTable, logger);
   const adapter = createAdapter(settings, logger, overrides.adapterOptions);
   const clock = overrides.clock ?? realClock;
+  // Sends and the other connector calls remove botbuilder's hidden retries themselves (ConnectorClientOptions.retryOptions
+  // is ignored by botbuilder). Their own adapter keeps one connector client per serviceUrl (the bot's adapter builds one
+  // per turn, as botbuilder does), and they share one connection pool.
+  const connectorCall = createConnectorCaller(proactiveAdapter(settings, logger, overrides.adapterOptions), settings.microsoftAppId, {
+    maxSocketsPerOrigin: settings.concurrency,
+  });
+  // One limiter for every run of the process, /api/notify and queued work alike, and for rosters and new chats.
+  const rateLimiter = new RateLimiter({ tenantPerSecond: settings.tenantRatePerSecond, conversationPerSecond: settings.conversationRatePerSecond }, clock);
+  const teams = new TeamsConnector({
+    call: connectorCall,
+    gate: new TeamsCallGate({ rateLimiter, clock, maxAttempts: settings.maxAttempts }),
+    botAppId: settings.microsoftAppId,
+  });
   const engineDependencies = {
     store,
-    // The sender removes botbuilder's hidden retries itself (ConnectorClientOptions.retryOptions is ignored by botbuilder).
-    // Its own adapter keeps one connector client per serviceUrl (the bot's adapter builds one per turn, as botbuilder does).
-    send: overrides.send ?? createProactiveSender(proactiveAdapter(settings, logger, overrides.adapterOptions), settings.microsoftAppId, {
-      maxSocketsPerOrigin: settings.concurrency,
-    }),
-    // One limiter for every run of the process, /api/notify and queued work alike.
-    rateLimiter: new RateLimiter(
-      { tenantPerSecond: settings.tenantRatePerSecond, conversationPerSecond: settings.conversationRatePerSecond },
-      clock,
-    ),
+    send: overrides.send ?? senderOf(connectorCall),
+    rateLimiter,
     // NOTIFY_CONCURRENCY sends in flight in the whole process, as many as the agent keeps sockets.
     sendSlots: new SendSlots(settings.concurrency),
     clock,
     settings,
     logger,
+    personalConversations: new ConnectorPersonalConversations(teams, store, logger),
   };
   const engine = new BroadcastEngine(engineDependencies);
   const broadcast: Broadcast = (request) => engine.broadcast(request);
@@ -109,7 +120,7 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
   const optOuts = settings.allowOptOut ? (overrides.optOuts ?? new TableOptOutStore(settings.conversationsStorage)) : undefined;
   const queued = createQueuedNotifications(settings, { ...engineDependencies, ledgers, overrides, optOuts });
   const bot = new NotificationBot(store, logger, optOuts === undefined ? {} : { optOuts });
-  return { settings, adapter, bot, store, broadcast, ledgers, running: new RunningNotifications(), queued, optOuts };
+  return { settings, adapter, bot, store, broadcast, ledgers, running: new RunningNotifications(), queued, optOuts, teams };
 }
 
 /** A fresh view of the opt-outs for each run (each tenant read once per run), or nothing when opt-out is off. */

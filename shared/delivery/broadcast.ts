@@ -1,6 +1,15 @@
 // delivery/: the delivery engine: tenant queues, rate limiter, retry policy, error
 // classification and the proactive sender. May import ledgers/, storage/ and the root utilities.
-import type { BroadcastRequest, BroadcastSummary, OptOutCheck, RecipientFailure } from './broadcastTypes';
+import type {
+  BroadcastRequest,
+  BroadcastSummary,
+  OptOutCheck,
+  PersonalConversationOutcome,
+  PersonalConversations,
+  PersonRecipient,
+  RecipientFailure,
+  UnreachableReason,
+} from './broadcastTypes';
 import type { Clock } from '../clock';
 import { defaultPageSize, type ConversationPage, type ConversationStore, type StoredConversation } from '../storage/conversationStore';
 import { classifyDeliveryError, credentialsHint, type DeliveryFailure } from './deliveryError';
@@ -24,6 +33,8 @@ export interface BroadcastDependencies {
   readonly settings: Pick<Settings, 'concurrency' | 'maxAttempts' | 'deadlineSeconds'> & Partial<Pick<Settings, 'microsoftAppType'>>;
   readonly logger: Logger;
   readonly tuning?: BroadcastTuning;
+  /** Finds or opens the personal chats of `BroadcastRequest.people`; without it, people fail with `NoPersonalConversations`. */
+  readonly personalConversations?: PersonalConversations;
 }
 
 export interface BroadcastTuning {
@@ -100,6 +111,9 @@ class Signal {
 class BroadcastRun {
   private readonly counts: Counts = { matched: 0, sent: 0, failed: 0, pruned: 0, retried: 0, alreadySent: 0, notAttempted: 0, optedOut: 0 };
   private readonly failures: RecipientFailure[] = [];
+  private readonly unreachable: Record<UnreachableReason, number> = { blocked: 0, notInstalled: 0, notFound: 0 };
+  private chatsOpened = 0;
+  private peopleTaken = 0;
   private readonly queues = new TenantQueues();
   private readonly changed = new Signal();
   private readonly spaceFreed = new Signal();
@@ -185,6 +199,7 @@ class BroadcastRun {
         for (const conversation of page.items) await this.take(conversation);
         if (!readAhead && more !== undefined) next = this.nextPage(more);
       }
+      await this.readPeople();
     } catch (error) {
       // What was read still gets sent; what was not cannot even be counted.
       this.readFailure = `could not read the conversation store, recipients after the first ${this.counts.matched} were not reached: ${errorMessage(error)}`;
@@ -193,6 +208,17 @@ class BroadcastRun {
     } finally {
       this.readerDone = true;
       this.changed.notify();
+    }
+  }
+
+  /** The request's people, after the stored conversations; each stands for their personal chat until it is found or opened. */
+  private async readPeople(): Promise<void> {
+    const { people } = this.request;
+    if (people === undefined) return;
+    for await (const person of people) {
+      if (this.countingBudgetSpent()) return this.giveUpCounting();
+      this.peopleTaken += 1;
+      await this.take(personPlaceholder(person), person);
     }
   }
 
@@ -222,7 +248,7 @@ class BroadcastRun {
    * One matching reference from the store: skipped when its person opted out, else queued (or checked
    * against the ledger), or counted as not attempted once the run ended.
    */
-  private async take(conversation: StoredConversation): Promise<void> {
+  private async take(conversation: StoredConversation, person?: PersonRecipient): Promise<void> {
     this.counts.matched += 1;
     const { optOuts } = this.request;
     if (optOuts !== undefined && (await this.isOptedOut(optOuts, conversation))) {
@@ -235,8 +261,8 @@ class BroadcastRun {
       return;
     }
     this.buffered += 1;
-    if (this.request.ledger === undefined) this.enqueue(conversation);
-    else await this.checkLedgerThenEnqueue(conversation);
+    if (this.request.ledger === undefined) this.enqueue(conversation, person);
+    else await this.checkLedgerThenEnqueue(conversation, person);
   }
 
   /** Checked before the ledger: an opted-out person costs no ledger read and no buffer space. */
@@ -259,16 +285,16 @@ class BroadcastRun {
   }
 
   /** Checks run concurrently (bounded), so a retried request over many recipients is not one lookup at a time. */
-  private async checkLedgerThenEnqueue(conversation: StoredConversation): Promise<void> {
+  private async checkLedgerThenEnqueue(conversation: StoredConversation, person: PersonRecipient | undefined): Promise<void> {
     while (this.ledgerChecksInFlight >= this.deps.settings.concurrency) await this.spaceFreed.wait();
     this.ledgerChecksInFlight += 1;
-    void this.checkLedger(conversation).finally(() => {
+    void this.checkLedger(conversation, person).finally(() => {
       this.ledgerChecksInFlight -= 1;
       this.spaceFreed.notify();
     });
   }
 
-  private async checkLedger(conversation: StoredConversation): Promise<void> {
+  private async checkLedger(conversation: StoredConversation, person: PersonRecipient | undefined): Promise<void> {
     let delivered = false;
     try {
       delivered = (await this.request.ledger?.wasDelivered(conversation)) ?? false;
@@ -283,16 +309,17 @@ class BroadcastRun {
       this.counts.notAttempted += 1;
       this.release();
     } else {
-      this.enqueue(conversation);
+      this.enqueue(conversation, person);
     }
   }
 
-  private enqueue(conversation: StoredConversation): void {
+  private enqueue(conversation: StoredConversation, person: PersonRecipient | undefined): void {
     this.queues.add({
       conversation,
-      conversationKey: `${conversation.channelId}\u0000${conversation.conversationId}`,
+      conversationKey: conversationKeyOf(conversation),
       attempts: 0,
       notBefore: Number.NEGATIVE_INFINITY,
+      ...(person === undefined ? {} : { person, ledgerKey: conversation }),
     });
     this.changed.notify();
   }
@@ -361,6 +388,7 @@ class BroadcastRun {
   }
 
   private async attempt(delivery: PendingDelivery): Promise<void> {
+    if (delivery.person !== undefined && !(await this.openPersonalChat(delivery, delivery.person))) return;
     let slot: WireSlot | undefined;
     const beforeWire = async (signal: AbortSignal): Promise<void> => {
       slot = await this.waitForWire(delivery, signal);
@@ -376,6 +404,49 @@ class BroadcastRun {
     }
     if (slot !== undefined) this.deps.rateLimiter.answered(slot, false);
     await this.recordDelivered(delivery);
+  }
+
+  /**
+   * Finds or opens the person's personal chat (a request to the connector goes through the wire
+   * gate like a send); true when it is ready to be sent to. A refusal ends the recipient (counted by
+   * its reason); a failure is handled like a send's, and the retry tries to open the chat again.
+   */
+  private async openPersonalChat(delivery: PendingDelivery, person: PersonRecipient): Promise<boolean> {
+    const hook = this.deps.personalConversations;
+    if (hook === undefined) {
+      this.fail(delivery, { kind: 'permanent', code: 'NoPersonalConversations', message: 'this engine cannot open personal chats' });
+      return false;
+    }
+    let slot: WireSlot | undefined;
+    const beforeWire = async (signal: AbortSignal): Promise<void> => {
+      slot = await this.waitForWire(delivery, signal);
+    };
+    let outcome: PersonalConversationOutcome;
+    try {
+      outcome = await hook.findOrCreate(person, { beforeWire });
+    } catch (error) {
+      if (error instanceof RunEndedBeforeSendError) {
+        this.withdraw(delivery);
+        return false;
+      }
+      const failure = classifyDeliveryError(error);
+      if (slot !== undefined && failure.status !== undefined) this.deps.rateLimiter.answered(slot, failure.status === 429);
+      // Nothing is stored for a chat that was never opened: nothing to prune.
+      await this.handleFailure(delivery, failure.kind === 'gone' ? { ...failure, kind: 'permanent' } : failure);
+      return false;
+    }
+    if (slot !== undefined) this.deps.rateLimiter.answered(slot, false);
+    if (!outcome.ok) {
+      this.unreachable[outcome.reason] += 1;
+      const { reason, code, message } = outcome;
+      this.fail(delivery, { kind: 'permanent', code, message, ...(outcome.status === undefined ? {} : { status: outcome.status }) }, false, reason);
+      return false;
+    }
+    if (outcome.opened) this.chatsOpened += 1;
+    delivery.conversation = outcome.conversation;
+    delivery.conversationKey = conversationKeyOf(outcome.conversation);
+    delete delivery.person;
+    return true;
   }
 
   /**
@@ -412,7 +483,7 @@ class BroadcastRun {
   private async recordDelivered(delivery: PendingDelivery): Promise<void> {
     this.counts.sent += 1;
     try {
-      await this.request.ledger?.recordDelivered(delivery.conversation);
+      await this.request.ledger?.recordDelivered(delivery.ledgerKey ?? delivery.conversation);
     } catch (error) {
       // The message did arrive; only a retried request with the same id could now send it twice.
       this.deps.logger.warn(`Broadcast ${this.request.id}: delivered to ${describe(delivery.conversation)} but could not record it in the ledger: ${errorMessage(error)}`);
@@ -463,10 +534,11 @@ class BroadcastRun {
     }
   }
 
-  private fail(delivery: PendingDelivery, failure: DeliveryFailure, pruned = false): void {
+  private fail(delivery: PendingDelivery, failure: DeliveryFailure, pruned = false, reason?: UnreachableReason): void {
     this.counts.failed += 1;
     if (pruned) this.counts.pruned += 1;
     const { channelId, conversationId } = delivery.conversation;
+    const personKey = delivery.ledgerKey === undefined ? undefined : delivery.conversation.aadObjectId || delivery.ledgerKey.aadObjectId;
     const recipientFailure: RecipientFailure = {
       channelId,
       conversationId,
@@ -475,6 +547,8 @@ class BroadcastRun {
       message: failure.message,
       attempts: delivery.attempts,
       pruned,
+      ...(personKey === undefined || personKey === '' ? {} : { aadObjectId: personKey }),
+      ...(reason === undefined ? {} : { reason }),
     };
     if (this.failures.length < this.maxReportedFailures) this.failures.push(recipientFailure);
     this.deps.logger.warn(
@@ -528,6 +602,7 @@ class BroadcastRun {
       ...(this.halt?.reason === 'stopped' ? { stoppedEarly: this.halt.message } : {}),
       ...(this.halt?.reason !== 'stopped' && this.readFailure !== undefined ? { stoppedEarly: this.readFailure } : {}),
       failures: this.failures,
+      ...(this.peopleTaken > 0 ? { unreachable: { ...this.unreachable }, chatsOpened: this.chatsOpened } : {}),
     };
     const { matched, sent, failed, pruned, retried, alreadySent, notAttempted, optedOut, durationMs } = summary;
     this.deps.logger.log(
@@ -537,6 +612,28 @@ class BroadcastRun {
     );
     return summary;
   }
+}
+
+function conversationKeyOf(conversation: StoredConversation): string {
+  return `${conversation.channelId}\u0000${conversation.conversationId}`;
+}
+
+/**
+ * What stands for a person until their personal chat is found or opened: keyed by the person (the
+ * ledger's key, so a person is recorded once whatever chat reached them), personal for the opt-outs.
+ */
+export function personPlaceholder(person: PersonRecipient): StoredConversation {
+  return {
+    channelId: person.channelId,
+    conversationId: `person:${person.aadObjectId || person.memberId}`,
+    tenantId: person.tenantId,
+    serviceUrl: person.serviceUrl,
+    userId: person.memberId,
+    aadObjectId: person.aadObjectId,
+    conversationType: 'personal',
+    reference: {},
+    updatedAt: new Date(0),
+  };
 }
 
 function describe(conversation: StoredConversation): string {

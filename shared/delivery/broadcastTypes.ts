@@ -1,6 +1,7 @@
 import type { Activity } from 'botbuilder';
 import type { DeliveryLedger } from '../ledgers/deliveryLedgers';
 import type { ConversationFilter, StoredConversation } from '../storage/conversationStore';
+import type { SendOptions } from './proactiveSender';
 
 /** Who asked not to be notified (shared/engagement/): a recipient it covers is skipped and counted in `optedOut`. */
 export interface OptOutCheck {
@@ -26,6 +27,49 @@ export interface BroadcastRequest {
   readonly signal?: AbortSignal;
   /** Absent when opt-out is turned off (NOTIFY_ALLOW_OPT_OUT=false): nobody is skipped. */
   readonly optOuts?: OptOutCheck;
+  /**
+   * People to reach in a personal chat, beside the stored conversations the filter selects (a filter
+   * that matches nothing, e.g. `{ conversationIds: [] }`, sends to these alone). Each one's chat is
+   * found or opened by the engine's `personalConversations` (counted in the tenant's budget), then sent to.
+   */
+  readonly people?: Iterable<PersonRecipient> | AsyncIterable<PersonRecipient>;
+}
+
+/** Someone to reach in a personal chat that may not exist yet: a roster member, a person found through Graph. */
+export interface PersonRecipient {
+  readonly tenantId: string;
+  readonly serviceUrl: string;
+  /** `msteams`. */
+  readonly channelId: string;
+  /** The `29:` id from a roster, or the Entra object id. */
+  readonly memberId: string;
+  /** The key the person is known by: the ledger's and the opt-outs'. */
+  readonly aadObjectId: string;
+}
+
+/** Why someone was not reached though nothing failed on our side. */
+export type UnreachableReason = 'blocked' | 'notInstalled' | 'notFound';
+
+export type PersonalConversationOutcome =
+  | {
+      readonly ok: true;
+      readonly conversation: StoredConversation;
+      /** True when a request to the connector opened it (false: a stored one was reused). */
+      readonly opened: boolean;
+    }
+  | { readonly ok: false; readonly reason: UnreachableReason; readonly status?: number; readonly code: string; readonly message: string };
+
+/**
+ * Finds or opens a person's personal chat with the bot: the engine's hook, so that a stored chat
+ * can be reused and people without the app installed for, around the connector's create.
+ */
+export interface PersonalConversations {
+  /**
+   * One attempt. A request to the Bot Connector must go through `options.beforeWire`: that is how
+   * it is counted in the tenant's budget with the sends. What is worth retrying (throttling, a
+   * server error) is thrown, as a send throws it; a refusal comes back as its reason.
+   */
+  findOrCreate(person: PersonRecipient, options: SendOptions): Promise<PersonalConversationOutcome>;
 }
 
 export interface RecipientFailure {
@@ -39,6 +83,9 @@ export interface RecipientFailure {
   readonly attempts: number;
   /** True when the reference was deleted from the store because the conversation is gone for good. */
   readonly pruned: boolean;
+  /** People (`BroadcastRequest.people`): whose chat could not be opened, and why. */
+  readonly aadObjectId?: string;
+  readonly reason?: UnreachableReason;
 }
 
 export interface BroadcastSummary {
@@ -70,6 +117,10 @@ export interface BroadcastSummary {
   readonly stoppedEarly?: string;
   /** The first failures, capped; `failed` has the full count. */
   readonly failures: readonly RecipientFailure[];
+  /** With `people`: of `failed`, those whose personal chat Teams would not open, by reason. */
+  readonly unreachable?: Readonly<Record<UnreachableReason, number>>;
+  /** With `people`: personal chats opened by a request to the connector (the rest were stored ones reused). */
+  readonly chatsOpened?: number;
 }
 
 /** The delivery engine as its callers see it: one notification in, its summary out. */

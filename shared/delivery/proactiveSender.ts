@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Activity, CloudAdapter, ConversationReference, TurnContext } from 'botbuilder';
+import type { ConnectorClient } from 'botframework-connector';
 import { OriginAgents } from './connectionReuse';
 import type { StoredConversation } from '../storage/conversationStore';
 import { ConnectorInternalsChangedError, CredentialsError, SendTimeoutError } from './deliveryError';
@@ -63,9 +64,33 @@ export function createProactiveSender(
   botAppId: string,
   options: ProactiveSenderOptions = {},
 ): SendActivity {
+  return senderOf(createConnectorCaller(adapter, botAppId, options));
+}
+
+/** Sends through a connector caller (one the other connector calls share, with its connection pool). */
+export function senderOf(call: ConnectorCaller): SendActivity {
+  return async (conversation, activity, sendOptions = {}) => {
+    await call(toReference(conversation), async (context) => {
+      await context.sendActivity(activity);
+    }, sendOptions);
+  };
+}
+
+/**
+ * Runs `work` in a proactive turn of `reference` (its serviceUrl picks the connector client), as one
+ * attempt exactly like a send: one HTTP request, no hidden retries, the same timeout, wire gate and
+ * connection pool. `work` makes its request through the turn's ConnectorClient
+ * (`connectorClientOf(context, adapter)`) or the context; what the channel answers is thrown as is.
+ */
+export type ConnectorCaller = <T>(reference: Partial<ConversationReference>, work: ConnectorWork<T>, options?: SendOptions) => Promise<T>;
+
+/** What a connector call does in its turn: one request, through the turn's context or its (single-attempt) ConnectorClient. */
+export type ConnectorWork<T> = (context: TurnContext, client: ConnectorClient) => Promise<T>;
+
+export function createConnectorCaller(adapter: CloudAdapter, botAppId: string, options: ProactiveSenderOptions = {}): ConnectorCaller {
   const attemptTimeoutMs = options.attemptTimeoutMs ?? 15_000;
   const agents = new OriginAgents(options.maxSocketsPerOrigin ?? 64);
-  return async (conversation, activity, sendOptions = {}) => {
+  return async <T>(reference: Partial<ConversationReference>, work: ConnectorWork<T>, callOptions: SendOptions = {}): Promise<T> => {
     // One timer covers the whole attempt: credentials, token, the wire gate and the HTTP request.
     // Token acquisition and the wire gate ignore abort signals, so the timer rejects on its own
     // rather than waiting for them; whatever finishes after it is not counted (it may have been
@@ -79,11 +104,11 @@ export function createProactiveSender(
         reject(error);
       }, attemptTimeoutMs);
     });
-    const scope: Attempt = { signal: controller.signal, beforeWire: sendOptions.beforeWire, agents };
-    const attempt = attempts.run(scope, () => sendOnce(adapter, botAppId, conversation, activity));
+    const scope: Attempt = { signal: controller.signal, beforeWire: callOptions.beforeWire, agents };
+    const attempt = attempts.run(scope, () => turnOnce(adapter, botAppId, reference, work));
     attempt.catch(() => undefined); // a late failure after the timeout has nobody to report to
     try {
-      await Promise.race([attempt, timedOut]);
+      return await Promise.race([attempt, timedOut]);
     } finally {
       clearTimeout(timer);
     }
@@ -96,17 +121,22 @@ const attempts = new AsyncLocalStorage<Attempt>();
 /** Pipelines already made single-attempt (connector clients are shared between sends). */
 const configured = new WeakSet<PipelineLike>();
 
-async function sendOnce(adapter: CloudAdapter, botAppId: string, conversation: StoredConversation, activity: Partial<Activity>): Promise<void> {
+async function turnOnce<T>(
+  adapter: CloudAdapter,
+  botAppId: string,
+  reference: Partial<ConversationReference>,
+  work: ConnectorWork<T>,
+): Promise<T> {
   let turnStarted = false;
-  let failure: { readonly error: unknown } | undefined;
+  let outcome: { readonly value: T } | { readonly error: unknown } | undefined;
   try {
-    await adapter.continueConversationAsync(botAppId, toReference(conversation), async (context) => {
+    await adapter.continueConversationAsync(botAppId, reference, async (context) => {
       turnStarted = true;
       try {
         makeSingleAttempt(connectorPipelineOf(context, adapter));
-        await context.sendActivity(activity);
+        outcome = { value: await work(context, connectorClientOf(context, adapter)) };
       } catch (error) {
-        failure = { error };
+        outcome = { error };
       }
     });
   } catch (error) {
@@ -114,7 +144,27 @@ async function sendOnce(adapter: CloudAdapter, botAppId: string, conversation: S
     if (!turnStarted) throw new CredentialsError('Could not create credentials for the bot', error);
     throw error;
   }
-  if (failure !== undefined) throw failure.error;
+  if (outcome === undefined) throw new ConnectorInternalsChangedError('the proactive turn did not run');
+  if ('error' in outcome) throw outcome.error;
+  return outcome.value;
+}
+
+/**
+ * Makes another client built on the connector's credentials (botbuilder's TeamsConnectorClient, as
+ * TeamsInfo builds one) single-attempt like the connector client: its requests then go through the
+ * attempt's timeout, wire gate and connection pool too.
+ */
+export function makeClientSingleAttempt(serviceClient: unknown): void {
+  const pipeline = property(property(serviceClient, 'client'), 'pipeline');
+  if (!isPipeline(pipeline)) throw new ConnectorInternalsChangedError('the client has no core-rest-pipeline Pipeline');
+  makeSingleAttempt(pipeline);
+}
+
+/** The turn's ConnectorClient (the one its requests are made single-attempt on). */
+function connectorClientOf(context: TurnContext, adapter: CloudAdapter): ConnectorClient {
+  const client: unknown = context.turnState.get(adapter.ConnectorClientKey);
+  if (typeof client !== 'object' || client === null) throw new ConnectorInternalsChangedError('the turn has no ConnectorClient');
+  return client as ConnectorClient;
 }
 
 function toReference(conversation: StoredConversation): ConversationReference {

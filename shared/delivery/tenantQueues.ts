@@ -1,12 +1,18 @@
 import type { StoredConversation } from '../storage/conversationStore';
 import type { DeliveryFailure } from './deliveryError';
 import type { RateLimiter } from './rateLimiter';
+import type { PersonRecipient } from './broadcastTypes';
 
 /** One recipient of a broadcast while it is being worked on. */
 export interface PendingDelivery {
-  readonly conversation: StoredConversation;
+  /** For a person, their personal chat once found or opened (a placeholder keyed by the person until then). */
+  conversation: StoredConversation;
   /** What the rate limiter counts per conversation. */
-  readonly conversationKey: string;
+  conversationKey: string;
+  /** Set for a person whose personal chat is still to be found or opened. */
+  person?: PersonRecipient;
+  /** People: what the ledger records them under (their placeholder), whichever chat reached them. */
+  ledgerKey?: StoredConversation;
   attempts: number;
   /** Clock ms before which a retry must not start. */
   notBefore: number;
