@@ -9,7 +9,12 @@ import { realClock, type Clock } from './clock';
 import { listAll, type ConversationStore } from './storage/conversationStore';
 import type { TeamReader } from './audience/teamReader';
 import type { PersonIndex } from './audience/personIndex';
-import { defaultTeamsServiceUrl, PersonConversations, type PersonalConversationCreator } from './audience/personConversations';
+import { PersonConversations } from './audience/personConversations';
+import type { PersonalConversations } from './delivery/broadcastTypes';
+import { GraphClient } from './graph/graphClient';
+import { GraphDirectory } from './graph/graphDirectory';
+import { AppCatalog } from './graph/appCatalog';
+import { IdentityGraphTokens } from './graph/graphTokens';
 import { TablePersonIndex } from './audience/tablePersonIndex';
 import type { Directory } from './graph/directory';
 import { TablePersonClaims } from './queued/personClaimsTable';
@@ -71,16 +76,13 @@ export interface ServiceOverrides {
   /** Used when opt-out is allowed (tests pass a MemoryOptOutStore). */
   readonly optOuts?: OptOutStore;
   /** The Teams connector calls and the directory audience sources need (tests pass doubles). */
-  readonly reach?: ReachClients;
+  readonly reach?: ReachOverrides;
 }
 
-/** What reaching teams' members, people and groups is built on. */
-export interface ReachClients {
-  readonly teams: TeamReader;
-  readonly directory: Directory;
-  readonly creator: PersonalConversationCreator;
-  /** NOTIFY_INSTALL_FOR_USERS. */
-  readonly installForUsers: boolean;
+/** Tests replace the directory (and the Teams calls) that audience sources are expanded with. */
+export interface ReachOverrides {
+  readonly teams?: TeamReader;
+  readonly directory?: Directory;
   readonly personIndex?: PersonIndex;
 }
 
@@ -118,7 +120,8 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
   const broadcast: Broadcast = (request) => engine.broadcast(request);
   const ledgers = overrides.ledgers ?? new TableDeliveryLedgers(settings.conversationsStorage);
   const optOuts = settings.allowOptOut ? (overrides.optOuts ?? new TableOptOutStore(settings.conversationsStorage)) : undefined;
-  const queued = createQueuedNotifications(settings, { ...engineDependencies, ledgers, overrides, optOuts });
+  const reach = reachDependencies(settings, { store, teams, connector: engineDependencies.personalConversations, clock, overrides: overrides.reach ?? {} });
+  const queued = createQueuedNotifications(settings, { ...engineDependencies, ledgers, overrides, optOuts, reach });
   const bot = new NotificationBot(store, logger, optOuts === undefined ? {} : { optOuts });
   return { settings, adapter, bot, store, broadcast, ledgers, running: new RunningNotifications(), queued, optOuts, teams };
 }
@@ -138,9 +141,10 @@ function createQueuedNotifications(
     readonly ledgers: DeliveryLedgers & Partial<DeliveryLedgerAccess & DeliveryLedgerReading & DeliveryLedgerRemoval>;
     readonly overrides: ServiceOverrides;
     readonly optOuts: OptOutStore | undefined;
+    readonly reach: ReachDependencies;
   },
 ): QueuedNotifications {
-  const { ledgers, overrides, optOuts, ...engineDependencies } = parts;
+  const { ledgers, overrides, optOuts, reach, ...engineDependencies } = parts;
   const tuning: QueuedTuning = {
     ...defaultTuning,
     sliceMs: settings.notificationsSliceSeconds * 1_000,
@@ -162,18 +166,32 @@ function createQueuedNotifications(
     store: engineDependencies.store,
     // Each batch's failures are all reported: they become the notification's failure rows.
     engineFor: (recipients) => {
-      const engine = new BroadcastEngine({ ...engineDependencies, store: recipients, tuning: { maxReportedFailures: Number.POSITIVE_INFINITY } });
+      // People's chats are found through the person index, opened, or installed for (reach's hook).
+      const engine = new BroadcastEngine({
+        ...engineDependencies,
+        store: recipients,
+        personalConversations: reach.conversations,
+        tuning: { maxReportedFailures: Number.POSITIVE_INFINITY },
+      });
       return (request) => engine.broadcast(request);
     },
     cancelWatch: new CancelWatch((id) => notifications.stateOf(id)),
     ...optOutChecks(optOuts),
-    ...(overrides.reach === undefined ? {} : { reach: reachDependencies(settings, engineDependencies.store, overrides.reach) }),
+    reach,
     logger: engineDependencies.logger,
     tuning,
   });
 }
 
-function reachDependencies(settings: Settings, store: ConversationStore, clients: ReachClients): ReachDependencies {
+/**
+ * Audience sources: the Teams connector's rosters and channels, the directory over Graph, the person
+ * claims and index in the references' account, and the engine's hook to people's chats.
+ */
+function reachDependencies(
+  settings: Settings,
+  parts: { readonly store: ConversationStore; readonly teams: TeamReader; readonly connector: PersonalConversations; readonly clock: Clock; readonly overrides: ReachOverrides },
+): ReachDependencies {
+  const { store, clock, overrides } = parts;
   const serviceUrls = new Map<string, Promise<string | undefined>>();
   const serviceUrlOf = (tenantId: string): Promise<string | undefined> => {
     let known = serviceUrls.get(tenantId);
@@ -183,17 +201,19 @@ function reachDependencies(settings: Settings, store: ConversationStore, clients
     }
     return known;
   };
+  const graph = new GraphClient({ baseUrl: settings.microsoftGraphUrl, tokens: new IdentityGraphTokens(settings), clock });
+  const directory = overrides.directory ?? new GraphDirectory(graph, new AppCatalog(graph, { teamsAppCatalogId: settings.teamsAppCatalogId, manifestId: settings.microsoftAppId }), clock);
+  const teams = overrides.teams ?? parts.teams;
   return {
-    readers: { store, teams: clients.teams, directory: clients.directory, serviceUrlOf },
+    readers: { store, teams, directory, serviceUrlOf },
     claims: new TablePersonClaims(settings.conversationsStorage),
     conversations: new PersonConversations({
-      index: clients.personIndex ?? new TablePersonIndex(settings.conversationsStorage),
-      creator: clients.creator,
-      directory: clients.directory,
+      index: overrides.personIndex ?? new TablePersonIndex(settings.conversationsStorage),
+      connector: parts.connector,
+      directory,
       store,
-      installForUsers: clients.installForUsers,
+      installForUsers: settings.installForUsers,
       botId: settings.microsoftAppId,
-      defaultServiceUrl: defaultTeamsServiceUrl,
     }),
   };
 }

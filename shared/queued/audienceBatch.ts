@@ -1,6 +1,7 @@
-import { isConversation, isPerson, isUnreached, unreachedReasons, type PersonRecipient, type UnreachedReason, type UnreachedRecipient } from '../audience/plannedRecipient';
-import type { BroadcastSummary, OptOutCheck, RecipientFailure } from '../delivery/broadcastTypes';
-import { deliveryRowKey, type DeliveryLedger } from '../ledgers/deliveryLedgers';
+import { isConversation, isPerson, isUnreached, unreachedReasons, type PersonRecipient as PlannedPerson, type UnreachedReason, type UnreachedRecipient } from '../audience/plannedRecipient';
+import { personPlaceholder } from '../delivery/broadcast';
+import type { BroadcastSummary, OptOutCheck, PersonRecipient, RecipientFailure } from '../delivery/broadcastTypes';
+import type { DeliveryLedger } from '../ledgers/deliveryLedgers';
 import type { ConversationKey, ConversationStore, StoredConversation } from '../storage/conversationStore';
 import type { AudienceRow } from './audienceTable';
 import type { NotificationRecord } from './notificationTable';
@@ -11,18 +12,19 @@ export interface AudienceBatchSummary extends BroadcastSummary {
   readonly unreached: Readonly<Record<UnreachedReason, number>>;
 }
 
-/** A person's key in the delivery ledger and the failures: their Entra object id, whatever conversation reached them. */
-export function personKey(aadObjectId: string): ConversationKey {
-  return { channelId: 'person', conversationId: aadObjectId.toLowerCase() };
+/** Teams' global service URL, for people of a tenant no stored reference gave one for. */
+export const defaultTeamsServiceUrl = 'https://smba.trafficmanager.net/teams/';
+
+/** A person's key in the delivery ledger and the failures: the engine's placeholder for them, named by their Entra id, whatever chat reached them. */
+export function personKey(person: Pick<PlannedPerson, 'aadObjectId'>): ConversationKey {
+  const { channelId, conversationId } = personPlaceholder(engineRecipient({ kind: 'person', tenantId: '', ...person }));
+  return { channelId, conversationId };
 }
 
 /** Where a recipient planning could not reach is listed in the failures: by what the request named. */
 export function unreachedKey(unreached: UnreachedRecipient): ConversationKey {
   return { channelId: 'audience', conversationId: unreached.subject };
 }
-
-/** Persons resolved to a conversation, person checks against the ledger and finding conversations beyond this many at once. */
-const personConcurrency = 8;
 
 /** Persons of a batch need the reach dependencies (Teams connector, Graph); a process built without them cannot deliver to persons. */
 export class ReachNotConfiguredError extends Error {
@@ -33,14 +35,13 @@ export class ReachNotConfiguredError extends Error {
 }
 
 /**
- * One batch of a tenant's planned audience: stored conversations go to the
- * engine as they are; persons are first checked against the ledger by their
- * Entra id (a redone batch), then given their personal conversation (found,
- * created, or installed for: PersonConversations), and sent with the ledger
- * keyed by the person; recipients planning could not reach, and persons
- * without a conversation, are counted by reason and listed in the failures.
- * A send refused because the person blocked the bot (403 MessageWritesBlocked)
- * is counted `blocked`, not `failed`.
+ * One batch of a tenant's planned audience through the engine: stored
+ * conversations as they are, persons as the engine's `people` (their chat is
+ * found, opened or installed for by the reach hook, in the tenant's budget,
+ * and the ledger knows them by Entra id). Recipients planning could not
+ * reach, and persons Teams would not open a chat with, are counted by reason
+ * and listed in the failures, not counted as failed; so is a send refused
+ * because the person blocked the bot (403 MessageWritesBlocked).
  */
 export async function sendAudienceBatch(
   deps: QueuedDependencies,
@@ -51,55 +52,28 @@ export async function sendAudienceBatch(
 ): Promise<AudienceBatchSummary> {
   const recipients = batch.map((row) => row.recipient);
   const conversations = recipients.filter(isConversation);
-  const unreached: { readonly recipient: UnreachedRecipient; readonly key: ConversationKey }[] = recipients.filter(isUnreached).map((recipient) => ({ recipient, key: unreachedKey(recipient) }));
-  const ledger = deps.ledgers.open(ledgerNameOf(notification.id, tenantId), { groupWindowMs: deps.tuning.ledgerGroupMs });
-  let persons = recipients.filter(isPerson);
-  let alreadySent = 0;
-  if (options.redo && persons.length > 0) {
-    const delivered = await inParallel(persons, personConcurrency, (person) => ledger.wasDelivered(personKey(person.aadObjectId)));
-    persons = persons.filter((_, index) => !delivered[index]);
-    alreadySent = delivered.filter(Boolean).length;
-  }
-  const personOf = new Map<string, PersonRecipient>();
-  if (persons.length > 0) {
-    if (deps.reach === undefined) throw new ReachNotConfiguredError();
-    for (const resolved of await deps.reach.conversations.resolveAll(persons, personConcurrency)) {
-      if (resolved.outcome === 'unreached') unreached.push({ recipient: resolved.unreached, key: personKey(resolved.person.aadObjectId) });
-      else {
-        conversations.push(resolved.conversation);
-        personOf.set(deliveryRowKey(resolved.conversation), resolved.person);
-      }
-    }
-  }
-  const ledgerKey = (key: ConversationKey): ConversationKey => {
-    const person = personOf.get(deliveryRowKey(key));
-    return person === undefined ? key : personKey(person.aadObjectId);
-  };
-  const personLedger: DeliveryLedger = {
-    wasDelivered: (key) => ledger.wasDelivered(ledgerKey(key)),
-    recordDelivered: (key) => ledger.recordDelivered(ledgerKey(key)),
-  };
-  const summary = conversations.length > 0 ? await sendBatch(deps, notification, tenantId, conversations, { ...options, ledger: personLedger }) : emptySummary(notification.id);
+  const people = recipients.filter(isPerson).map(engineRecipient);
+  const unreached = recipients.filter(isUnreached);
+  if (people.length > 0 && deps.reach === undefined) throw new ReachNotConfiguredError();
+  const summary =
+    conversations.length > 0 || people.length > 0
+      ? await sendBatch(deps, notification, tenantId, conversations, { ...options, ...(people.length > 0 ? { people } : {}) })
+      : emptySummary(notification.id);
 
   const counts = Object.fromEntries(unreachedReasons.map((reason) => [reason, 0])) as Record<UnreachedReason, number>;
-  for (const { recipient } of unreached) counts[recipient.reason] += 1;
-  const failures: RecipientFailure[] = unreached.map(({ recipient, key }) => ({ ...key, code: recipient.reason, message: recipient.message, attempts: 0, pruned: false }));
-  let blockedOnSend = 0;
+  for (const recipient of unreached) counts[recipient.reason] += 1;
+  const failures: RecipientFailure[] = unreached.map((recipient) => ({ ...unreachedKey(recipient), code: recipient.reason, message: recipient.message, attempts: 0, pruned: false }));
+  let unreachedOnSend = 0;
   for (const failure of summary.failures) {
-    const blocked = failure.status === 403 && /MessageWritesBlocked/i.test(failure.code);
-    if (blocked) blockedOnSend += 1;
-    const person = personOf.get(deliveryRowKey(failure));
-    failures.push({ ...failure, ...(person === undefined ? {} : personKey(person.aadObjectId)), ...(blocked ? { code: 'blocked', message: `Blocked the bot: ${failure.message}` } : {}) });
+    const reason = failure.reason ?? (failure.status === 403 && /MessageWritesBlocked/i.test(failure.code) ? 'blocked' : undefined);
+    if (reason !== undefined) {
+      counts[reason] += 1;
+      unreachedOnSend += 1;
+    }
+    const person = failure.aadObjectId === undefined ? {} : personKey({ aadObjectId: failure.aadObjectId });
+    failures.push({ ...failure, ...person, ...(reason === undefined ? {} : { code: reason, message: `${failure.code}: ${failure.message}` }) });
   }
-  counts.blocked += blockedOnSend;
-  return {
-    ...summary,
-    matched: summary.matched + unreached.length + alreadySent,
-    failed: summary.failed - blockedOnSend,
-    alreadySent: summary.alreadySent + alreadySent,
-    failures,
-    unreached: counts,
-  };
+  return { ...summary, matched: summary.matched + unreached.length, failed: summary.failed - unreachedOnSend, failures, unreached: counts };
 }
 
 export interface BatchOptions {
@@ -108,32 +82,29 @@ export interface BatchOptions {
   readonly optOuts: OptOutCheck | undefined;
 }
 
+function engineRecipient(person: PlannedPerson): PersonRecipient {
+  return {
+    tenantId: person.tenantId,
+    serviceUrl: person.serviceUrl ?? defaultTeamsServiceUrl,
+    channelId: 'msteams',
+    memberId: person.memberId ?? person.aadObjectId,
+    aadObjectId: person.aadObjectId,
+  };
+}
+
 function emptySummary(id: string): BroadcastSummary {
   return { id, matched: 0, sent: 0, failed: 0, pruned: 0, retried: 0, alreadySent: 0, optedOut: 0, notAttempted: 0, durationMs: 0, failures: [] };
 }
 
-async function inParallel<T, R>(items: readonly T[], limit: number, action: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const lane = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await action(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return results;
-}
-
-/** The batch through the engine: the batch is the engine's whole store listing; pruning goes to the real store. */
+/** The batch through the engine: the batch is the engine's whole store listing (and its people); pruning goes to the real store. */
 async function sendBatch(
   deps: QueuedDependencies,
   notification: NotificationRecord,
   tenantId: string,
   conversations: readonly StoredConversation[],
-  { redo, signal, optOuts, ledger: given }: BatchOptions & { readonly ledger?: DeliveryLedger },
+  { redo, signal, optOuts, people }: BatchOptions & { readonly people?: readonly PersonRecipient[] },
 ): Promise<BroadcastSummary> {
-  const ledger = given ?? deps.ledgers.open(ledgerNameOf(notification.id, tenantId), { groupWindowMs: deps.tuning.ledgerGroupMs });
+  const ledger = deps.ledgers.open(ledgerNameOf(notification.id, tenantId), { groupWindowMs: deps.tuning.ledgerGroupMs });
   // A fresh batch was sent by nobody yet: no read per recipient. Every delivery is recorded either way.
   const batchLedger: DeliveryLedger = redo ? ledger : { wasDelivered: async () => false, recordDelivered: (key) => ledger.recordDelivered(key) };
   const broadcast = deps.engineFor(batchStore(conversations, deps.store));
@@ -145,9 +116,9 @@ async function sendBatch(
     deadlineSeconds: Math.max(60, deps.tuning.sliceMs / 1_000 + 60),
     signal,
     ...(optOuts === undefined ? {} : { optOuts }),
+    ...(people === undefined ? {} : { people }),
   });
 }
-
 
 /** A store whose listing is one batch; deletes (pruning) and lookups go to the real store. */
 function batchStore(conversations: readonly StoredConversation[], store: ConversationStore): ConversationStore {

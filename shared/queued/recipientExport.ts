@@ -162,7 +162,7 @@ export class RecipientExport {
  * not reach by what the request named (an email, a group id) in `userId`.
  */
 function exportIdentity(recipient: PlannedRecipient): { readonly key: string; readonly conversationId: string; readonly userId: string } {
-  if (isPerson(recipient)) return { key: deliveryRowKey(personKey(recipient.aadObjectId)), conversationId: '', userId: recipient.aadObjectId };
+  if (isPerson(recipient)) return { key: deliveryRowKey(personKey(recipient)), conversationId: '', userId: recipient.aadObjectId };
   if (isUnreached(recipient)) return { key: deliveryRowKey(unreachedKey(recipient)), conversationId: '', userId: recipient.subject };
   return { key: deliveryRowKey(recipient), conversationId: recipient.conversationId, userId: recipient.userId };
 }

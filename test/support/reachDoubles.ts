@@ -1,5 +1,6 @@
 import type { Directory, DirectoryUser, GroupMembersPage, InstallResult, UserLookup } from '../../shared/graph/directory';
-import type { CreatedConversation, PersonalConversationCreator } from '../../shared/audience/personConversations';
+import type { PersonalConversationOutcome, PersonalConversations, PersonRecipient } from '../../shared/delivery/broadcastTypes';
+import type { StoredConversation } from '../../shared/storage/conversationStore';
 import type { RosterPage, TeamChannel, TeamReader } from '../../shared/audience/teamReader';
 import type { StoredTeam } from '../../shared/storage/conversationStore';
 
@@ -14,7 +15,7 @@ export interface DoublePerson {
 }
 
 /** Teams' rosters and channels, Graph's users, groups and installs, and conversation creation, in memory, with counters. */
-export class ReachDoubles implements TeamReader, Directory, PersonalConversationCreator {
+export class ReachDoubles implements TeamReader, Directory, PersonalConversations {
   readonly rosters = new Map<string, DoublePerson[]>();
   readonly channelLists = new Map<string, TeamChannel[]>();
   readonly groups = new Map<string, DoublePerson[]>();
@@ -42,14 +43,16 @@ export class ReachDoubles implements TeamReader, Directory, PersonalConversation
     return this.channelLists.get(team.teamId) ?? [{ id: team.teamId, name: null }];
   }
 
-  async createPersonalConversation(input: { readonly serviceUrl: string; readonly tenantId: string; readonly memberId: string }): Promise<CreatedConversation> {
+  /** Teams' create, as ConnectorPersonalConversations answers it: a chat, or the refusal's reason. */
+  async findOrCreate(person: PersonRecipient): Promise<PersonalConversationOutcome> {
     this.counts.creates += 1;
-    const aadObjectId = input.memberId.replace(/^29:/, '');
-    const person = this.people.get(aadObjectId);
-    if (person === undefined) return { outcome: 'notFound', message: 'The user is not in the tenant.' };
-    if (person.blocked === true) return { outcome: 'blocked', message: 'MessageWritesBlocked' };
-    if (person.withoutApp === true && !this.installed.has(aadObjectId)) return { outcome: 'notInstalled', message: 'The bot is not part of the conversation roster.' };
-    return { outcome: 'created', conversationId: `a:${aadObjectId}` };
+    const known = this.people.get(person.aadObjectId);
+    if (known === undefined) return { ok: false, reason: 'notFound', status: 404, code: 'NotFound', message: 'The user is not in the tenant.' };
+    if (known.blocked === true) return { ok: false, reason: 'blocked', status: 403, code: 'MessageWritesBlocked', message: 'The user blocked the bot.' };
+    if (known.withoutApp === true && !this.installed.has(person.aadObjectId)) {
+      return { ok: false, reason: 'notInstalled', status: 403, code: 'BotNotInConversationRoster', message: 'The bot is not part of the conversation roster.' };
+    }
+    return { ok: true, conversation: personalChat(person, `a:${person.aadObjectId}`), opened: true };
   }
 
   async findUsers(_tenantId: string, queries: readonly string[]): Promise<readonly UserLookup[]> {
@@ -80,4 +83,18 @@ export class ReachDoubles implements TeamReader, Directory, PersonalConversation
 
 function userOf(person: DoublePerson): DirectoryUser {
   return { id: person.aadObjectId, userType: person.guest === true ? 'Guest' : 'Member' };
+}
+
+export function personalChat(person: Pick<PersonRecipient, 'tenantId' | 'aadObjectId' | 'serviceUrl'>, conversationId: string): StoredConversation {
+  return {
+    channelId: 'msteams',
+    conversationId,
+    serviceUrl: person.serviceUrl,
+    tenantId: person.tenantId,
+    userId: `29:${person.aadObjectId}`,
+    aadObjectId: person.aadObjectId,
+    conversationType: 'personal',
+    updatedAt: new Date(),
+    reference: { channelId: 'msteams', serviceUrl: person.serviceUrl, bot: { id: 'bot', name: '' }, conversation: { id: conversationId, isGroup: false, conversationType: 'personal', tenantId: person.tenantId, name: '' } },
+  };
 }

@@ -3,7 +3,13 @@ import { describe, it } from 'node:test';
 import { PersonConversations } from '../../shared/audience/personConversations';
 import { MemoryPersonIndex } from '../../shared/audience/personIndex';
 import type { PersonRecipient, PlannedRecipient, UnreachedRecipient } from '../../shared/audience/plannedRecipient';
-import type { Broadcast, RecipientFailure } from '../../shared/delivery/broadcastTypes';
+import { realClock } from '../../shared/clock';
+import { BroadcastEngine } from '../../shared/delivery/broadcast';
+import type { BroadcastRequest } from '../../shared/delivery/broadcastTypes';
+import type { SendActivity } from '../../shared/delivery/proactiveSender';
+import { RateLimiter } from '../../shared/delivery/rateLimiter';
+import { channelError } from '../support/channelErrors';
+import { recordingLogger } from '../support/recordingLogger';
 import { MemoryDeliveryLedgers } from '../../shared/ledgers/memoryDeliveryLedgers';
 import { sendAudienceBatch } from '../../shared/queued/audienceBatch';
 import type { NotificationRecord } from '../../shared/queued/notificationTable';
@@ -15,51 +21,47 @@ import { ReachDoubles } from '../support/reachDoubles';
 
 const tenant = 'tenant-1';
 
-/** The engine's contract over one batch: ledger checked and written, one send per conversation; some conversations refuse. */
-function engineDouble(sentTo: string[], refusing: ReadonlyMap<string, Pick<RecipientFailure, 'status' | 'code'>>): (store: ConversationStore) => Broadcast {
-  return (store) => async (request) => {
-    const { items } = await store.list();
-    let sent = 0;
-    let alreadySent = 0;
-    const failures: RecipientFailure[] = [];
-    for (const item of items) {
-      if (await request.ledger?.wasDelivered(item)) alreadySent += 1;
-      else if (refusing.has(item.conversationId)) failures.push({ channelId: item.channelId, conversationId: item.conversationId, message: 'refused', attempts: 1, pruned: false, ...refusing.get(item.conversationId) } as RecipientFailure);
-      else {
-        sent += 1;
-        sentTo.push(item.conversationId);
-        await request.ledger?.recordDelivered(item);
-      }
-    }
-    return { id: request.id, matched: items.length, sent, failed: failures.length, pruned: 0, retried: 0, alreadySent, optedOut: 0, notAttempted: 0, durationMs: 0, failures };
-  };
-}
-
-function setup(options: { installForUsers?: boolean; refusing?: Map<string, Pick<RecipientFailure, 'status' | 'code'>> } = {}) {
+/** The real engine over each batch; the channel refuses the conversations in `refusing` with 403 MessageWritesBlocked. */
+function setup(options: { installForUsers?: boolean; refusing?: ReadonlySet<string> } = {}) {
   const doubles = new ReachDoubles();
   const store = new MemoryConversationStore();
   const sentTo: string[] = [];
   const ledgers = new MemoryDeliveryLedgers();
   const conversations = new PersonConversations({
     index: new MemoryPersonIndex(),
-    creator: doubles,
+    connector: doubles,
     directory: doubles,
     store,
     installForUsers: options.installForUsers ?? false,
     botId: 'bot-1',
-    defaultServiceUrl: 'https://smba.example/teams/',
   });
+  const send: SendActivity = async (conversation) => {
+    if (options.refusing?.has(conversation.conversationId) === true) throw channelError(403, 'MessageWritesBlocked');
+    sentTo.push(conversation.conversationId);
+  };
   const deps = {
     ledgers,
     store,
-    engineFor: engineDouble(sentTo, options.refusing ?? new Map()),
+    engineFor: (recipients: ConversationStore) => {
+      const engine = new BroadcastEngine({
+        store: recipients,
+        send,
+        rateLimiter: new RateLimiter({ tenantPerSecond: 1_000, conversationPerSecond: 1_000 }, realClock, { warmupMs: 0 }),
+        clock: realClock,
+        settings: { concurrency: 8, maxAttempts: 1, deadlineSeconds: 60 },
+        logger: recordingLogger(),
+        personalConversations: conversations,
+        tuning: { maxReportedFailures: Number.POSITIVE_INFINITY },
+      });
+      return (request: BroadcastRequest) => engine.broadcast(request);
+    },
     tuning: { sliceMs: 1_000, ledgerGroupMs: 0 },
     reach: { conversations },
   } as unknown as QueuedDependencies;
   const notification = { id: 'n1', request: { activity: { type: 'message', text: 'Hi' } } } as unknown as NotificationRecord;
-  const send = (recipients: readonly PlannedRecipient[], redo = false) =>
+  const sendBatch = (recipients: readonly PlannedRecipient[], redo = false) =>
     sendAudienceBatch(deps, notification, tenant, recipients.map((recipient, index) => ({ rowKey: String(index), recipient })), { redo, signal: new AbortController().signal, optOuts: undefined });
-  return { doubles, store, sentTo, send };
+  return { doubles, store, sentTo, send: sendBatch };
 }
 
 const person = (aadObjectId: string): PersonRecipient => ({ kind: 'person', tenantId: tenant, aadObjectId, memberId: `29:${aadObjectId}` });
@@ -67,7 +69,7 @@ const unreached = (reason: UnreachedRecipient['reason'], subject: string): Unrea
 
 describe('delivering a batch of a planned audience', () => {
   it('counts everyone not reached by reason, lists them in the failures, and does not count them as failed', async () => {
-    const { doubles, sentTo, send } = setup({ refusing: new Map([['a:aad-blocks-sends', { status: 403, code: 'MessageWritesBlocked' }]]) });
+    const { doubles, sentTo, send } = setup({ refusing: new Set(['a:aad-blocks-sends']) });
     for (const id of ['aad-reached', 'aad-blocks-sends']) doubles.person({ aadObjectId: id });
     doubles.person({ aadObjectId: 'aad-no-app', withoutApp: true });
     doubles.person({ aadObjectId: 'aad-blocked', blocked: true });
@@ -89,12 +91,12 @@ describe('delivering a batch of a planned audience', () => {
     assert.deepEqual(
       summary.failures.map((failure) => [failure.code, failure.conversationId]).sort(),
       [
-        ['blocked', 'aad-blocked'],
-        ['blocked', 'aad-blocks-sends'],
+        ['blocked', 'person:aad-blocked'],
+        ['blocked', 'person:aad-blocks-sends'],
         ['guest', 'guest@fabrikam.com'],
-        ['notFound', 'aad-gone'],
         ['notFound', 'nobody@contoso.com'],
-        ['notInstalled', 'aad-no-app'],
+        ['notFound', 'person:aad-gone'],
+        ['notInstalled', 'person:aad-no-app'],
       ],
     );
   });
