@@ -15,7 +15,7 @@ import { GraphClient } from './graph/graphClient';
 import { GraphDirectory } from './graph/graphDirectory';
 import { AppCatalog } from './graph/appCatalog';
 import { IdentityGraphTokens } from './graph/graphTokens';
-import { TablePersonIndex } from './audience/tablePersonIndex';
+import { personIndexTableFor, TablePersonIndex } from './audience/tablePersonIndex';
 import type { Directory } from './graph/directory';
 import { TablePersonClaims } from './queued/personClaimsTable';
 import type { DeliveryLedgerAccess, DeliveryLedgerReading, DeliveryLedgerRemoval, DeliveryLedgers } from './ledgers/deliveryLedgers';
@@ -208,7 +208,7 @@ function reachDependencies(
     readers: { store, teams, directory, serviceUrlOf },
     claims: new TablePersonClaims(settings.conversationsStorage),
     conversations: new PersonConversations({
-      index: overrides.personIndex ?? new TablePersonIndex(settings.conversationsStorage),
+      index: overrides.personIndex ?? new TablePersonIndex(settings.conversationsStorage, personIndexTableFor(settings.conversationsTable)),
       connector: parts.connector,
       directory,
       store,

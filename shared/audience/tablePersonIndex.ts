@@ -5,7 +5,10 @@ import type { StoredConversation } from '../storage/conversationStore';
 import { hasStatus, Table, TableUnavailableError, type TableOptions } from '../storage/tableClient';
 import type { PersonIndex } from './personIndex';
 
-export const defaultPersonIndexTable = 'personconversations';
+/** The index lives beside the references it points to: the conversations table's name (its first 57 characters) with `people` after it. */
+export function personIndexTableFor(conversationsTable: string): string {
+  return `${conversationsTable.slice(0, 57)}people`;
+}
 
 export class PersonIndexUnavailableError extends TableUnavailableError {
   constructor(operation: string, cause: unknown) {
@@ -22,8 +25,8 @@ export class PersonIndexUnavailableError extends TableUnavailableError {
 export class TablePersonIndex implements PersonIndex {
   private readonly table: Table;
 
-  constructor(connection: StorageConnection, options: TableOptions & { readonly tableName?: string } = {}) {
-    this.table = new Table(connection, options.tableName ?? defaultPersonIndexTable, (operation, cause) => new PersonIndexUnavailableError(operation, cause), options);
+  constructor(connection: StorageConnection, tableName: string, options: TableOptions = {}) {
+    this.table = new Table(connection, tableName, (operation, cause) => new PersonIndexUnavailableError(operation, cause), options);
   }
 
   async get(tenantId: string, aadObjectId: string): Promise<StoredConversation | undefined> {

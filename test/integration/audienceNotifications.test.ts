@@ -1,0 +1,150 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { startFakeGraph, type FakeGraph, type FakeGraphUser } from '../../scripts/fakeGraph';
+import type { FakeConnector } from '../../scripts/fakeConnector';
+import type { FakeTeamMember } from '../../scripts/fakeConnectorTeams';
+import { resolveAudience } from '../../shared/audience/resolveAudience';
+import { parseNotificationRequest } from '../../shared/notifications/notificationRequest';
+import type { NotificationStatusWithFailures } from '../../shared/queued/notificationStatus';
+import { RecipientExport, type RecipientRow } from '../../shared/queued/recipientExport';
+import type { Services } from '../../shared/services';
+import { conversation } from '../support/conversationStoreContract';
+import { useQueuedTestBed, waitForState } from '../support/queuedTestBed';
+
+/**
+ * Queued notifications with an `audience`, on a real Azurite, the real queues and engine, the fake
+ * Bot Connector (rosters, channels, new chats) and the fake Microsoft Graph (users, groups, installs).
+ */
+
+const tenantId = '00000000-0000-4000-8000-00000000c0de';
+const catalogAppId = 'catalog-app-1';
+const bed = useQueuedTestBed('audience', 1);
+const graphs: FakeGraph[] = [];
+
+async function world(options: { installForUsers?: boolean } = {}): Promise<{ app: Services; connector: FakeConnector; graph: FakeGraph }> {
+  const connector = await bed.fakeConnector();
+  const graph = await startFakeGraph({ seed: { catalog: [{ id: catalogAppId, externalId: 'manifest-id' }] } });
+  graphs.push(graph);
+  const app = bed.services({
+    settings: {
+      MICROSOFT_GRAPH_URL: graph.url,
+      NOTIFY_INSTALL_FOR_USERS: options.installForUsers === true ? 'true' : 'false',
+      TEAMS_APP_CATALOG_ID: catalogAppId,
+      MicrosoftAppTenantId: '',
+    },
+    tuning: { batchSize: 200 },
+  });
+  return { app, connector, graph };
+}
+
+/** A team the bot was added to: the fake connector's team, and the channel reference the bot would have stored. */
+async function team(app: Services, connector: FakeConnector, id: string, name: string, members: readonly FakeTeamMember[], channels: { id: string; name: string }[] = []): Promise<void> {
+  connector.teams.seedTeam({ tenantId, id, name, members, channels });
+  const stored = conversation(id, { tenantId, conversationType: 'channel', teamId: id, teamName: name, aadObjectId: '', userId: '' });
+  await app.store.upsert({ ...stored, serviceUrl: connector.serviceUrl, reference: { ...stored.reference, serviceUrl: connector.serviceUrl } });
+}
+
+function members(from: number, count: number): FakeTeamMember[] {
+  return Array.from({ length: count }, (_, index) => ({ id: `29:p${from + index}`, aadObjectId: `aad-${from + index}` }));
+}
+
+async function send(app: Services, id: string, audience: unknown[]): Promise<NotificationStatusWithFailures> {
+  const parsed = parseNotificationRequest(JSON.stringify({ id, text: 'Reach everyone', audience }), app.settings, { acceptAudience: true });
+  assert.ok(parsed.ok, parsed.ok ? '' : parsed.errors.join(' '));
+  const resolved = await resolveAudience(parsed.value.audience ?? [], { listTeams: () => app.store.listTeams(), defaultTenantId: '' });
+  assert.ok(resolved.ok, resolved.ok ? '' : resolved.errors.join(' '));
+  await app.queued.submit(parsed.value, resolved.value);
+  bed.pump(app);
+  return waitForState(app.queued, id, ['completed', 'failed', 'cancelled'], 240_000);
+}
+
+function deliveredOnce(connector: FakeConnector, conversationIds: readonly string[]): void {
+  const counts = conversationIds.map((conversationId) => connector.deliveredCount(conversationId));
+  assert.deepEqual([...new Set(counts)], [1], 'each got exactly one message');
+  assert.equal(connector.duplicates().size, 0);
+}
+
+async function exported(app: Services, id: string): Promise<RecipientRow[]> {
+  const exporter = new RecipientExport(app.queued.deps);
+  const notification = await exporter.notification(id);
+  assert.ok(notification !== undefined);
+  const rows: RecipientRow[] = [];
+  for await (const row of exporter.rows(notification, {})) rows.push(row);
+  return rows;
+}
+
+describe('queued notifications to an audience', { concurrency: false }, () => {
+  test.after(async () => {
+    await Promise.all(graphs.splice(0).map((graph) => graph.stop()));
+  });
+
+  test('each member of three overlapping teams gets one personal message, and a second notification opens no chat', async () => {
+    const { app, connector } = await world();
+    const shared = members(90_000, 150);
+    await team(app, connector, '19:team-a@thread.tacv2', 'Alpha', [...members(0, 250), ...shared]);
+    await team(app, connector, '19:team-b@thread.tacv2', 'Beta', [...members(1_000, 300), ...shared.slice(0, 100)]);
+    await team(app, connector, '19:team-c@thread.tacv2', 'Gamma', [...members(2_000, 350), ...shared.slice(50)]);
+    const audience = ['Alpha', 'Beta', 'Gamma'].map((name) => ({ team: name, deliverTo: 'members' }));
+
+    const first = await send(app, 'members-1', audience);
+    assert.equal(first.state, 'completed');
+    assert.equal(first.matched, 1_050);
+    assert.equal(first.sent, 1_050);
+    const people = [...members(0, 250), ...members(1_000, 300), ...members(2_000, 350), ...shared];
+    deliveredOnce(connector, people.map((person) => connector.teams.personalConversationOf(tenantId, person.id) ?? `missing ${person.id}`));
+    const creates = connector.teams.creates;
+    assert.equal(creates, 1_050, 'one chat opened per person');
+
+    const second = await send(app, 'members-2', audience);
+    assert.equal(second.sent, 1_050);
+    assert.equal(connector.teams.creates, creates, 'the chats opened before are reused');
+  });
+
+  test.skip('every channel of a team gets the post', async () => {
+    const { app, connector } = await world();
+    const channels = Array.from({ length: 11 }, (_, index) => ({ id: `19:channel-${index}@thread.tacv2`, name: `Channel ${index}` }));
+    await team(app, connector, '19:twelve@thread.tacv2', 'Twelve', members(0, 3), channels);
+    const status = await send(app, 'channels', [{ team: '19:twelve@thread.tacv2', deliverTo: 'allChannels' }]);
+    assert.equal(status.sent, 12);
+    deliveredOnce(connector, ['19:twelve@thread.tacv2', ...channels.map((channel) => channel.id)]);
+  });
+
+  test.skip('people by email: the unknown addresses are listed as not found, the others reached', async () => {
+    const { app, connector, graph } = await world();
+    await team(app, connector, '19:home@thread.tacv2', 'Home', []);
+    const users: FakeGraphUser[] = Array.from({ length: 480 }, (_, index) => ({ id: `aad-${index}`, userPrincipalName: `person${index}@contoso.com`, mail: `person${index}@contoso.com` }));
+    graph.seed({ users });
+    for (const user of users) connector.teams.seedPerson({ tenantId, id: `29:${user.id}`, aadObjectId: user.id, appInstalled: true });
+    const unknown = Array.from({ length: 20 }, (_, index) => `nobody${index}@contoso.com`);
+    const emails = [...users.map((user) => user.userPrincipalName), ...unknown];
+
+    const status = await send(app, 'emails', [{ users: emails, tenantId }]);
+    if (status.sent !== 480) console.log(JSON.stringify({ ...status, failures: status.failures.slice(0, 5) }));
+    assert.equal(status.sent, 480);
+    assert.equal(status.notFound, 20);
+    assert.equal(status.failed, 0);
+    assert.deepEqual(status.failures.filter((failure) => failure.code === 'notFound').map((failure) => failure.conversationId).sort(), [...unknown].sort());
+    const rows = await exported(app, 'emails');
+    assert.equal(rows.filter((row) => row.outcome === 'notFound').length, 20);
+    assert.equal(rows.filter((row) => row.outcome === 'delivered').length, 480);
+  });
+
+  for (const installForUsers of [true, false]) {
+    test.skip(`a group whose members partly lack the app: ${installForUsers ? 'installed for, everyone reached' : 'installing not allowed, they are counted notInstalled'}`, async () => {
+      const { app, connector, graph } = await world({ installForUsers });
+      await team(app, connector, '19:home@thread.tacv2', 'Home', []);
+      const users: FakeGraphUser[] = Array.from({ length: 500 }, (_, index) => ({ id: `aad-${index}`, userPrincipalName: `person${index}@contoso.com` }));
+      const groupId = '11111111-2222-4333-8444-555555555555';
+      graph.seed({ users, groups: [{ id: groupId, memberIds: users.map((user) => user.id) }] });
+      users.forEach((user, index) => connector.teams.seedPerson({ tenantId, id: `29:${user.id}`, aadObjectId: user.id, appInstalled: index >= 30 }));
+
+      const status = await send(app, `group-${installForUsers}`, [{ group: groupId, tenantId }]);
+      if (status.sent !== (installForUsers ? 500 : 470)) console.log(JSON.stringify({ ...status, failures: status.failures.slice(0, 5) }));
+      assert.equal(status.matched, 500);
+      assert.equal(status.sent, installForUsers ? 500 : 470);
+      assert.equal(status.notInstalled, installForUsers ? 0 : 30);
+      assert.equal(status.failed, 0);
+      assert.equal(graph.counters.installs, installForUsers ? 30 : 0);
+    });
+  }
+});
