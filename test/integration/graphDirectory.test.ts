@@ -160,6 +160,7 @@ describe('the Graph directory, over HTTP against the fake Graph', () => {
     assert.ok(fake.counters.throttled > 50, `the fake throttled ${fake.counters.throttled} answers`);
     assert.equal(client.stats.throttled, fake.counters.throttled);
     assert.equal(client.stats.retries, fake.counters.throttled, 'every throttled request was sent again once per 429, no other');
+    assert.equal(fake.counters.operations, 500 + Math.ceil(5_000 / 999) + 3 * 100 + fake.counters.throttled, 'Graph saw each request once, plus one more per 429');
     assert.equal(fake.counters.earlyRetries, 0, 'no request came back before its Retry-After');
   });
 
