@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { after, afterEach, describe, it } from 'node:test';
 import { realClock } from '../../shared/clock';
 import { loadSettings } from '../../shared/settings';
 import { GraphPermissionError, GraphUnavailableError } from '../../shared/graph/graphErrors';
 import { graphDirectoryFromSettings } from '../../shared/graph/graphDirectory';
 import type { GraphTokens } from '../../shared/graph/graphTokens';
 import { numberedUsers, startFakeGraph, type FakeGraph, type FakeGraphOptions } from '../../scripts/fakeGraph';
+import { startManagedIdentityEndpoint, type ManagedIdentityEndpoint } from '../support/managedIdentityEndpoint';
 
 const tenantId = '0f8e5c3a-1111-4222-8333-944455556666';
 const catalogAppId = 'catalog-app-1';
@@ -205,5 +206,40 @@ describe('the Graph directory, over HTTP against the fake Graph', () => {
     await assert.rejects(directory.groupMembers(tenantId, 'any'), (error: unknown) => error instanceof GraphUnavailableError && error.status === 503);
     await assert.rejects(directory.findUsers(tenantId, ['user-1@contoso.com']), GraphUnavailableError);
     assert.equal(fake.counters.operations, 4, 'each call tried twice');
+  });
+});
+
+describe('the Graph directory signed in as the bot\'s managed identity', () => {
+  const saved = { IDENTITY_ENDPOINT: process.env.IDENTITY_ENDPOINT, IDENTITY_HEADER: process.env.IDENTITY_HEADER };
+  let endpoint: ManagedIdentityEndpoint | undefined;
+
+  after(async () => {
+    await endpoint?.stop();
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+
+  it('sends the identity\'s token for the Graph origin with every request, asking the identity endpoint once', async () => {
+    endpoint = await startManagedIdentityEndpoint();
+    // @azure/identity finds App Service's identity endpoint in the environment.
+    Object.assign(process.env, endpoint.env);
+    const fake = await startGraph({ seed: { users: numberedUsers(40) } });
+    const clientId = '5e7f9a1b-2c3d-4e5f-8a9b-0c1d2e3f4a5b';
+    const settings = loadSettings({
+      AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+      MICROSOFT_GRAPH_URL: fake.url,
+      MicrosoftAppType: 'UserAssignedMSI',
+      MicrosoftAppId: clientId,
+      MicrosoftAppTenantId: tenantId,
+    });
+    const { directory } = graphDirectoryFromSettings(settings, { clock: realClock });
+
+    const lookups = await directory.findUsers(tenantId, numberedUsers(40).map((user) => user.userPrincipalName));
+
+    assert.ok(lookups.every((lookup) => lookup.outcome === 'found'));
+    assert.deepEqual(fake.counters.byAuthorization, { [`Bearer ${endpoint.tokenFor(fake.url, clientId)}`]: 2 });
+    assert.deepEqual(endpoint.requests.map((request) => [request.query.get('resource'), request.query.get('client_id')]), [[fake.url, clientId]]);
   });
 });
