@@ -58,6 +58,7 @@ export class GraphDirectory implements Directory {
 
   async installForUsers(tenantId: string, userIds: readonly string[]): Promise<readonly InstallResult[]> {
     const distinct = [...new Set(userIds)];
+    if (distinct.length === 0) return [];
     const catalogId = await this.catalog.idFor(tenantId);
     const results = new Map<string, InstallResult>();
     const installed = await this.install(tenantId, catalogId, distinct, results);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, describe, it } from 'node:test';
 import { realClock } from '../../shared/clock';
 import { loadSettings } from '../../shared/settings';
-import { GraphPermissionError, GraphUnavailableError } from '../../shared/graph/graphErrors';
+import { GraphPermissionError, GraphRequestError, GraphUnavailableError } from '../../shared/graph/graphErrors';
 import { graphDirectoryFromSettings } from '../../shared/graph/graphDirectory';
 import type { GraphTokens } from '../../shared/graph/graphTokens';
 import { numberedUsers, startFakeGraph, type FakeGraph, type FakeGraphOptions } from '../../scripts/fakeGraph';
@@ -96,6 +96,13 @@ describe('the Graph directory, over HTTP against the fake Graph', () => {
     assert.equal(new Set(seen).size, 5_000);
     assert.equal(pages, Math.ceil(5_000 / 999));
     assert.deepEqual(await directory.groupMembers(tenantId, 'no-such-group'), { outcome: 'notFound' });
+  });
+
+  it('never follows a nextLink off the Graph base, where the app\'s token would go to someone else', async () => {
+    const fake = await startGraph();
+    const { directory } = directoryOn(fake);
+    await assert.rejects(directory.groupMembers(tenantId, 'g', 'https://graph.example.net/v1.0/groups/g/transitiveMembers?$skiptoken=x'), GraphRequestError);
+    assert.equal(fake.counters.requests, 0);
   });
 
   it('installs the app for people who lack it, takes "already installed" (409) as installed, and gives everyone their personal chat', async () => {
