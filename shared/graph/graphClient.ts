@@ -91,9 +91,10 @@ export class GraphClient {
         this.refuseOnAuthorization(tenantId, request.url, answer);
         if (!isRetryable(answer.status) || attempt >= this.maxAttempts) return answer;
       }
-      const wait = this.retryWait(tenantId, answer === undefined ? [] : [answer], attempt, 1);
-      // A 429 held the tenant back in the budget, which the next attempt waits for; anything else waits here.
-      if (answer?.status !== 429) await this.clock.sleep(wait);
+      const wait = this.retryWait(answer === undefined ? [] : [answer], attempt);
+      // A 429 holds the tenant back in the budget, which the next attempt waits for; anything else waits here.
+      if (answer?.status === 429) this.budget.holdOff(tenantId, wait);
+      else await this.clock.sleep(wait);
       this.stats.retries += 1;
     }
   }
@@ -149,7 +150,9 @@ export class GraphClient {
       if (attempt >= this.maxAttempts) {
         throw new GraphUnavailableError(`Graph's $batch kept failing after ${attempt} attempts${envelope ? `: ${describe(envelope)}` : ''}`, envelope?.status);
       }
-      const dueAt = this.clock.now() + this.retryWait(tenantId, envelope === undefined ? [] : [envelope], attempt, 1);
+      const wait = this.retryWait(envelope === undefined ? [] : [envelope], attempt);
+      if (envelope?.status === 429) this.budget.holdOff(tenantId, wait);
+      const dueAt = this.clock.now() + wait;
       for (const item of items) run.waiting.push({ ...item, attempt: item.attempt + 1, dueAt });
       this.stats.retries += items.length;
       return;
@@ -162,11 +165,14 @@ export class GraphClient {
       if (isRetryable(answer.status) && item.attempt < this.maxAttempts) retried.push({ item, answer });
       else run.answers[item.index] = answer;
     });
-    const throttledShare = retried.filter(({ answer }) => answer.status === 429).length / items.length;
     for (const { item, answer } of retried) {
-      const dueAt = this.clock.now() + this.retryWait(tenantId, [answer], item.attempt, throttledShare >= 0.5 ? 1 : items.length);
-      run.waiting.push({ ...item, attempt: item.attempt + 1, dueAt });
+      run.waiting.push({ ...item, attempt: item.attempt + 1, dueAt: this.clock.now() + this.retryWait([answer], item.attempt) });
       this.stats.retries += 1;
+    }
+    // Half a $batch or more throttled: the tenant is over Graph's limit, not one unlucky request.
+    const throttled = retried.filter(({ answer }) => answer.status === 429);
+    if (throttled.length > 0 && throttled.length * 2 >= items.length) {
+      this.budget.holdOff(tenantId, this.retryWait(throttled.map(({ answer }) => answer), attempt));
     }
   }
 
@@ -181,7 +187,7 @@ export class GraphClient {
 
   /**
    * One HTTP exchange. Undefined when no answer came (network error, timeout): the caller retries.
-   * 429s on the envelope or a single request are counted here; those inside a $batch by batchChunk.
+   * 429s on the envelope or a single request are counted here; those inside a $batch by sendBatch.
    */
   private async exchange(tenantId: string, request: GraphRequest, attempt: number): Promise<GraphAnswer | undefined> {
     const token = await this.options.tokens.token(tenantId);
@@ -220,18 +226,15 @@ export class GraphClient {
   }
 
   /**
-   * How long before attempt `attempt + 1` of `failed`, out of `sent` requests: the longest Retry-After
-   * among them, else a backoff. When most of what was sent came back 429 (a single request, a $batch
-   * envelope, or half a $batch or more), the tenant is over Graph's limit: the budget holds the whole
-   * tenant back that long, other calls' requests included. A few throttled requests in a $batch only
-   * wait themselves, so one throttled answer does not stall a tenant's other work.
+   * How long before attempt `attempt + 1` of `failed`: the longest Retry-After among them, else a backoff.
+   * Where 429s say the tenant is over Graph's limit (a single request or a $batch envelope throttled,
+   * or half a $batch or more), the callers also hold the whole tenant back that long in the budget;
+   * a few throttled requests in a $batch only wait themselves, so one throttled answer does not stall
+   * the tenant's other work.
    */
-  private retryWait(tenantId: string, failed: readonly GraphAnswer[], attempt: number, sent: number): number {
-    const throttled = failed.filter((answer) => answer.status === 429).length;
+  private retryWait(failed: readonly GraphAnswer[], attempt: number): number {
     const asked = failed.map((answer) => retryAfterMs(answer.headers['retry-after'], Date.now())).filter((ms): ms is number => ms !== undefined);
-    const wait = asked.length > 0 ? Math.max(...asked) : backoffMs(attempt, this.random);
-    if (throttled > 0 && throttled * 2 >= sent) this.budget.holdOff(tenantId, wait);
-    return wait;
+    return asked.length > 0 ? Math.max(...asked) : backoffMs(attempt, this.random);
   }
 }
 

@@ -214,6 +214,14 @@ describe('the Graph directory, over HTTP against the fake Graph', () => {
     await assert.rejects(directory.findUsers(tenantId, ['user-1@contoso.com']), GraphUnavailableError);
     assert.equal(fake.counters.operations, 4, 'each call tried twice');
   });
+
+  it('reports a Graph it cannot reach as GraphUnavailableError after its bounded retries', async () => {
+    const fake = await startGraph();
+    const { directory } = directoryOn(fake, {}, { maxAttempts: 2 });
+    await fake.stop();
+
+    await assert.rejects(directory.findUsers(tenantId, ['user-1@contoso.com']), (error: unknown) => error instanceof GraphUnavailableError && /could not be reached after 2 attempts/.test(error.message));
+  });
 });
 
 describe('the Graph directory signed in as the bot\'s managed identity', () => {
