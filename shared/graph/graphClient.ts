@@ -109,6 +109,7 @@ export class GraphClient {
     const run: BatchRun = {
       answers: requests.map(() => undefined),
       fresh: requests.map((request, index) => ({ request, index, attempt: 1, dueAt: 0 })),
+      nextFresh: 0,
       waiting: [],
       failed: false,
     };
@@ -118,7 +119,7 @@ export class GraphClient {
   }
 
   private async batchWorker(tenantId: string, run: BatchRun): Promise<void> {
-    while (!run.failed && (run.fresh.length > 0 || run.waiting.length > 0)) {
+    while (!run.failed && (run.nextFresh < run.fresh.length || run.waiting.length > 0)) {
       const items = takeDue(run, this.clock.now());
       if (items.length === 0) {
         const earliest = Math.min(...run.waiting.map((item) => item.dueAt));
@@ -250,8 +251,9 @@ interface BatchItem {
 
 interface BatchRun {
   readonly answers: (GraphAnswer | undefined)[];
-  /** Not sent yet, in order. */
-  readonly fresh: BatchItem[];
+  /** Every request, in order; those from `nextFresh` on are not sent yet. */
+  readonly fresh: readonly BatchItem[];
+  nextFresh: number;
   /** To be sent again, each after its `dueAt`. */
   waiting: BatchItem[];
   failed: boolean;
@@ -261,7 +263,9 @@ interface BatchRun {
 function takeDue(run: BatchRun, now: number): BatchItem[] {
   const due = run.waiting.filter((item) => item.dueAt <= now).slice(0, maxBatchSize);
   if (due.length > 0) run.waiting = run.waiting.filter((item) => !due.includes(item));
-  return [...due, ...run.fresh.splice(0, maxBatchSize - due.length)];
+  const fresh = run.fresh.slice(run.nextFresh, run.nextFresh + maxBatchSize - due.length);
+  run.nextFresh += fresh.length;
+  return [...due, ...fresh];
 }
 
 function batchRequest(requests: readonly GraphRequest[]): GraphRequest {
