@@ -14,7 +14,8 @@ export { numberedUsers } from './fakeGraphDirectory';
  *   GET  /v1.0/users/{id | userPrincipalName}                     404 Request_ResourceNotFound for unknown
  *   GET  /v1.0/users?$filter=<p> eq '<v>' [or <p> eq '<v>' ...]    p: id, userPrincipalName, mail (case-insensitive)
  *   GET  /v1.0/groups/{id}/transitiveMembers[/microsoft.graph.user]?$top=&$skiptoken=
- *                                                                  pages with @odata.nextLink; $top 1..999 (default 100), else 400
+ *                                                                  pages with @odata.nextLink; $top 1..999 (default 100), else 400;
+ *                                                                  404 for an unknown group, 400 "Invalid object identifier" for an id of other characters
  *   POST /v1.0/users/{id}/teamwork/installedApps                    {"teamsApp@odata.bind": ".../appCatalogs/teamsApps/{id}"}: 201, 409 when installed
  *   GET  /v1.0/users/{id}/teamwork/installedApps?$expand=teamsApp&$filter=teamsApp/id eq '{id}'
  *   GET  /v1.0/users/{id}/teamwork/installedApps/{installationId}/chat
@@ -379,6 +380,7 @@ function listUsers(directory: FakeDirectory, query: URLSearchParams): Answer {
 }
 
 function transitiveMembers(directory: FakeDirectory, groupId: string, usersOnly: boolean, query: URLSearchParams, selfUrl: string): Answer {
+  if (!/^[0-9A-Za-z][0-9A-Za-z-]*$/.test(groupId)) return graphError(400, 'Request_BadRequest', `Invalid object identifier '${groupId}'.`);
   const users = directory.transitiveUsers(groupId);
   if (users === undefined) return notFound(groupId);
   const topText = query.get('$top');

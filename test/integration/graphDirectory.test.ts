@@ -96,6 +96,7 @@ describe('the Graph directory, over HTTP against the fake Graph', () => {
     assert.equal(new Set(seen).size, 5_000);
     assert.equal(pages, Math.ceil(5_000 / 999));
     assert.deepEqual(await directory.groupMembers(tenantId, 'no-such-group'), { outcome: 'notFound' });
+    assert.deepEqual(await directory.groupMembers(tenantId, 'not an id!'), { outcome: 'notFound' });
   });
 
   it('never follows a nextLink off the Graph base, where the app\'s token would go to someone else', async () => {
