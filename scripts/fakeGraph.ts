@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
-import { FakeDirectory, type FakeGraphSeed, type FakeGraphUser } from './fakeGraphDirectory';
+import { FakeDirectory, type FakeGraphGroup, type FakeGraphSeed, type FakeGraphUser } from './fakeGraphDirectory';
 
 export type { FakeGraphSeed, FakeGraphUser, FakeGraphGroup, FakeCatalogApp, FakeInstallation } from './fakeGraphDirectory';
 export { numberedUsers } from './fakeGraphDirectory';
@@ -14,7 +14,8 @@ export { numberedUsers } from './fakeGraphDirectory';
  *   GET  /v1.0/users/{id | userPrincipalName}                     404 Request_ResourceNotFound for unknown
  *   GET  /v1.0/users?$filter=<p> eq '<v>' [or <p> eq '<v>' ...]    p: id, userPrincipalName, mail (case-insensitive)
  *   GET  /v1.0/groups/{id}/transitiveMembers[/microsoft.graph.user]?$top=&$skiptoken=
- *                                                                  pages with @odata.nextLink; $top 1..999 (default 100), else 400
+ *                                                                  pages with @odata.nextLink; $top 1..999 (default 100), else 400;
+ *                                                                  404 for an unknown group, 400 "Invalid object identifier" for an id of other characters
  *   POST /v1.0/users/{id}/teamwork/installedApps                    {"teamsApp@odata.bind": ".../appCatalogs/teamsApps/{id}"}: 201, 409 when installed
  *   GET  /v1.0/users/{id}/teamwork/installedApps?$expand=teamsApp&$filter=teamsApp/id eq '{id}'
  *   GET  /v1.0/users/{id}/teamwork/installedApps/{installationId}/chat
@@ -379,6 +380,7 @@ function listUsers(directory: FakeDirectory, query: URLSearchParams): Answer {
 }
 
 function transitiveMembers(directory: FakeDirectory, groupId: string, usersOnly: boolean, query: URLSearchParams, selfUrl: string): Answer {
+  if (!/^[0-9A-Za-z][0-9A-Za-z-]*$/.test(groupId)) return graphError(400, 'Request_BadRequest', `Invalid object identifier '${groupId}'.`);
   const users = directory.transitiveUsers(groupId);
   if (users === undefined) return notFound(groupId);
   const topText = query.get('$top');
@@ -386,11 +388,14 @@ function transitiveMembers(directory: FakeDirectory, groupId: string, usersOnly:
   if (!Number.isInteger(top) || top < 1 || top > maxPageSize) {
     return graphError(400, 'Request_BadRequest', `Invalid page size specified: '${topText}'. Must be between 1 and ${maxPageSize} inclusive.`);
   }
-  const members: Record<string, unknown>[] = users.map((user) => ({ '@odata.type': '#microsoft.graph.user', ...userJson(user, query.get('$select')) }));
-  if (!usersOnly) for (const group of directory.nestedGroups(groupId)) members.push({ '@odata.type': '#microsoft.graph.group', id: group.id, displayName: group.displayName ?? null });
+  const members: readonly (FakeGraphUser | FakeGraphGroup)[] = usersOnly ? users : [...users, ...directory.nestedGroups(groupId)];
   const offset = readSkipToken(query.get('$skiptoken'));
   if (offset === undefined) return graphError(400, 'Request_BadRequest', 'Invalid $skiptoken');
-  const page = members.slice(offset, offset + top);
+  const page = members.slice(offset, offset + top).map((member) =>
+    'userPrincipalName' in member
+      ? { '@odata.type': '#microsoft.graph.user', ...userJson(member, query.get('$select')) }
+      : { '@odata.type': '#microsoft.graph.group', id: member.id, displayName: member.displayName ?? null },
+  );
   const next = new URLSearchParams(query);
   next.set('$skiptoken', Buffer.from(JSON.stringify({ offset: offset + top })).toString('base64url'));
   return {

@@ -56,6 +56,7 @@ export type InstallOutcome = 'created' | 'exists' | 'noUser' | 'noApp';
 export class FakeDirectory {
   private readonly users = new Map<string, FakeGraphUser>();
   private readonly usersByUpn = new Map<string, FakeGraphUser>();
+  private readonly usersByMail = new Map<string, FakeGraphUser[]>();
   private readonly groups = new Map<string, FakeGraphGroup>();
   private readonly catalog = new Map<string, FakeCatalogApp>();
   private readonly installed = new Map<string, StoredInstallation[]>();
@@ -67,6 +68,10 @@ export class FakeDirectory {
     for (const user of seed.users ?? []) {
       this.users.set(user.id, user);
       this.usersByUpn.set(user.userPrincipalName.toLowerCase(), user);
+      if (user.mail !== undefined) {
+        const key = user.mail.toLowerCase();
+        this.usersByMail.set(key, [...(this.usersByMail.get(key) ?? []).filter((other) => other.id !== user.id), user]);
+      }
     }
     for (const group of seed.groups ?? []) this.groups.set(group.id, group);
     for (const app of seed.catalog ?? []) this.catalog.set(app.id, app);
@@ -86,8 +91,7 @@ export class FakeDirectory {
       const user = this.usersByUpn.get(value.toLowerCase());
       return user === undefined ? [] : [user];
     }
-    const lower = value.toLowerCase();
-    return [...this.users.values()].filter((user) => user.mail?.toLowerCase() === lower);
+    return [...(this.usersByMail.get(value.toLowerCase()) ?? [])];
   }
 
   hasGroup(id: string): boolean {

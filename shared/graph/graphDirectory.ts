@@ -4,6 +4,7 @@ import { AppCatalog } from './appCatalog';
 import type { Directory, DirectoryUser, GroupMembersPage, InstallResult, UserLookup } from './directory';
 import { GraphRequestError, GraphUnavailableError } from './graphErrors';
 import { describe, GraphClient, type GraphAnswer, type GraphRequest } from './graphClient';
+import { graphErrorOf } from './graphPermissions';
 import { isRetryable } from './graphRetry';
 import { IdentityGraphTokens, type GraphTokens } from './graphTokens';
 import { filterParameter, odataString } from './odata';
@@ -48,8 +49,7 @@ export class GraphDirectory implements Directory {
       `/groups/${encodeURIComponent(groupId)}/transitiveMembers/microsoft.graph.user?$select=id,userType,displayName&$top=${membersPageSize}&$count=true`;
     // The cast to users is an advanced query: it needs ConsistencyLevel and $count.
     const answer = await this.client.send(tenantId, { method: 'GET', url, headers: { ConsistencyLevel: 'eventual' } });
-    // 400 is Graph's answer to an id that is not an object id at all: no such group either.
-    if (answer.status === 404 || answer.status === 400) return { outcome: 'notFound' };
+    if (answer.status === 404 || isMalformedId(answer)) return { outcome: 'notFound' };
     const body = expectOk(answer, `the members of group ${groupId}`) as { value?: unknown; '@odata.nextLink'?: unknown };
     const users = (Array.isArray(body.value) ? body.value : []).map(directoryUser).filter((user): user is DirectoryUser => user !== undefined);
     const next = body['@odata.nextLink'];
@@ -58,6 +58,7 @@ export class GraphDirectory implements Directory {
 
   async installForUsers(tenantId: string, userIds: readonly string[]): Promise<readonly InstallResult[]> {
     const distinct = [...new Set(userIds)];
+    if (distinct.length === 0) return [];
     const catalogId = await this.catalog.idFor(tenantId);
     const results = new Map<string, InstallResult>();
     const installed = await this.install(tenantId, catalogId, distinct, results);
@@ -174,6 +175,11 @@ function expectOk(answer: GraphAnswer, what: string): object {
     throw new GraphUnavailableError(`Microsoft Graph did not answer for ${what}: ${describe(answer)}`, answer.status);
   }
   throw new GraphRequestError(`Microsoft Graph refused the request for ${what}: ${describe(answer)}`, answer.status);
+}
+
+/** Graph's 400 for an id that is not an object id at all ("Invalid object identifier"): no such group either. Other 400s are bugs, not absences. */
+function isMalformedId(answer: GraphAnswer): boolean {
+  return answer.status === 400 && /invalid object identifier/i.test(graphErrorOf(answer.body).message ?? '');
 }
 
 function personalFailure(userId: string, answer: GraphAnswer, step: string): InstallResult {

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { after, afterEach, describe, it } from 'node:test';
 import { realClock } from '../../shared/clock';
 import { loadSettings } from '../../shared/settings';
-import { GraphPermissionError, GraphUnavailableError } from '../../shared/graph/graphErrors';
+import { GraphPermissionError, GraphRequestError, GraphUnavailableError } from '../../shared/graph/graphErrors';
 import { graphDirectoryFromSettings } from '../../shared/graph/graphDirectory';
 import type { GraphTokens } from '../../shared/graph/graphTokens';
 import { numberedUsers, startFakeGraph, type FakeGraph, type FakeGraphOptions } from '../../scripts/fakeGraph';
+import { startManagedIdentityEndpoint, type ManagedIdentityEndpoint } from '../support/managedIdentityEndpoint';
 
 const tenantId = '0f8e5c3a-1111-4222-8333-944455556666';
 const catalogAppId = 'catalog-app-1';
@@ -95,6 +96,14 @@ describe('the Graph directory, over HTTP against the fake Graph', () => {
     assert.equal(new Set(seen).size, 5_000);
     assert.equal(pages, Math.ceil(5_000 / 999));
     assert.deepEqual(await directory.groupMembers(tenantId, 'no-such-group'), { outcome: 'notFound' });
+    assert.deepEqual(await directory.groupMembers(tenantId, 'not an id!'), { outcome: 'notFound' });
+  });
+
+  it('never follows a nextLink off the Graph base, where the app\'s token would go to someone else', async () => {
+    const fake = await startGraph();
+    const { directory } = directoryOn(fake);
+    await assert.rejects(directory.groupMembers(tenantId, 'g', 'https://graph.example.net/v1.0/groups/g/transitiveMembers?$skiptoken=x'), GraphRequestError);
+    assert.equal(fake.counters.requests, 0);
   });
 
   it('installs the app for people who lack it, takes "already installed" (409) as installed, and gives everyone their personal chat', async () => {
@@ -160,6 +169,7 @@ describe('the Graph directory, over HTTP against the fake Graph', () => {
     assert.ok(fake.counters.throttled > 50, `the fake throttled ${fake.counters.throttled} answers`);
     assert.equal(client.stats.throttled, fake.counters.throttled);
     assert.equal(client.stats.retries, fake.counters.throttled, 'every throttled request was sent again once per 429, no other');
+    assert.equal(fake.counters.operations, 500 + Math.ceil(5_000 / 999) + 3 * 100 + fake.counters.throttled, 'Graph saw each request once, plus one more per 429');
     assert.equal(fake.counters.earlyRetries, 0, 'no request came back before its Retry-After');
   });
 
@@ -204,5 +214,48 @@ describe('the Graph directory, over HTTP against the fake Graph', () => {
     await assert.rejects(directory.groupMembers(tenantId, 'any'), (error: unknown) => error instanceof GraphUnavailableError && error.status === 503);
     await assert.rejects(directory.findUsers(tenantId, ['user-1@contoso.com']), GraphUnavailableError);
     assert.equal(fake.counters.operations, 4, 'each call tried twice');
+  });
+
+  it('reports a Graph it cannot reach as GraphUnavailableError after its bounded retries', async () => {
+    const fake = await startGraph();
+    const { directory } = directoryOn(fake, {}, { maxAttempts: 2 });
+    await fake.stop();
+
+    await assert.rejects(directory.findUsers(tenantId, ['user-1@contoso.com']), (error: unknown) => error instanceof GraphUnavailableError && /could not be reached after 2 attempts/.test(error.message));
+  });
+});
+
+describe('the Graph directory signed in as the bot\'s managed identity', () => {
+  const saved = { IDENTITY_ENDPOINT: process.env.IDENTITY_ENDPOINT, IDENTITY_HEADER: process.env.IDENTITY_HEADER };
+  let endpoint: ManagedIdentityEndpoint | undefined;
+
+  after(async () => {
+    await endpoint?.stop();
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+
+  it('sends the identity\'s token for the Graph origin with every request, asking the identity endpoint once', async () => {
+    endpoint = await startManagedIdentityEndpoint();
+    // @azure/identity finds App Service's identity endpoint in the environment.
+    Object.assign(process.env, endpoint.env);
+    const fake = await startGraph({ seed: { users: numberedUsers(40) } });
+    const clientId = '5e7f9a1b-2c3d-4e5f-8a9b-0c1d2e3f4a5b';
+    const settings = loadSettings({
+      AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+      MICROSOFT_GRAPH_URL: fake.url,
+      MicrosoftAppType: 'UserAssignedMSI',
+      MicrosoftAppId: clientId,
+      MicrosoftAppTenantId: tenantId,
+    });
+    const { directory } = graphDirectoryFromSettings(settings, { clock: realClock });
+
+    const lookups = await directory.findUsers(tenantId, numberedUsers(40).map((user) => user.userPrincipalName));
+
+    assert.ok(lookups.every((lookup) => lookup.outcome === 'found'));
+    assert.deepEqual(fake.counters.byAuthorization, { [`Bearer ${endpoint.tokenFor(fake.url, clientId)}`]: 2 });
+    assert.deepEqual(endpoint.requests.map((request) => [request.query.get('resource'), request.query.get('client_id')]), [[fake.url, clientId]]);
   });
 });
