@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { once, setMaxListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
-import { FakeTeamsState, teamsRouteOf, type FakeTeam, type FakeTeams, type TeamsThrottle } from './fakeConnectorTeams';
+import { FakeTeamsState, teamsRouteOf, type FakeTeams, type TeamsThrottle } from './fakeConnectorTeams';
 
 /**
  * A fake Bot Connector (v3 REST API, the part a proactive sender uses), with
@@ -99,8 +99,6 @@ export interface FakeConnectorOptions {
   readonly recordActivities?: boolean;
   /** Milliseconds clock for the throttling windows; tests may pass a manual one. Default performance.now. */
   readonly clock?: () => number;
-  /** Teams seeded at start (for a connector in another process, which cannot be seeded through `teams`). */
-  readonly seedTeams?: readonly FakeTeam[];
 }
 
 export interface ReceivedActivity {
@@ -222,7 +220,6 @@ class FakeConnectorServer implements FakeConnector {
 
   constructor(private readonly options: FakeConnectorOptions) {
     this.clock = options.clock ?? (() => performance.now());
-    for (const team of options.seedTeams ?? []) this.teams.seedTeam(team);
     // Every request in transit or waiting out its latency listens on this one signal.
     setMaxListeners(0, this.stopping.signal);
     this.server = createServer((req, res) => void this.handle(req, res));

@@ -27,7 +27,8 @@ export const personalChats: Scenario = {
   async run(context) {
     const n = context.flag('n', 5_000);
     const members = Array.from({ length: n }, (_, i) => ({ id: `29:bench-${i}`, aadObjectId: `aad-bench-${i}` }));
-    return withConnector({ ...teamsLike, seedTeams: [{ tenantId, id: teamId, members }] }, async (connector) => {
+    return withConnector(teamsLike, async (connector) => {
+      await connector.seedTeams([{ tenantId, id: teamId, members }]);
       const settings = benchSettings(context.azurite.connectionString, `benchchats${Date.now()}`);
       const store = new TableConversationStore(settings.conversationsStorage, settings.conversationsTable);
       const people: PersonRecipient[] = members.map((member) => ({ tenantId, serviceUrl: connector.serviceUrl, channelId: 'msteams', memberId: member.id, aadObjectId: member.aadObjectId }));
