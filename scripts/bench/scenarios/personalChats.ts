@@ -52,6 +52,8 @@ async function firstTime(settings: Settings, store: ConversationStore, people: r
   const services = createServices(settings, { store, logger: quietLogger });
   const summary = await services.broadcast({
     id: `bench-new-${Date.now()}`,
+    // 5,000 people at 25/s take 200 s: longer than an HTTP run may (the setting stops at 195 s).
+    deadlineSeconds: 3_600,
     activity: { type: 'message', text: 'Benchmark notification' },
     filter: { conversationIds: [] },
     people,
@@ -63,6 +65,7 @@ async function secondTime(settings: Settings, store: ConversationStore): Promise
   const services = createServices(settings, { store, logger: quietLogger });
   const summary = await services.broadcast({
     id: `bench-stored-${Date.now()}`,
+    deadlineSeconds: 3_600,
     activity: { type: 'message', text: 'Benchmark notification' },
     filter: { tenantIds: [tenantId], conversationTypes: ['personal'] },
   });
