@@ -28,6 +28,11 @@ import { OptOutFilter } from './engagement/optOutFilter';
 import type { OptOutStore } from './engagement/optOutStore';
 import { TableOptOutStore } from './engagement/tableOptOutStore';
 import type { OptOutCheck } from './delivery/broadcastTypes';
+import type { AcknowledgementStore } from './engagement/acknowledgementStore';
+import { TableAcknowledgementStore } from './engagement/tableAcknowledgementStore';
+import type { ReadReceiptStore } from './engagement/readReceiptStore';
+import { TableReadReceiptStore } from './engagement/tableReadReceiptStore';
+import { adaptiveCardType } from './engagement/acknowledgementCard';
 
 /** Everything the functions need, built once per process. */
 export interface Services {
@@ -45,6 +50,10 @@ export interface Services {
   readonly queued: QueuedNotifications;
   /** Who sent the bot "stop"; undefined when opt-out is turned off (NOTIFY_ALLOW_OPT_OUT=false): then nobody is skipped. */
   readonly optOuts: OptOutStore | undefined;
+  /** Who pressed a notification's acknowledge button. */
+  readonly acknowledgements: AcknowledgementStore;
+  /** Deliveries to personal chats and the read receipts that cover them. */
+  readonly readReceipts: ReadReceiptStore;
 }
 
 export interface ServiceOverrides {
@@ -59,6 +68,8 @@ export interface ServiceOverrides {
   readonly queuedTuning?: Partial<QueuedTuning>;
   /** Used when opt-out is allowed (tests pass a MemoryOptOutStore). */
   readonly optOuts?: OptOutStore;
+  readonly acknowledgements?: AcknowledgementStore;
+  readonly readReceipts?: ReadReceiptStore;
 }
 
 export function createServices(settings: Settings, overrides: ServiceOverrides = {}): Services {
@@ -89,9 +100,22 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
   const broadcast: Broadcast = (request) => engine.broadcast(request);
   const ledgers = overrides.ledgers ?? new TableDeliveryLedgers(settings.conversationsStorage);
   const optOuts = settings.allowOptOut ? (overrides.optOuts ?? new TableOptOutStore(settings.conversationsStorage)) : undefined;
-  const queued = createQueuedNotifications(settings, { ...engineDependencies, ledgers, overrides, optOuts });
-  const bot = new NotificationBot(store, logger, optOuts === undefined ? {} : { optOuts });
-  return { settings, adapter, bot, store, broadcast, ledgers, running: new RunningNotifications(), queued, optOuts };
+  const acknowledgements = overrides.acknowledgements ?? new TableAcknowledgementStore(settings.conversationsStorage);
+  const readReceipts = overrides.readReceipts ?? new TableReadReceiptStore(settings.conversationsStorage);
+  const queued = createQueuedNotifications(settings, { ...engineDependencies, ledgers, overrides, optOuts, acknowledgements, readReceipts });
+  const bot = new NotificationBot(store, logger, {
+    ...(optOuts === undefined ? {} : { optOuts }),
+    acknowledgements,
+    readReceipts,
+    notificationCard: async (id) => ownCardOf(await queued.deps.notifications.get(id)),
+  });
+  return { settings, adapter, bot, store, broadcast, ledgers, running: new RunningNotifications(), queued, optOuts, acknowledgements, readReceipts };
+}
+
+/** The Adaptive Card a queued notification was sent with, as its request gave it (without the acknowledge button). */
+function ownCardOf(notification: { readonly request: { readonly activity: { readonly attachments?: readonly { contentType?: string; content?: unknown }[] } } } | undefined): Record<string, unknown> | undefined {
+  const card = notification?.request.activity.attachments?.find((attachment) => attachment.contentType === adaptiveCardType)?.content;
+  return typeof card === 'object' && card !== null ? (card as Record<string, unknown>) : undefined;
 }
 
 /** A fresh view of the opt-outs for each run (each tenant read once per run), or nothing when opt-out is off. */
@@ -109,9 +133,11 @@ function createQueuedNotifications(
     readonly ledgers: DeliveryLedgers & Partial<DeliveryLedgerAccess & DeliveryLedgerReading & DeliveryLedgerRemoval>;
     readonly overrides: ServiceOverrides;
     readonly optOuts: OptOutStore | undefined;
+    readonly acknowledgements: AcknowledgementStore;
+    readonly readReceipts: ReadReceiptStore;
   },
 ): QueuedNotifications {
-  const { ledgers, overrides, optOuts, ...engineDependencies } = parts;
+  const { ledgers, overrides, optOuts, acknowledgements, readReceipts, ...engineDependencies } = parts;
   const tuning: QueuedTuning = {
     ...defaultTuning,
     sliceMs: settings.notificationsSliceSeconds * 1_000,
@@ -138,6 +164,8 @@ function createQueuedNotifications(
     },
     cancelWatch: new CancelWatch((id) => notifications.stateOf(id)),
     ...optOutChecks(optOuts),
+    acknowledgements,
+    readReceipts,
     logger: engineDependencies.logger,
     tuning,
   });

@@ -5,6 +5,8 @@ import type { AudienceRow } from './audienceTable';
 import { StaleRecordError, type NotificationRecord, type WorkRecord } from './notificationTable';
 import { finishIfDone, ledgerNameOf, type QueuedDependencies } from './workContext';
 import type { DeliverMessage } from './workQueues';
+import { sentActivity } from '../notifications/sentActivity';
+import { readReceiptIndexing } from './readReceiptIndexing';
 
 export type DeliverOutcome =
   /** Unknown id or tenant, or work already ended: nothing to do. */
@@ -156,12 +158,19 @@ async function sendBatch(
   { redo, signal, optOuts }: { readonly redo: boolean; readonly signal: AbortSignal; readonly optOuts: OptOutCheck | undefined },
 ): Promise<BroadcastSummary> {
   const ledger = deps.ledgers.open(ledgerNameOf(notification.id, tenantId), { groupWindowMs: deps.tuning.ledgerGroupMs });
+  const indexForReadReceipts = readReceiptIndexing(deps.readReceipts, notification.id, batch.map((row) => row.conversation), deps.logger);
   // A fresh batch was sent by nobody yet: no read per recipient. Every delivery is recorded either way.
-  const batchLedger: DeliveryLedger = redo ? ledger : { wasDelivered: async () => false, recordDelivered: (key) => ledger.recordDelivered(key) };
+  const batchLedger: DeliveryLedger = {
+    wasDelivered: redo ? (key) => ledger.wasDelivered(key) : async () => false,
+    recordDelivered: async (key, activityId?: string) => {
+      await ledger.recordDelivered(key);
+      await indexForReadReceipts(key, activityId);
+    },
+  };
   const broadcast = deps.engineFor(batchStore(batch.map((row) => row.conversation), deps.store));
   return broadcast({
     id: notification.id,
-    activity: notification.request.activity,
+    activity: sentActivity(notification.request, notification.id),
     ledger: batchLedger,
     // A safety net only: a batch normally takes batchSize / 50 s; past this it is redone by the queue's retry.
     deadlineSeconds: Math.max(60, deps.tuning.sliceMs / 1_000 + 60),

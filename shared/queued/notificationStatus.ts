@@ -13,6 +13,11 @@ export interface NotificationStatus {
   readonly alreadySent: number;
   /** Skipped because they asked the bot to stop (their personal chats; group chats and channels are never skipped). */
   readonly optedOut: number;
+  /** People who pressed the acknowledge button (once each); null when the notification did not ask for acknowledgements. */
+  readonly acknowledged: number | null;
+  /** Deliveries seen by their recipient, as far as read receipts tell: see `readCovers`. */
+  readonly read: number;
+  readonly readCovers: typeof readCovers;
   /** Listed and not finished yet (while planning, of those listed so far); after a cancel, those never sent. */
   readonly pending: number;
   readonly createdAt: string;
@@ -32,13 +37,27 @@ export interface NotificationStatusWithFailures extends NotificationStatus {
   readonly nextFailuresAfter?: string;
 }
 
+/** What `read` counts: Teams sends read receipts for personal chats only, and only for people who have them on. */
+export const readCovers = 'personal chats of people who have read receipts turned on';
+
+/** What people did with the notification once it arrived (engagement/): counts kept beside their rows. */
+export interface EngagementCounts {
+  readonly acknowledged: number | null;
+  readonly read: number;
+}
+
 /**
  * A notification's progress from its rows: counts are the sums of its
  * tenants' finished batches. The state is the stored one, except that a
  * notification whose every piece of work has ended reads as its final state
  * even before the last worker has written it.
  */
-export function notificationStatus(notification: NotificationRecord, plan: PlanRecord | undefined, work: readonly WorkRecord[]): NotificationStatus {
+export function notificationStatus(
+  notification: NotificationRecord,
+  plan: PlanRecord | undefined,
+  work: readonly WorkRecord[],
+  engagement: EngagementCounts = { acknowledged: null, read: 0 },
+): NotificationStatus {
   const sum = (pick: (item: WorkRecord) => number): number => work.reduce((total, item) => total + pick(item), 0);
   const sent = sum((item) => item.sent);
   const failed = sum((item) => item.failed);
@@ -59,6 +78,9 @@ export function notificationStatus(notification: NotificationRecord, plan: PlanR
     retried: sum((item) => item.retried),
     alreadySent,
     optedOut,
+    acknowledged: engagement.acknowledged,
+    read: engagement.read,
+    readCovers,
     pending: Math.max(0, listed - sent - failed - alreadySent - optedOut),
     createdAt: notification.createdAt.toISOString(),
     sendAt: notification.sendAt?.toISOString() ?? null,

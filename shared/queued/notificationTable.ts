@@ -1,6 +1,7 @@
 import { odata, type TableClient, type TableEntityResult, type TransactionAction } from '@azure/data-tables';
 import type { Activity } from 'botbuilder';
 import type { RecipientFailure } from '../delivery/broadcastTypes';
+import type { AcknowledgeOptions } from '../engagement/acknowledgementCard';
 import { escapeKey, toKey } from '../storage/conversationKeys';
 import type { ConversationFilter } from '../storage/conversationStore';
 import type { StorageConnection } from '../settings';
@@ -35,6 +36,8 @@ export const terminalStates: readonly NotificationState[] = ['completed', 'cance
 export interface StoredRequest {
   readonly activity: Partial<Activity>;
   readonly filter?: ConversationFilter;
+  /** Present when the notification asks for acknowledgements (its button's label). */
+  readonly acknowledge?: AcknowledgeOptions;
 }
 
 export interface NotificationRecord {

@@ -5,8 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { requestFingerprint, type NotificationRequest } from '../notifications/notificationRequest';
 import { TableUnavailableError } from '../storage/tableClient';
 import { deliverSlice, type DeliverOutcome } from './deliverer';
-import { RequestTooLargeError, StaleRecordError, type NotificationState } from './notificationTable';
-import { notificationStatus, type NotificationStatus, type NotificationStatusWithFailures } from './notificationStatus';
+import { RequestTooLargeError, StaleRecordError, type NotificationRecord, type NotificationState } from './notificationTable';
+import { notificationStatus, type EngagementCounts, type NotificationStatus, type NotificationStatusWithFailures } from './notificationStatus';
 import { planSlice, type PlanOutcome } from './planner';
 import { removeExpiredNotifications, type RetentionOptions, type RetentionReport } from './retention';
 import { finishIfDone, type QueuedDependencies } from './workContext';
@@ -52,7 +52,11 @@ export class QueuedNotifications {
       const created = await this.deps.notifications.create({
         id,
         fingerprint,
-        request: { activity: request.activity, ...(request.filter === undefined ? {} : { filter: request.filter }) },
+        request: {
+          activity: request.activity,
+          ...(request.filter === undefined ? {} : { filter: request.filter }),
+          ...(request.acknowledge === undefined ? {} : { acknowledge: request.acknowledge }),
+        },
         createdAt,
         ...(request.sendAt === undefined ? {} : { sendAt: request.sendAt }),
       });
@@ -156,13 +160,24 @@ export class QueuedNotifications {
       this.deps.notifications.listWork(id),
     ]);
     if (notification === undefined) return undefined;
-    const status = notificationStatus(notification, plan, work);
+    const engagement = await this.engagementCounts(notification);
+    const status = notificationStatus(notification, plan, work, engagement);
     if (status.state === notification.state) return status;
     // Every piece of work has ended but no worker has written the final state yet: write it now, so the
     // answer carries completedAt and a cancel that follows finds the notification ended.
     await finishIfDone(this.deps, id);
     const finished = await this.deps.notifications.get(id);
-    return finished === undefined ? status : notificationStatus(finished, plan, work);
+    return finished === undefined ? status : notificationStatus(finished, plan, work, engagement);
+  }
+
+  /** Two small reads (counter rows), whatever the audience: see engagement/countedRows.ts. */
+  private async engagementCounts(notification: NotificationRecord): Promise<EngagementCounts> {
+    const { acknowledgements, readReceipts } = this.deps;
+    const [acknowledged, read] = await Promise.all([
+      notification.request.acknowledge === undefined || acknowledgements === undefined ? null : acknowledgements.count(notification.id),
+      readReceipts === undefined ? 0 : readReceipts.count(notification.id),
+    ]);
+    return { acknowledged: notification.request.acknowledge === undefined ? null : (acknowledged ?? 0), read };
   }
 }
 

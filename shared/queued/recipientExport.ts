@@ -4,6 +4,9 @@ import { toKey } from '../storage/conversationKeys';
 import type { AudienceTable } from './audienceTable';
 import { terminalStates, type FailureRecord, type NotificationRecord, type NotificationTable, type WorkRecord } from './notificationTable';
 import { ledgerNameOf } from './workContext';
+import type { AcknowledgementStore } from '../engagement/acknowledgementStore';
+import { isPersonalConversation, personKey } from '../engagement/optOutStore';
+import { chatKey, type ReadReceiptStore } from '../engagement/readReceiptStore';
 
 /**
  * The per-recipient export of a queued notification (`GET /api/notifications/{id}/recipients`):
@@ -23,7 +26,10 @@ import { ledgerNameOf } from './workContext';
  *
  * Memory: tenants are read one after the other; for the current tenant the export holds its ledger's
  * keys and its failure rows, and of its audience one page of chunks (50 rows of about 60-100
- * recipients). `activityId`, `acknowledgedAt` and `readAt` are not stored yet: always null.
+ * recipients). `acknowledgedAt`: when someone pressed the notification's button in that chat (or,
+ * for a personal chat, when its person pressed it anywhere); `readAt`: when a read receipt covered the
+ * delivery (personal chats only). Both are read once per export, one row per person or chat that
+ * acknowledged or read. `activityId` is not stored yet: always null.
  */
 
 export const recipientOutcomes = ['delivered', 'failed', 'pruned', 'optedOut', 'pending', 'notAttempted'] as const;
@@ -43,7 +49,7 @@ export interface RecipientRow {
 
 export interface RecipientFilter {
   readonly outcome?: RecipientOutcome;
-  /** false: those who have not acknowledged (today everybody); true: those who have (today nobody). */
+  /** false: those who have not acknowledged; true: those who have. */
   readonly acknowledged?: boolean;
 }
 
@@ -65,6 +71,8 @@ export interface RecipientExportSources {
   readonly notifications: NotificationTable;
   readonly audience: AudienceTable;
   readonly ledgers: DeliveryLedgerReading;
+  readonly acknowledgements?: Pick<AcknowledgementStore, 'list'>;
+  readonly readReceipts?: Pick<ReadReceiptStore, 'list'>;
 }
 
 /** Where a page stopped: the tenant, the chunk, and how many of that chunk's recipients were already passed. */
@@ -106,13 +114,13 @@ export class RecipientExport {
   /** Every recipient from a position on, with the position after it. */
   private async *walk(notification: NotificationRecord, from: Position | undefined): AsyncGenerator<{ readonly row: RecipientRow; readonly next: Position }> {
     const ended = terminalStates.includes(notification.state);
-    const work = await this.sources.notifications.listWork(notification.id);
+    const [work, engagement] = await Promise.all([this.sources.notifications.listWork(notification.id), this.engagement(notification.id)]);
     const fromKey = from === undefined ? undefined : toKey(from.tenantId);
     for (const tenant of work) {
       const tenantKey = toKey(tenant.tenantId);
       if (fromKey !== undefined && tenantKey < fromKey) continue;
       const resume = from !== undefined && tenantKey === fromKey ? from : undefined;
-      const outcomes = await this.tenantOutcomes(notification.id, tenant, ended);
+      const outcomes = await this.tenantOutcomes(notification.id, tenant, ended, engagement);
       for await (const chunk of this.sources.audience.chunks(notification.id, tenant.tenantId, resume?.rowKey ?? '')) {
         const skip = resume !== undefined && chunk.rowKey === resume.rowKey ? resume.index : 0;
         for (let index = skip; index < chunk.conversations.length; index++) {
@@ -124,7 +132,26 @@ export class RecipientExport {
   }
 
   /** What decides a tenant's recipients' outcomes: its ledger, its failures, its work's cursor and state. */
-  private async tenantOutcomes(id: string, work: WorkRecord, ended: boolean): Promise<(conversation: StoredConversation, rowKey: string) => RecipientRow> {
+  /** Who acknowledged (by chat and by person) and which chats read it. */
+  private async engagement(id: string): Promise<Engagement> {
+    const [acknowledgements, reads] = await Promise.all([this.sources.acknowledgements?.list(id) ?? [], this.sources.readReceipts?.list(id) ?? []]);
+    const byChat = new Map<string, string>();
+    const byPerson = new Map<string, string>();
+    for (const record of acknowledgements) {
+      const at = record.acknowledgedAt.toISOString();
+      const chat = chatKey(record.conversation);
+      const earlier = byChat.get(chat);
+      if (earlier === undefined || at < earlier) byChat.set(chat, at);
+      byPerson.set(record.personKey, at);
+    }
+    return {
+      acknowledgedAt: (conversation) =>
+        byChat.get(chatKey(conversation)) ?? (isPersonalConversation(conversation) ? (byPerson.get(personKey(conversation)) ?? null) : null),
+      readAt: new Map(reads.map((mark) => [chatKey(mark.conversation), mark.readAt.toISOString()])),
+    };
+  }
+
+  private async tenantOutcomes(id: string, work: WorkRecord, ended: boolean, engagement: Engagement): Promise<(conversation: StoredConversation, rowKey: string) => RecipientRow> {
     const [delivered, failures] = await Promise.all([
       this.sources.ledgers.deliveredKeys(ledgerNameOf(id, work.tenantId)),
       this.sources.notifications.tenantFailures(id, work.tenantId),
@@ -148,16 +175,20 @@ export class RecipientExport {
         outcome,
         error: failure === undefined ? null : describeFailure(failure),
         activityId: null,
-        acknowledgedAt: null,
-        readAt: null,
+        acknowledgedAt: engagement.acknowledgedAt(conversation),
+        readAt: engagement.readAt.get(chatKey(conversation)) ?? null,
       };
     };
   }
 }
 
+interface Engagement {
+  acknowledgedAt(conversation: StoredConversation): string | null;
+  readonly readAt: ReadonlyMap<string, string>;
+}
+
 function matches(row: RecipientRow, filter: RecipientFilter): boolean {
   if (filter.outcome !== undefined && row.outcome !== filter.outcome) return false;
-  // Nobody has acknowledged yet (acknowledgements are not stored): `true` matches nobody.
   if (filter.acknowledged !== undefined && (row.acknowledgedAt !== null) !== filter.acknowledged) return false;
   return true;
 }

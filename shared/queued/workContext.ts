@@ -1,6 +1,8 @@
 import type { Broadcast, OptOutCheck } from '../delivery/broadcastTypes';
 import { defaultGroupWindowMs, type DeliveryLedgerAccess, type DeliveryLedgerReading, type DeliveryLedgerRemoval } from '../ledgers/deliveryLedgers';
 import type { Logger } from '../logger';
+import type { AcknowledgementStore } from '../engagement/acknowledgementStore';
+import type { ReadReceiptStore } from '../engagement/readReceiptStore';
 import type { ConversationStore } from '../storage/conversationStore';
 import type { AudienceTable } from './audienceTable';
 import { poisonedWorkError } from './notificationStatus';
@@ -24,6 +26,10 @@ export interface QueuedDependencies {
   readonly cancelWatch: CancelWatch;
   /** The opt-outs for one delivery slice; absent when opt-out is turned off (NOTIFY_ALLOW_OPT_OUT=false). */
   readonly optOuts?: () => OptOutCheck;
+  /** Who pressed a notification's acknowledge button (status, export, remind, retention); absent in tests that do not need it. */
+  readonly acknowledgements?: AcknowledgementStore;
+  /** Read receipts: deliveries in personal chats are indexed as sent, marked when read; absent in tests that do not need it. */
+  readonly readReceipts?: ReadReceiptStore;
   readonly logger: Logger;
   readonly tuning: QueuedTuning;
 }
