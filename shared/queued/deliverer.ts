@@ -157,7 +157,7 @@ async function sendBatch(
 ): Promise<BroadcastSummary> {
   const ledger = deps.ledgers.open(ledgerNameOf(notification.id, tenantId), { groupWindowMs: deps.tuning.ledgerGroupMs });
   // A fresh batch was sent by nobody yet: no read per recipient. Every delivery is recorded either way.
-  const batchLedger: DeliveryLedger = redo ? ledger : { wasDelivered: async () => false, recordDelivered: (key) => ledger.recordDelivered(key) };
+  const batchLedger: DeliveryLedger = redo ? ledger : { wasDelivered: async () => false, recordDelivered: (key, activityId) => ledger.recordDelivered(key, activityId) };
   const broadcast = deps.engineFor(batchStore(batch.map((row) => row.conversation), deps.store));
   return broadcast({
     id: notification.id,

@@ -22,8 +22,9 @@ import { ledgerNameOf } from './workContext';
  * row and the status's counts can disagree.
  *
  * Memory: tenants are read one after the other; for the current tenant the export holds its ledger's
- * keys and its failure rows, and of its audience one page of chunks (50 rows of about 60-100
- * recipients). `activityId`, `acknowledgedAt` and `readAt` are not stored yet: always null.
+ * entries (key, activity id, revision) and its failure rows, and of its audience one page of chunks
+ * (50 rows of about 60-100 recipients). `activityId` is null for a delivery recorded without one;
+ * `acknowledgedAt` and `readAt` are not stored yet: always null.
  */
 
 export const recipientOutcomes = ['delivered', 'failed', 'pruned', 'optedOut', 'pending', 'notAttempted'] as const;
@@ -126,7 +127,7 @@ export class RecipientExport {
   /** What decides a tenant's recipients' outcomes: its ledger, its failures, its work's cursor and state. */
   private async tenantOutcomes(id: string, work: WorkRecord, ended: boolean): Promise<(conversation: StoredConversation, rowKey: string) => RecipientRow> {
     const [delivered, failures] = await Promise.all([
-      this.sources.ledgers.deliveredKeys(ledgerNameOf(id, work.tenantId)),
+      this.sources.ledgers.entries(ledgerNameOf(id, work.tenantId)),
       this.sources.notifications.tenantFailures(id, work.tenantId),
     ]);
     const failed = new Map(failures.map((failure) => [deliveryRowKey(failure), failure]));
@@ -147,7 +148,7 @@ export class RecipientExport {
         tenantId: conversation.tenantId,
         outcome,
         error: failure === undefined ? null : describeFailure(failure),
-        activityId: null,
+        activityId: delivered.get(key)?.activityId ?? null,
         acknowledgedAt: null,
         readAt: null,
       };
