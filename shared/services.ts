@@ -147,7 +147,7 @@ function createQueuedNotifications(
   };
   const notifications = new NotificationTable(settings.conversationsStorage);
   const access =
-    ledgers.open === undefined || ledgers.removeLedgers === undefined || ledgers.deliveredKeys === undefined
+    ledgers.open === undefined || ledgers.openMarks === undefined || ledgers.removeLedgers === undefined || ledgers.entries === undefined
       ? new TableDeliveryLedgers(settings.conversationsStorage)
       : (ledgers as DeliveryLedgerAccess & DeliveryLedgerReading & DeliveryLedgerRemoval);
   return new QueuedNotifications({

@@ -4,8 +4,11 @@ import { OriginAgents } from './connectionReuse';
 import type { StoredConversation } from '../storage/conversationStore';
 import { ConnectorInternalsChangedError, CredentialsError, SendTimeoutError } from './deliveryError';
 
-/** Sends one activity to one stored conversation, exactly one HTTP attempt; throws what the channel answered. */
-export type SendActivity = (conversation: StoredConversation, activity: Partial<Activity>, options?: SendOptions) => Promise<void>;
+/**
+ * Sends one activity to one stored conversation, exactly one HTTP attempt; throws what the channel answered.
+ * Resolves with the id the channel gave the activity (what an edit or a recall addresses later), when it gave one.
+ */
+export type SendActivity = (conversation: StoredConversation, activity: Partial<Activity>, options?: SendOptions) => Promise<string | undefined | void>;
 
 export interface SendOptions {
   /**
@@ -83,7 +86,7 @@ export function createProactiveSender(
     const attempt = attempts.run(scope, () => sendOnce(adapter, botAppId, conversation, activity));
     attempt.catch(() => undefined); // a late failure after the timeout has nobody to report to
     try {
-      await Promise.race([attempt, timedOut]);
+      return await Promise.race([attempt, timedOut]);
     } finally {
       clearTimeout(timer);
     }
@@ -96,15 +99,16 @@ const attempts = new AsyncLocalStorage<Attempt>();
 /** Pipelines already made single-attempt (connector clients are shared between sends). */
 const configured = new WeakSet<PipelineLike>();
 
-async function sendOnce(adapter: CloudAdapter, botAppId: string, conversation: StoredConversation, activity: Partial<Activity>): Promise<void> {
+async function sendOnce(adapter: CloudAdapter, botAppId: string, conversation: StoredConversation, activity: Partial<Activity>): Promise<string | undefined> {
   let turnStarted = false;
   let failure: { readonly error: unknown } | undefined;
+  let activityId: string | undefined;
   try {
     await adapter.continueConversationAsync(botAppId, toReference(conversation), async (context) => {
       turnStarted = true;
       try {
         makeSingleAttempt(connectorPipelineOf(context, adapter));
-        await context.sendActivity(activity);
+        activityId = (await context.sendActivity(activity))?.id;
       } catch (error) {
         failure = { error };
       }
@@ -115,6 +119,7 @@ async function sendOnce(adapter: CloudAdapter, botAppId: string, conversation: S
     throw error;
   }
   if (failure !== undefined) throw failure.error;
+  return activityId;
 }
 
 function toReference(conversation: StoredConversation): ConversationReference {

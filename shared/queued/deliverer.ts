@@ -162,8 +162,8 @@ async function sendBatch(
   // A fresh batch was sent by nobody yet: no read per recipient. Every delivery is recorded either way.
   const batchLedger: DeliveryLedger = {
     wasDelivered: redo ? (key) => ledger.wasDelivered(key) : async () => false,
-    recordDelivered: async (key, activityId?: string) => {
-      await ledger.recordDelivered(key);
+    recordDelivered: async (key, activityId) => {
+      await ledger.recordDelivered(key, activityId);
       await indexForReadReceipts(key, activityId);
     },
   };

@@ -25,11 +25,12 @@ import { chatKey, type ReadReceiptStore } from '../engagement/readReceiptStore';
  * row and the status's counts can disagree.
  *
  * Memory: tenants are read one after the other; for the current tenant the export holds its ledger's
- * keys and its failure rows, and of its audience one page of chunks (50 rows of about 60-100
- * recipients). `acknowledgedAt`: when someone pressed the notification's button in that chat (or,
- * for a personal chat, when its person pressed it anywhere); `readAt`: when a read receipt covered the
- * delivery (personal chats only). Both are read once per export, one row per person or chat that
- * acknowledged or read. `activityId` is not stored yet: always null.
+ * entries (key, activity id, revision) and its failure rows, and of its audience one page of chunks
+ * (50 rows of about 60-100 recipients). `activityId` is null for a delivery recorded without one.
+ * `acknowledgedAt`: when someone pressed the notification's button in that chat (or, for a personal
+ * chat, when its person pressed it anywhere); `readAt`: when a read receipt covered the delivery
+ * (personal chats only). Both are read once per export, one row per person or chat that
+ * acknowledged or read.
  */
 
 export const recipientOutcomes = ['delivered', 'failed', 'pruned', 'optedOut', 'pending', 'notAttempted'] as const;
@@ -153,7 +154,7 @@ export class RecipientExport {
 
   private async tenantOutcomes(id: string, work: WorkRecord, ended: boolean, engagement: Engagement): Promise<(conversation: StoredConversation, rowKey: string) => RecipientRow> {
     const [delivered, failures] = await Promise.all([
-      this.sources.ledgers.deliveredKeys(ledgerNameOf(id, work.tenantId)),
+      this.sources.ledgers.entries(ledgerNameOf(id, work.tenantId)),
       this.sources.notifications.tenantFailures(id, work.tenantId),
     ]);
     const failed = new Map(failures.map((failure) => [deliveryRowKey(failure), failure]));
@@ -174,7 +175,7 @@ export class RecipientExport {
         tenantId: conversation.tenantId,
         outcome,
         error: failure === undefined ? null : describeFailure(failure),
-        activityId: null,
+        activityId: delivered.get(key)?.activityId ?? null,
         acknowledgedAt: engagement.acknowledgedAt(conversation),
         readAt: engagement.readAt.get(chatKey(conversation)) ?? null,
       };
