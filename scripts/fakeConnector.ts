@@ -330,7 +330,7 @@ class FakeConnectorServer implements FakeConnector {
     const fault = this.faultFor({ conversationId, tenantId, attempt });
     if (fault !== undefined) return faultOutcome(fault);
 
-    const id = `activity-${this.nextActivityId++}`;
+    const id = teamsMessageId(this.nextActivityId++);
     this.record({
       conversationId,
       tenantId,
@@ -501,4 +501,12 @@ function uniformHash(input: string): number {
   hash = Math.imul(hash, 0xc2b2ae35);
   hash ^= hash >>> 16;
   return (hash >>> 0) / 0x1_0000_0000;
+}
+
+/**
+ * The id of the n-th message the fake accepted, shaped as Teams' are: a number (Teams uses the
+ * message's milliseconds), growing with each message, so read receipts can be compared as numbers.
+ */
+function teamsMessageId(n: number): string {
+  return String(1_700_000_000_000 + n);
 }

@@ -46,6 +46,8 @@ export interface NotificationBotOptions {
   readonly acknowledgements?: AcknowledgementStore;
   /** The card a notification was sent with (undefined for a text-only or unknown one), to show it again once acknowledged. */
   readonly notificationCard?: (notificationId: string) => Promise<Record<string, unknown> | undefined>;
+  /** The time of day (tests fix it); a press is recorded at the time the bot takes it. */
+  readonly now?: () => Date;
   /** Where read receipts mark deliveries read; absent: receipts are ignored. */
   readonly readReceipts?: ReadReceiptStore;
 }
@@ -64,6 +66,7 @@ export class NotificationBot extends ActivityHandler {
   private readonly optOuts: OptOutStore | undefined;
   private readonly acknowledgements: AcknowledgementStore | undefined;
   private readonly notificationCard: (notificationId: string) => Promise<Record<string, unknown> | undefined>;
+  private readonly now: () => Date;
 
   constructor(
     private readonly store: ConversationStore,
@@ -74,6 +77,7 @@ export class NotificationBot extends ActivityHandler {
     this.optOuts = options.optOuts;
     this.acknowledgements = options.acknowledgements;
     this.notificationCard = options.notificationCard ?? (async () => undefined);
+    this.now = options.now ?? (() => new Date());
     const readReceipts = options.readReceipts;
 
     this.onEvent(async (context, next) => {
@@ -181,12 +185,12 @@ export class NotificationBot extends ActivityHandler {
       notificationId,
       person: personOf(activity),
       conversation: { channelId: activity.channelId, conversationId: activity.conversation.id },
-      at: new Date(),
+      at: this.now(),
       offsetMinutes: localOffsetMinutes(activity),
     });
     if (first) this.logger.log(`Notification ${notificationId}: acknowledged by a person of tenant "${activity.conversation.tenantId ?? '-'}"`);
     const ownCard = await this.notificationCard(notificationId);
-    return cardAnswer(acknowledgedCard(ownCard, acknowledgedText(record.acknowledgedAt, record.offsetMinutes)));
+    return cardAnswer(acknowledgedCard(ownCard, acknowledgedText(record.acknowledgedAt, record.offsetMinutes, this.now())));
   }
 
   /** Marks the deliveries of the chat up to the last message read; a malformed receipt is logged and ignored. */
@@ -201,7 +205,7 @@ export class NotificationBot extends ActivityHandler {
     const marked = await readReceipts.receipt({
       conversation: { channelId: activity.channelId, conversationId: activity.conversation.id },
       lastReadMessageId: lastRead,
-      at: new Date(),
+      at: this.now(),
     });
     if (marked > 0) this.logger.log(`Read receipt in conversation ${activity.conversation.id}: ${marked} notification(s) read`);
   }
