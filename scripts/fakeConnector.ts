@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { once, setMaxListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import { FakeTeamsState, teamsRouteOf, type FakeTeams, type TeamsThrottle } from './fakeConnectorTeams';
+import { ConversationMessages, type ActivityChange, type ActivityChangeCounts, type FakeMessage } from './fakeConnectorMessages';
 
 /**
  * A fake Bot Connector (v3 REST API, the part a proactive sender uses), with
@@ -11,14 +12,20 @@ import { FakeTeamsState, teamsRouteOf, type FakeTeams, type TeamsThrottle } from
  * scripts/fakeConnectorTeams.ts (seeded through `teams`), after routing and authorization.
  *
  * Order in which a request is judged (the first that applies answers it):
- *   1. route: `POST /v3/conversations/{id}/activities[/{activityId}]` (or a Teams route), else 404 `NotFound`
+ *   1. route: `POST /v3/conversations/{id}/activities[/{activityId}]`, or `PUT` / `DELETE
+ *      /v3/conversations/{id}/activities/{activityId}` (update, delete), or a Teams route, else 404 `NotFound`
  *   2. `requireAuthorization`: a different Authorization header gets 401
  *   3. size: JSON text longer than `maxBodyBytes` / 2 characters gets 413 `MessageSizeTooBig`
  *   4. body: not a JSON object gets 400 `BadArgument`
  *   -- from here on the request counts as an attempt for its conversation --
  *   5. throttling (see `ThrottleOptions`): 429 `Throttled` with Retry-After
  *   6. faults: `conversationFaults`, then `faults(...)`, then `randomFaults`
- *   7. delivery: recorded in `received`, answered 201 `{"id": "..."}`
+ *   7. delivery: recorded in `received` and kept as the conversation's message under a fresh id,
+ *      answered 201 `{"id": "..."}`; an update replaces the message, a delete removes it (200), and
+ *      either of an id the conversation does not hold gets 404 `NotFound`
+ *
+ * Updates and deletes count against the same throttling windows as sends; a delete's tenant is
+ * the one the conversation was last sent to (it has no body).
  *
  * Timing, as the real service sees a request: the body is read, then the
  * request travels for a random `jitterMs` (network transit, which reorders
@@ -57,6 +64,8 @@ export type Fault =
   | { readonly dropConnection: true };
 
 export interface FaultRequest {
+  /** `POST` (a send), `PUT` (an update) or `DELETE`. */
+  readonly method: string;
   readonly conversationId: string;
   readonly tenantId: string;
   /** 1-based; see `ReceivedActivity.attempt`. */
@@ -144,6 +153,14 @@ export interface FakeConnector {
   /** Highest number of connections open at once. */
   readonly maxOpenConnections: number;
   deliveredCount(conversationId: string): number;
+  /** The messages a conversation shows now (sent, minus deleted, with updates applied), oldest first. */
+  messages(conversationId: string): readonly FakeMessage[];
+  /** Messages shown in every conversation together. */
+  messageCount(): number;
+  /** Accepted updates of one conversation's messages. */
+  updatesOf(conversationId: string): number;
+  /** Accepted updates and deletes, and those of unknown ids. */
+  readonly activityChanges: ActivityChangeCounts;
   /** Conversations delivered more than once, with their counts. */
   duplicates(): Map<string, number>;
   /** Teams: seed teams and people, read the create and roster counters. */
@@ -183,7 +200,9 @@ interface Answer {
 type Outcome = Answer | { readonly drop: true };
 
 interface Route {
+  readonly method: 'POST' | 'PUT' | 'DELETE';
   readonly conversationId: string;
+  /** The reply route's activity id (POST), or the activity updated or deleted. */
   readonly replyToId?: string;
 }
 
@@ -216,6 +235,7 @@ class FakeConnectorServer implements FakeConnector {
   private delivered = new Map<string, number>();
   private tenantWindows = new SlidingWindows();
   private conversationWindows = new SlidingWindows();
+  private readonly shown = new ConversationMessages();
   private port = 0;
 
   constructor(private readonly options: FakeConnectorOptions) {
@@ -251,6 +271,22 @@ class FakeConnectorServer implements FakeConnector {
     return this.delivered.get(conversationId) ?? 0;
   }
 
+  messages(conversationId: string): readonly FakeMessage[] {
+    return this.shown.of(conversationId);
+  }
+
+  messageCount(): number {
+    return this.shown.total();
+  }
+
+  updatesOf(conversationId: string): number {
+    return this.shown.updatesOf(conversationId);
+  }
+
+  get activityChanges(): ActivityChangeCounts {
+    return this.shown.counts;
+  }
+
   duplicates(): Map<string, number> {
     return new Map([...this.delivered].filter(([, count]) => count > 1));
   }
@@ -271,6 +307,7 @@ class FakeConnectorServer implements FakeConnector {
     this.tenantWindows = new SlidingWindows();
     this.conversationWindows = new SlidingWindows();
     this.teams.resetCounters();
+    this.shown.clear();
   }
 
   async stop(): Promise<void> {
@@ -317,7 +354,7 @@ class FakeConnectorServer implements FakeConnector {
 
   private judge(req: IncomingMessage, body: string): Outcome {
     const teamsRoute = teamsRouteOf(req.method, req.url ?? '');
-    const route = req.method === 'POST' && teamsRoute === undefined ? parseRoute(req.url ?? '') : undefined;
+    const route = teamsRoute === undefined ? parseRoute(req.method ?? '', req.url ?? '') : undefined;
     if (route === undefined && teamsRoute === undefined) return errorAnswer(404, 'NotFound', `No route for ${req.method} ${req.url}`);
     const required = this.options.requireAuthorization;
     if (required !== undefined && req.headers.authorization !== required) return { status: 401, body: unauthorizedBody };
@@ -327,21 +364,22 @@ class FakeConnectorServer implements FakeConnector {
     if (body.length * 2 > maxBodyBytes) {
       return errorAnswer(413, 'MessageSizeTooBig', `Activity is ${body.length * 2} bytes; the limit is ${maxBodyBytes}`);
     }
-    const activity = parseActivity(body);
+    const activity = route.method === 'DELETE' ? {} : parseActivity(body);
     if (activity === undefined) return errorAnswer(400, 'BadArgument', 'The request body is not a JSON activity object');
 
     const { conversationId } = route;
-    const tenantId = tenantOf(activity);
+    const tenantId = route.method === 'DELETE' ? this.shown.tenantOf(conversationId) : tenantOf(activity);
     const attempt = (this.attempts.get(conversationId) ?? 0) + 1;
     this.attempts.set(conversationId, attempt);
 
     const throttleAnswer = this.throttle(conversationId, tenantId);
     if (throttleAnswer !== undefined) return throttleAnswer;
 
-    const fault = this.faultFor({ conversationId, tenantId, attempt });
+    const fault = this.faultFor({ method: route.method, conversationId, tenantId, attempt });
     if (fault !== undefined) return faultOutcome(fault);
+    if (route.method !== 'POST') return this.change(route, route.method === 'PUT' ? { kind: 'update', activity } : { kind: 'delete' });
 
-    const id = `activity-${this.nextActivityId++}`;
+    const id = teamsMessageId(this.nextActivityId++);
     this.record({
       conversationId,
       tenantId,
@@ -354,7 +392,25 @@ class FakeConnectorServer implements FakeConnector {
       attachmentCount: Array.isArray(activity['attachments']) ? activity['attachments'].length : 0,
       ...(this.options.recordActivities === true ? { activity } : {}),
     });
+    this.shown.add(conversationId, tenantId, {
+      id,
+      ...(typeof activity['text'] === 'string' ? { text: activity['text'] } : {}),
+      attachmentCount: Array.isArray(activity['attachments']) ? activity['attachments'].length : 0,
+      updates: 0,
+      ...(this.options.recordActivities === true ? { activity } : {}),
+    });
     return { status: 201, body: { id } };
+  }
+
+  /** An update or delete that passed throttling and faults: applied when the conversation holds the id. */
+  private change(route: Route, change: ActivityChange): Answer {
+    const activityId = route.replyToId ?? '';
+    if (!this.shown.has(route.conversationId, activityId)) {
+      this.shown.noteUnknown();
+      return errorAnswer(404, 'NotFound', `Conversation ${route.conversationId} has no activity ${activityId}`);
+    }
+    this.shown.apply(route.conversationId, activityId, change, this.options.recordActivities === true);
+    return { status: 200, body: change.kind === 'update' ? { id: activityId } : {} };
   }
 
   private throttle(conversationId: string, tenantId: string): Answer | undefined {
@@ -460,7 +516,8 @@ class SlidingWindows {
   }
 }
 
-function parseRoute(url: string): Route | undefined {
+function parseRoute(method: string, url: string): Route | undefined {
+  if (method !== 'POST' && method !== 'PUT' && method !== 'DELETE') return undefined;
   const path = url.split('?')[0] ?? '';
   const segments = path.split('/').filter((segment) => segment !== '');
   const [v3, conversations, encodedId, activities, encodedActivityId, ...rest] = segments;
@@ -468,8 +525,8 @@ function parseRoute(url: string): Route | undefined {
   if (encodedId === undefined) return undefined;
   try {
     const conversationId = decodeURIComponent(encodedId);
-    if (encodedActivityId === undefined) return { conversationId };
-    return { conversationId, replyToId: decodeURIComponent(encodedActivityId) };
+    if (encodedActivityId === undefined) return method === 'POST' ? { method, conversationId } : undefined;
+    return { method, conversationId, replyToId: decodeURIComponent(encodedActivityId) };
   } catch {
     return undefined; // malformed %-encoding
   }
@@ -528,4 +585,12 @@ function uniformHash(input: string): number {
   hash = Math.imul(hash, 0xc2b2ae35);
   hash ^= hash >>> 16;
   return (hash >>> 0) / 0x1_0000_0000;
+}
+
+/**
+ * The id of the n-th message the fake accepted, shaped as Teams' are: a number (Teams uses the
+ * message's milliseconds), growing with each message, so read receipts can be compared as numbers.
+ */
+function teamsMessageId(n: number): string {
+  return String(1_700_000_000_000 + n);
 }

@@ -22,7 +22,7 @@ import type { DeliveryLedgerAccess, DeliveryLedgerReading, DeliveryLedgerRemoval
 import { consoleLogger, type Logger } from './logger';
 import { RunningNotifications, leaseMsFor, type NotificationDeps } from './notifications/notificationRun';
 import { ReusedConnectorClients } from './bot/connectorClientReuse';
-import { createConnectorCaller, senderOf, type SendActivity } from './delivery/proactiveSender';
+import { activityOperationsOf, createConnectorCaller, type ActivityOperations, type SendActivity } from './delivery/proactiveSender';
 import { TeamsCallGate } from './audience/teamsCallGate';
 import { TeamsConnector } from './audience/teamsConnector';
 import { ConnectorPersonalConversations } from './audience/connectorPersonalConversations';
@@ -31,6 +31,7 @@ import { SendSlots } from './delivery/sendSlots';
 import { loadSettings, type Settings } from './settings';
 import { TableConversationStore } from './storage/tableConversationStore';
 import { TableDeliveryLedgers } from './ledgers/tableDeliveryLedgers';
+import { PassTable } from './queued/passTable';
 import { AudienceTable } from './queued/audienceTable';
 import { CancelWatch } from './queued/cancelWatch';
 import { NotificationTable } from './queued/notificationTable';
@@ -42,6 +43,11 @@ import { OptOutFilter } from './engagement/optOutFilter';
 import type { OptOutStore } from './engagement/optOutStore';
 import { TableOptOutStore } from './engagement/tableOptOutStore';
 import type { OptOutCheck } from './delivery/broadcastTypes';
+import type { AcknowledgementStore } from './engagement/acknowledgementStore';
+import { TableAcknowledgementStore } from './engagement/tableAcknowledgementStore';
+import type { ReadReceiptStore } from './engagement/readReceiptStore';
+import { TableReadReceiptStore } from './engagement/tableReadReceiptStore';
+import { adaptiveCardType } from './engagement/acknowledgementCard';
 
 /** Everything the functions need, built once per process. */
 export interface Services {
@@ -61,6 +67,10 @@ export interface Services {
   readonly optOuts: OptOutStore | undefined;
   /** Teams' rosters, channel lists and new personal chats, within the same tenant budget as the sends. */
   readonly teams: TeamsConnector;
+  /** Who pressed a notification's acknowledge button. */
+  readonly acknowledgements: AcknowledgementStore;
+  /** Deliveries to personal chats and the read receipts that cover them. */
+  readonly readReceipts: ReadReceiptStore;
 }
 
 export interface ServiceOverrides {
@@ -70,11 +80,15 @@ export interface ServiceOverrides {
   readonly adapterOptions?: AdapterOptions;
   /** Replaces the real proactive send (tests script the channel's answers). */
   readonly send?: SendActivity;
+  /** Replaces the real updates and deletes of delivered activities (edits and recalls). */
+  readonly activities?: Pick<ActivityOperations, 'update' | 'remove'>;
   readonly clock?: Clock;
   /** Queued notifications' timing (tests shorten slices and batches). */
   readonly queuedTuning?: Partial<QueuedTuning>;
   /** Used when opt-out is allowed (tests pass a MemoryOptOutStore). */
   readonly optOuts?: OptOutStore;
+  readonly acknowledgements?: AcknowledgementStore;
+  readonly readReceipts?: ReadReceiptStore;
   /** The Teams connector calls and the directory audience sources need (tests pass doubles). */
   readonly reach?: ReachOverrides;
 }
@@ -98,6 +112,7 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
   const connectorCall = createConnectorCaller(proactiveAdapter(settings, logger, overrides.adapterOptions), settings.microsoftAppId, {
     maxSocketsPerOrigin: settings.concurrency,
   });
+  const operations = activityOperationsOf(connectorCall);
   // One limiter for every run of the process, /api/notify and queued work alike, and for rosters and new chats.
   const rateLimiter = new RateLimiter({ tenantPerSecond: settings.tenantRatePerSecond, conversationPerSecond: settings.conversationRatePerSecond }, clock);
   const teams = new TeamsConnector({
@@ -107,7 +122,7 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
   });
   const engineDependencies = {
     store,
-    send: overrides.send ?? senderOf(connectorCall),
+    send: overrides.send ?? operations.send,
     rateLimiter,
     // NOTIFY_CONCURRENCY sends in flight in the whole process, as many as the agent keeps sockets.
     sendSlots: new SendSlots(settings.concurrency),
@@ -121,9 +136,23 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
   const ledgers = overrides.ledgers ?? new TableDeliveryLedgers(settings.conversationsStorage);
   const optOuts = settings.allowOptOut ? (overrides.optOuts ?? new TableOptOutStore(settings.conversationsStorage)) : undefined;
   const reach = reachDependencies(settings, { store, teams, connector: engineDependencies.personalConversations, clock, overrides: overrides.reach ?? {} });
-  const queued = createQueuedNotifications(settings, { ...engineDependencies, ledgers, overrides, optOuts, reach });
-  const bot = new NotificationBot(store, logger, optOuts === undefined ? {} : { optOuts });
-  return { settings, adapter, bot, store, broadcast, ledgers, running: new RunningNotifications(), queued, optOuts, teams };
+  const activities = { ...(overrides.activities ?? { update: operations.update, remove: operations.remove }), send: engineDependencies.send };
+  const acknowledgements = overrides.acknowledgements ?? new TableAcknowledgementStore(settings.conversationsStorage);
+  const readReceipts = overrides.readReceipts ?? new TableReadReceiptStore(settings.conversationsStorage);
+  const queued = createQueuedNotifications(settings, { ...engineDependencies, ledgers, overrides, optOuts, reach, activities, acknowledgements, readReceipts });
+  const bot = new NotificationBot(store, logger, {
+    ...(optOuts === undefined ? {} : { optOuts }),
+    acknowledgements,
+    readReceipts,
+    notificationCard: async (id) => ownCardOf(await queued.deps.notifications.get(id)),
+  });
+  return { settings, adapter, bot, store, broadcast, ledgers, running: new RunningNotifications(), queued, optOuts, teams, acknowledgements, readReceipts };
+}
+
+/** The Adaptive Card a queued notification was sent with, as its request gave it (without the acknowledge button). */
+function ownCardOf(notification: { readonly request: { readonly activity: { readonly attachments?: readonly { contentType?: string; content?: unknown }[] } } } | undefined): Record<string, unknown> | undefined {
+  const card = notification?.request.activity.attachments?.find((attachment) => attachment.contentType === adaptiveCardType)?.content;
+  return typeof card === 'object' && card !== null ? (card as Record<string, unknown>) : undefined;
 }
 
 /** A fresh view of the opt-outs for each run (each tenant read once per run), or nothing when opt-out is off. */
@@ -142,9 +171,12 @@ function createQueuedNotifications(
     readonly overrides: ServiceOverrides;
     readonly optOuts: OptOutStore | undefined;
     readonly reach: ReachDependencies;
+    readonly activities: Pick<ActivityOperations, 'update' | 'remove'> & { readonly send: SendActivity };
+    readonly acknowledgements: AcknowledgementStore;
+    readonly readReceipts: ReadReceiptStore;
   },
 ): QueuedNotifications {
-  const { ledgers, overrides, optOuts, reach, ...engineDependencies } = parts;
+  const { ledgers, overrides, optOuts, reach, activities, acknowledgements, readReceipts, ...engineDependencies } = parts;
   const tuning: QueuedTuning = {
     ...defaultTuning,
     sliceMs: settings.notificationsSliceSeconds * 1_000,
@@ -154,7 +186,7 @@ function createQueuedNotifications(
   };
   const notifications = new NotificationTable(settings.conversationsStorage);
   const access =
-    ledgers.open === undefined || ledgers.removeLedgers === undefined || ledgers.deliveredKeys === undefined
+    ledgers.open === undefined || ledgers.openMarks === undefined || ledgers.removeLedgers === undefined || ledgers.entries === undefined
       ? new TableDeliveryLedgers(settings.conversationsStorage)
       : (ledgers as DeliveryLedgerAccess & DeliveryLedgerReading & DeliveryLedgerRemoval);
   return new QueuedNotifications({
@@ -165,19 +197,24 @@ function createQueuedNotifications(
     ledgers: access,
     store: engineDependencies.store,
     // Each batch's failures are all reported: they become the notification's failure rows.
-    engineFor: (recipients) => {
+    engineFor: (recipients, send) => {
       // People's chats are found through the person index, opened, or installed for (reach's hook).
       const engine = new BroadcastEngine({
         ...engineDependencies,
         store: recipients,
         personalConversations: reach.conversations,
+        ...(send === undefined ? {} : { send }),
         tuning: { maxReportedFailures: Number.POSITIVE_INFINITY },
       });
       return (request) => engine.broadcast(request);
     },
+    passes: new PassTable(notifications.table),
+    activities,
     cancelWatch: new CancelWatch((id) => notifications.stateOf(id)),
     ...optOutChecks(optOuts),
     reach,
+    acknowledgements,
+    readReceipts,
     logger: engineDependencies.logger,
     tuning,
   });

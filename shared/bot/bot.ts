@@ -18,6 +18,15 @@ import {
 import { renameStoredTeam } from '../storage/storedTeams';
 import type { Logger } from '../logger';
 import { isPersonalConversation, type OptOutStore, type Person } from '../engagement/optOutStore';
+import type { AcknowledgementStore } from '../engagement/acknowledgementStore';
+import type { ReadReceiptStore } from '../engagement/readReceiptStore';
+import {
+  acknowledgedCard,
+  acknowledgedNotificationId,
+  acknowledgedText,
+  adaptiveCardType,
+  localOffsetMinutes,
+} from '../engagement/acknowledgementCard';
 import { TableUnavailableError } from '../storage/tableClient';
 import {
   alreadyStartedText,
@@ -35,7 +44,18 @@ import {
 export interface NotificationBotOptions {
   /** Where "stop" and "start" are kept; absent when the organisation does not allow opt-out (NOTIFY_ALLOW_OPT_OUT=false). */
   readonly optOuts?: OptOutStore;
+  /** Where acknowledge presses are kept; absent: a press is answered, not recorded. */
+  readonly acknowledgements?: AcknowledgementStore;
+  /** The card a notification was sent with (undefined for a text-only or unknown one), to show it again once acknowledged. */
+  readonly notificationCard?: (notificationId: string) => Promise<Record<string, unknown> | undefined>;
+  /** The time of day (tests fix it); a press is recorded at the time the bot takes it. */
+  readonly now?: () => Date;
+  /** Where read receipts mark deliveries read; absent: receipts are ignored. */
+  readonly readReceipts?: ReadReceiptStore;
 }
+
+/** The event Teams sends in a personal chat when the person reads the bot's messages (RSC ChatMessageReadReceipt.Read.Chat). */
+export const readReceiptEventName = 'application/vnd.microsoft.readReceipt';
 
 export const cardActionReceivedText = 'Thanks, your response was received.';
 
@@ -46,6 +66,9 @@ export const cardActionReceivedText = 'Thanks, your response was received.';
  */
 export class NotificationBot extends ActivityHandler {
   private readonly optOuts: OptOutStore | undefined;
+  private readonly acknowledgements: AcknowledgementStore | undefined;
+  private readonly notificationCard: (notificationId: string) => Promise<Record<string, unknown> | undefined>;
+  private readonly now: () => Date;
 
   constructor(
     private readonly store: ConversationStore,
@@ -54,6 +77,15 @@ export class NotificationBot extends ActivityHandler {
   ) {
     super();
     this.optOuts = options.optOuts;
+    this.acknowledgements = options.acknowledgements;
+    this.notificationCard = options.notificationCard ?? (async () => undefined);
+    this.now = options.now ?? (() => new Date());
+    const readReceipts = options.readReceipts;
+
+    this.onEvent(async (context, next) => {
+      if (context.activity.name === readReceiptEventName && readReceipts !== undefined) await this.markRead(context, readReceipts);
+      await next();
+    });
 
     // Teams: a renamed team is announced once, in its General channel.
     this.onConversationUpdate(async (context, next) => {
@@ -131,20 +163,59 @@ export class NotificationBot extends ActivityHandler {
   }
 
   /**
-   * A notification card may carry Action.Execute buttons (e.g. "Acknowledge");
-   * Teams shows an error unless the invoke gets an answer.
+   * A notification's acknowledge button (Action.Execute): the first press is recorded, and the
+   * person's card becomes "Acknowledged at 09:14" (the answer replaces the card for them only). A
+   * second press changes nothing and shows the same time. Teams shows an error unless every invoke
+   * gets an answer, so any other action is thanked.
    */
   protected override async onAdaptiveCardInvoke(
     context: TurnContext,
     invokeValue: AdaptiveCardInvokeValue,
   ): Promise<AdaptiveCardInvokeResponse> {
-    this.logger.log(`Card action "${invokeValue.action.verb}" in conversation ${context.activity.conversation.id}`);
-    // The answer replaces the card the user clicked on.
-    return {
-      statusCode: 200,
-      type: 'application/vnd.microsoft.card.adaptive',
-      value: { type: 'AdaptiveCard', version: '1.4', body: [{ type: 'TextBlock', text: cardActionReceivedText, wrap: true }] },
-    };
+    const notificationId = acknowledgedNotificationId(invokeValue.action?.verb, invokeValue.action?.data);
+    const acknowledgements = this.acknowledgements;
+    if (notificationId === undefined || acknowledgements === undefined) {
+      this.logger.log(`Card action "${invokeValue.action?.verb}" in conversation ${context.activity.conversation.id}`);
+      return cardAnswer({ type: 'AdaptiveCard', version: '1.4', body: [{ type: 'TextBlock', text: cardActionReceivedText, wrap: true }] });
+    }
+    try {
+      return await this.acknowledge(context, acknowledgements, notificationId);
+    } catch (error) {
+      if (!(error instanceof TableUnavailableError)) throw error;
+      this.logger.error(`Acknowledgement of notification ${notificationId}: ${error.message}`);
+      return { statusCode: 503, type: 'application/vnd.microsoft.error', value: { code: 'ServiceUnavailable', message: tryAgainText } };
+    }
+  }
+
+  private async acknowledge(context: TurnContext, acknowledgements: AcknowledgementStore, notificationId: string): Promise<AdaptiveCardInvokeResponse> {
+    const activity = context.activity as Activity & { readonly rawLocalTimestamp?: string };
+    const { first, record } = await acknowledgements.acknowledge({
+      notificationId,
+      person: personOf(activity),
+      conversation: { channelId: activity.channelId, conversationId: activity.conversation.id },
+      at: this.now(),
+      offsetMinutes: localOffsetMinutes(activity),
+    });
+    if (first) this.logger.log(`Notification ${notificationId}: acknowledged by a person of tenant "${activity.conversation.tenantId ?? '-'}"`);
+    const ownCard = await this.notificationCard(notificationId);
+    return cardAnswer(acknowledgedCard(ownCard, acknowledgedText(record.acknowledgedAt, record.offsetMinutes, this.now())));
+  }
+
+  /** Marks the deliveries of the chat up to the last message read; a malformed receipt is logged and ignored. */
+  private async markRead(context: TurnContext, readReceipts: ReadReceiptStore): Promise<void> {
+    const { activity } = context;
+    const value: unknown = activity.value;
+    const lastRead = typeof value === 'object' && value !== null ? (value as Record<string, unknown>)['lastReadMessageId'] : undefined;
+    if (typeof lastRead !== 'string' || lastRead === '' || !activity.conversation?.id) {
+      this.logger.warn(`Read receipt without a lastReadMessageId in conversation ${activity.conversation?.id ?? '-'}: ignored`);
+      return;
+    }
+    const marked = await readReceipts.receipt({
+      conversation: { channelId: activity.channelId, conversationId: activity.conversation.id },
+      lastReadMessageId: lastRead,
+      at: this.now(),
+    });
+    if (marked > 0) this.logger.log(`Read receipt in conversation ${activity.conversation.id}: ${marked} notification(s) read`);
   }
 
   private async subscribe(context: TurnContext): Promise<void> {
@@ -211,6 +282,10 @@ function teamOf(activity: Partial<Activity>): TeamOfActivity | undefined {
 
 function eventTypeOf(activity: Partial<Activity>): unknown {
   return (activity.channelData as { eventType?: unknown } | undefined)?.eventType;
+}
+
+function cardAnswer(card: Record<string, unknown>): AdaptiveCardInvokeResponse {
+  return { statusCode: 200, type: adaptiveCardType, value: card };
 }
 
 /** A personal (1:1) chat by the same rule the store uses for a person's own conversations; everything else is a group. */

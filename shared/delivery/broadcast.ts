@@ -393,8 +393,10 @@ class BroadcastRun {
     const beforeWire = async (signal: AbortSignal): Promise<void> => {
       slot = await this.waitForWire(delivery, signal);
     };
+    let activityId: string | undefined;
     try {
-      await this.deps.send(delivery.conversation, this.request.activity, { beforeWire });
+      const sent = await this.deps.send(delivery.conversation, this.request.activity, { beforeWire });
+      activityId = typeof sent === 'string' ? sent : undefined;
     } catch (error) {
       if (error instanceof RunEndedBeforeSendError) return this.withdraw(delivery);
       const failure = classifyDeliveryError(error);
@@ -403,7 +405,7 @@ class BroadcastRun {
       return this.handleFailure(delivery, failure);
     }
     if (slot !== undefined) this.deps.rateLimiter.answered(slot, false);
-    await this.recordDelivered(delivery);
+    await this.recordDelivered(delivery, activityId);
   }
 
   /**
@@ -480,10 +482,10 @@ class BroadcastRun {
 
   // ---- outcomes -------------------------------------------------------------------------------
 
-  private async recordDelivered(delivery: PendingDelivery): Promise<void> {
+  private async recordDelivered(delivery: PendingDelivery, activityId: string | undefined): Promise<void> {
     this.counts.sent += 1;
     try {
-      await this.request.ledger?.recordDelivered(delivery.ledgerKey ?? delivery.conversation);
+      await this.request.ledger?.recordDelivered(delivery.ledgerKey ?? delivery.conversation, activityId);
     } catch (error) {
       // The message did arrive; only a retried request with the same id could now send it twice.
       this.deps.logger.warn(`Broadcast ${this.request.id}: delivered to ${describe(delivery.conversation)} but could not record it in the ledger: ${errorMessage(error)}`);

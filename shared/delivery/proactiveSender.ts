@@ -5,8 +5,27 @@ import { OriginAgents } from './connectionReuse';
 import type { StoredConversation } from '../storage/conversationStore';
 import { ConnectorInternalsChangedError, CredentialsError, SendTimeoutError } from './deliveryError';
 
-/** Sends one activity to one stored conversation, exactly one HTTP attempt; throws what the channel answered. */
-export type SendActivity = (conversation: StoredConversation, activity: Partial<Activity>, options?: SendOptions) => Promise<void>;
+/**
+ * Sends one activity to one stored conversation, exactly one HTTP attempt; throws what the channel answered.
+ * Resolves with the id the channel gave the activity (what an edit or a recall addresses later), when it gave one.
+ */
+export type SendActivity = (conversation: StoredConversation, activity: Partial<Activity>, options?: SendOptions) => Promise<string | undefined | void>;
+
+/**
+ * Replaces an activity sent earlier (`PUT .../activities/{activityId}`), one HTTP attempt, like SendActivity.
+ */
+export type UpdateActivity = (conversation: StoredConversation, activityId: string, activity: Partial<Activity>, options?: SendOptions) => Promise<void>;
+
+/** Deletes an activity sent earlier (`DELETE .../activities/{activityId}`), one HTTP attempt, like SendActivity. */
+export type DeleteActivity = (conversation: StoredConversation, activityId: string, options?: SendOptions) => Promise<void>;
+
+/** What can be done to a conversation's messages, each through the same single-attempt path. */
+export interface ActivityOperations {
+  readonly send: SendActivity;
+  readonly update: UpdateActivity;
+  readonly remove: DeleteActivity;
+}
+
 
 export interface SendOptions {
   /**
@@ -64,15 +83,32 @@ export function createProactiveSender(
   botAppId: string,
   options: ProactiveSenderOptions = {},
 ): SendActivity {
-  return senderOf(createConnectorCaller(adapter, botAppId, options));
+  return createActivityOperations(adapter, botAppId, options).send;
 }
 
-/** Sends through a connector caller (one the other connector calls share, with its connection pool). */
-export function senderOf(call: ConnectorCaller): SendActivity {
-  return async (conversation, activity, sendOptions = {}) => {
-    await call(toReference(conversation), async (context) => {
-      await context.sendActivity(activity);
-    }, sendOptions);
+/**
+ * Send, update and delete through the same attempt (one HTTP request, timeout, wire gate, connection pool,
+ * errors as the channel answered them): updates and deletes are paced, retried and classified by the
+ * engine exactly as sends are.
+ */
+export function createActivityOperations(adapter: CloudAdapter, botAppId: string, options: ProactiveSenderOptions = {}): ActivityOperations {
+  return activityOperationsOf(createConnectorCaller(adapter, botAppId, options));
+}
+
+/**
+ * The operations through a connector caller (one the other connector calls share, with its connection pool):
+ * updates go through `TurnContext.updateActivity`, deletes through `TurnContext.deleteActivity`, in a
+ * proactive turn like a send.
+ */
+export function activityOperationsOf(call: ConnectorCaller): ActivityOperations {
+  return {
+    send: (conversation, activity, sendOptions) => call(toReference(conversation), async (context) => (await context.sendActivity(activity))?.id, sendOptions),
+    update: async (conversation, activityId, activity, sendOptions) => {
+      await call(toReference(conversation), (context) => context.updateActivity({ ...activity, id: activityId }), sendOptions);
+    },
+    remove: async (conversation, activityId, sendOptions) => {
+      await call(toReference(conversation), (context) => context.deleteActivity(activityId), sendOptions);
+    },
   };
 }
 

@@ -14,7 +14,41 @@ import { toKey } from '../storage/conversationKeys';
 /** Remembers who already got a notification, so a retried request never sends twice. */
 export interface DeliveryLedger {
   wasDelivered(key: ConversationKey): Promise<boolean>;
-  recordDelivered(key: ConversationKey): Promise<void>;
+  /**
+   * Records the delivery, with the id the channel gave the activity when it gave one (what an edit or a
+   * recall needs to reach the message later), in the same write.
+   */
+  recordDelivered(key: ConversationKey, activityId?: string): Promise<void>;
+}
+
+/**
+ * One conversation's entry in a ledger, as read back: the delivery, and what was done to its message since.
+ * Rows written before activity ids were kept read with `activityId` undefined and `revision` 1.
+ */
+export interface LedgerEntry {
+  /** The id the channel gave the delivered activity; undefined when none was recorded. */
+  readonly activityId: string | undefined;
+  /** The revision of the notification the chat shows: the one delivered, or the latest one a pass put there. */
+  readonly revision: number;
+  /** Passes done on this chat (see `LedgerMark`), by name. */
+  readonly marks: ReadonlySet<string>;
+}
+
+/** The revision of a delivery recorded without one: the notification as first sent. */
+export const firstRevision = 1;
+
+/**
+ * What a pass over a ledger records for a chat once its action succeeded (shared/queued/ledgerPass.ts):
+ * a name (`revision`, `recalled`, a follow-up's name), and for an edit the revision the chat now shows.
+ */
+export interface LedgerMark {
+  readonly name: string;
+  readonly revision?: number;
+}
+
+/** Records the marks of one pass, grouped like deliveries; each `record` resolves once its row is stored. */
+export interface LedgerMarkWriter {
+  record(key: ConversationKey): Promise<void>;
 }
 
 export interface DeliveryLedgers {
@@ -28,12 +62,16 @@ export interface DeliveryLedgers {
  */
 export interface DeliveryLedgerAccess {
   open(ledgerName: string, options?: LedgerOpenOptions): DeliveryLedger;
+  /** A writer of one pass's marks into the ledger (one writer per ledger, like `open`). */
+  openMarks(ledgerName: string, mark: LedgerMark, options?: LedgerOpenOptions): LedgerMarkWriter;
 }
 
 /** Reading a ledger back whole (the per-recipient export of a queued notification). */
 export interface DeliveryLedgerReading {
   /** The delivery keys (`deliveryRowKey`) recorded in the ledger; empty when it has none. */
   deliveredKeys(ledgerName: string): Promise<ReadonlySet<string>>;
+  /** Every delivery of the ledger by delivery key (`deliveryRowKey`), with its activity id, revision and marks. */
+  entries(ledgerName: string): Promise<ReadonlyMap<string, LedgerEntry>>;
 }
 
 /** Deleting ledgers whose time is over (retention of queued notifications). */
@@ -52,6 +90,8 @@ export interface LedgerOpenOptions {
    * unrecorded and it is sent again.
    */
   readonly groupWindowMs?: number;
+  /** The revision of the notification the deliveries recorded through this ledger carry (default `firstRevision`). */
+  readonly revision?: number;
 }
 
 export const defaultGroupWindowMs = 20;
@@ -68,4 +108,32 @@ export type LedgerClaim =
  */
 export function deliveryRowKey({ channelId, conversationId }: ConversationKey): string {
   return toKey(`${channelId}\n${conversationId}`);
+}
+
+/** Folds a ledger's rows, read in any order (deliveries and marks), into its entries. */
+export class LedgerEntryFold {
+  private readonly deliveries = new Map<string, { readonly activityId: string | undefined; readonly revision: number }>();
+  private readonly marks = new Map<string, LedgerMark[]>();
+
+  delivery(key: string, activityId: string | undefined, revision: number = firstRevision): void {
+    const known = this.deliveries.get(key);
+    // Recorded twice (a redo that sent again): the later revision is what the chat shows.
+    if (known === undefined || revision >= known.revision) this.deliveries.set(key, { activityId: activityId ?? known?.activityId, revision });
+  }
+
+  mark(key: string, mark: LedgerMark): void {
+    const list = this.marks.get(key);
+    if (list === undefined) this.marks.set(key, [mark]);
+    else list.push(mark);
+  }
+
+  entries(): Map<string, LedgerEntry> {
+    const entries = new Map<string, LedgerEntry>();
+    for (const [key, delivery] of this.deliveries) {
+      const marks = this.marks.get(key) ?? [];
+      const revision = Math.max(delivery.revision, ...marks.map((mark) => mark.revision ?? firstRevision));
+      entries.set(key, { activityId: delivery.activityId, revision, marks: new Set(marks.map((mark) => mark.name)) });
+    }
+    return entries;
+  }
 }

@@ -1,9 +1,29 @@
 import type { ConversationKey } from '../storage/conversationStore';
-import { deliveryRowKey, type DeliveryLedger, type DeliveryLedgerAccess, type DeliveryLedgerReading, type DeliveryLedgerRemoval, type DeliveryLedgers, type LedgerClaim } from './deliveryLedgers';
+import {
+  deliveryRowKey,
+  firstRevision,
+  LedgerEntryFold,
+  type DeliveryLedger,
+  type DeliveryLedgerAccess,
+  type DeliveryLedgerReading,
+  type DeliveryLedgerRemoval,
+  type DeliveryLedgers,
+  type LedgerClaim,
+  type LedgerEntry,
+  type LedgerMark,
+  type LedgerMarkWriter,
+  type LedgerOpenOptions,
+} from './deliveryLedgers';
+
+/** One ledger's rows: a delivery per key, and the marks passes wrote. */
+interface MemoryLedger {
+  readonly delivered: Map<string, { readonly activityId: string | undefined; readonly revision: number }>;
+  readonly marks: Array<{ readonly key: string; readonly mark: LedgerMark }>;
+}
 
 /** The in-memory twin of TableDeliveryLedgers, for unit tests: same keys and claims, lost with the process. */
 export class MemoryDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAccess, DeliveryLedgerReading, DeliveryLedgerRemoval {
-  private readonly delivered = new Map<string, Set<string>>();
+  private readonly ledgers = new Map<string, MemoryLedger>();
   /** Kept after release (lapsed at once), like the table's lease row, so the id stays bound to its fingerprint. */
   private readonly leases = new Map<string, { readonly token: object; readonly expiresAt: number; readonly fingerprint: string }>();
 
@@ -17,7 +37,7 @@ export class MemoryDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAcc
     this.leases.set(notificationId, { token, expiresAt: this.now() + leaseMs, fingerprint });
     return {
       claimed: true,
-      ledger: this.ledger(notificationId),
+      ledger: this.ledger(notificationId, firstRevision),
       release: async () => {
         if (this.leases.get(notificationId)?.token === token) this.leases.set(notificationId, { token, expiresAt: 0, fingerprint });
       },
@@ -26,43 +46,69 @@ export class MemoryDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAcc
 
   /** How many deliveries are recorded for an id. */
   count(notificationId: string): number {
-    return this.delivered.get(notificationId)?.size ?? 0;
+    return this.ledgers.get(notificationId)?.delivered.size ?? 0;
   }
 
   async deliveredKeys(ledgerName: string): Promise<ReadonlySet<string>> {
-    return new Set(this.delivered.get(ledgerName) ?? []);
+    return new Set(this.ledgers.get(ledgerName)?.delivered.keys() ?? []);
+  }
+
+  async entries(ledgerName: string): Promise<ReadonlyMap<string, LedgerEntry>> {
+    const fold = new LedgerEntryFold();
+    const ledger = this.ledgers.get(ledgerName);
+    for (const [key, delivery] of ledger?.delivered ?? []) fold.delivery(key, delivery.activityId, delivery.revision);
+    for (const { key, mark } of ledger?.marks ?? []) fold.mark(key, mark);
+    return fold.entries();
   }
 
   async removeLedgers(prefix: string, names: readonly string[], budget: number): Promise<number> {
     let deleted = 0;
-    for (const [name, rows] of this.delivered) {
+    for (const [name, ledger] of this.ledgers) {
       if (!name.startsWith(prefix) && !names.includes(name)) continue;
-      for (const row of rows) {
+      for (const key of ledger.delivered.keys()) {
         if (deleted >= budget) return deleted;
-        rows.delete(row);
+        ledger.delivered.delete(key);
         deleted += 1;
       }
-      this.delivered.delete(name);
+      while (ledger.marks.length > 0) {
+        if (deleted >= budget) return deleted;
+        ledger.marks.pop();
+        deleted += 1;
+      }
+      this.ledgers.delete(name);
     }
     return deleted;
   }
 
-  open(ledgerName: string): DeliveryLedger {
-    return this.ledger(ledgerName);
+  open(ledgerName: string, options: LedgerOpenOptions = {}): DeliveryLedger {
+    return this.ledger(ledgerName, options.revision ?? firstRevision);
   }
 
-  private ledger(notificationId: string): DeliveryLedger {
-    let rows = this.delivered.get(notificationId);
-    if (rows === undefined) {
-      rows = new Set();
-      this.delivered.set(notificationId, rows);
-    }
-    const ledger: Set<string> = rows;
+  openMarks(ledgerName: string, mark: LedgerMark): LedgerMarkWriter {
+    const ledger = this.rows(ledgerName);
     return {
-      wasDelivered: async (key: ConversationKey) => ledger.has(deliveryRowKey(key)),
-      recordDelivered: async (key: ConversationKey) => {
-        ledger.add(deliveryRowKey(key));
+      record: async (key) => {
+        ledger.marks.push({ key: deliveryRowKey(key), mark });
       },
     };
+  }
+
+  private ledger(ledgerName: string, revision: number): DeliveryLedger {
+    const ledger = this.rows(ledgerName);
+    return {
+      wasDelivered: async (key: ConversationKey) => ledger.delivered.has(deliveryRowKey(key)),
+      recordDelivered: async (key: ConversationKey, activityId?: string) => {
+        ledger.delivered.set(deliveryRowKey(key), { activityId, revision });
+      },
+    };
+  }
+
+  private rows(ledgerName: string): MemoryLedger {
+    let ledger = this.ledgers.get(ledgerName);
+    if (ledger === undefined) {
+      ledger = { delivered: new Map(), marks: [] };
+      this.ledgers.set(ledgerName, ledger);
+    }
+    return ledger;
   }
 }

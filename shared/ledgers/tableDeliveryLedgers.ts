@@ -4,7 +4,22 @@ import { escapeKey, isHashedKey, toKey } from '../storage/conversationKeys';
 import { partitionsStartingWith } from '../storage/keyRanges';
 import { deleteMatchingRows } from '../storage/rowDeletion';
 import type { ConversationKey } from '../storage/conversationStore';
-import { defaultGroupWindowMs, deliveryRowKey, type DeliveryLedger, type DeliveryLedgerAccess, type DeliveryLedgerReading, type DeliveryLedgerRemoval, type DeliveryLedgers, type LedgerClaim, type LedgerOpenOptions } from './deliveryLedgers';
+import {
+  defaultGroupWindowMs,
+  deliveryRowKey,
+  firstRevision,
+  LedgerEntryFold,
+  type DeliveryLedger,
+  type DeliveryLedgerAccess,
+  type DeliveryLedgerReading,
+  type DeliveryLedgerRemoval,
+  type DeliveryLedgers,
+  type LedgerClaim,
+  type LedgerEntry,
+  type LedgerMark,
+  type LedgerMarkWriter,
+  type LedgerOpenOptions,
+} from './deliveryLedgers';
 import { Table, TableUnavailableError, hasStatus, type TableOptions } from '../storage/tableClient';
 import type { StorageConnection } from '../settings';
 
@@ -14,6 +29,11 @@ import type { StorageConnection } from '../settings';
  * conversation, plus a lease row that says whether a run holds the id and
  * which request the id belongs to. A retried request reads its partition
  * once, then skips those conversations.
+ *
+ * Queued notifications write their deliveries in group rows instead (`keys`: the delivery keys,
+ * `activityIds`: the activity id of each, at the same index, null where the channel gave none;
+ * `revision`: the notification's revision they carry). A pass over a ledger (an edit, a recall)
+ * writes mark rows the same way (`keys`, `mark`, and for an edit `revision`): what it did to those chats.
  */
 
 export const defaultDeliveriesTable = 'deliveries';
@@ -44,7 +64,12 @@ interface DeliveryEntity {
   /** The full id: a long one is hashed in the RowKey. */
   conversationId: string;
   deliveredAt: Date;
+  /** The id the channel gave the activity, when it gave one. */
+  activityId?: string;
 }
+
+/** A row as read back: a single delivery (`claim`), a group of deliveries, a group of marks, or the lease. */
+type LedgerRow = Partial<DeliveryEntity> & { keys?: string; activityIds?: string; revision?: number; mark?: string };
 
 type LeaseTaken = { readonly ok: true; readonly etag: string } | { readonly ok: false; readonly reason: 'running' | 'reused' };
 
@@ -77,8 +102,8 @@ export class TableDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAcce
       claimed: true,
       ledger: {
         wasDelivered: async (key) => delivered.has(deliveryRowKey(key)),
-        recordDelivered: async (key) => {
-          await this.record(partitionKey, key);
+        recordDelivered: async (key, activityId) => {
+          await this.record(partitionKey, key, activityId);
           delivered.add(deliveryRowKey(key));
         },
       },
@@ -95,11 +120,12 @@ export class TableDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAcce
    */
   open(ledgerName: string, options: LedgerOpenOptions = {}): DeliveryLedger {
     const partitionKey = toKey(ledgerName);
-    const writer = new GroupWriter(
-      (keys) =>
-        this.table.call('record', (client) => client.upsertEntity({ partitionKey, rowKey: groupRowKey(), keys: JSON.stringify(keys), deliveredAt: new Date() }, 'Replace')),
-      options.groupWindowMs,
-    );
+    const revision = options.revision === undefined ? {} : { revision: options.revision };
+    const writer = new GroupWriter((items) => {
+      const ids = items.some((item) => item.activityId !== undefined) ? { activityIds: JSON.stringify(items.map((item) => item.activityId ?? null)) } : {};
+      const row = { partitionKey, rowKey: groupRowKey('group'), keys: JSON.stringify(items.map((item) => item.key)), ...ids, ...revision, deliveredAt: new Date() };
+      return this.table.call('record', (client) => client.upsertEntity(row, 'Replace'));
+    }, options.groupWindowMs);
     let delivered: Promise<Set<string>> | undefined;
     const readOnce = (): Promise<Set<string>> =>
       (delivered ??= this.table.call('read', () => this.readDelivered(partitionKey)).catch((error: unknown) => {
@@ -108,8 +134,39 @@ export class TableDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAcce
       }));
     return {
       wasDelivered: async (key) => (await readOnce()).has(deliveryRowKey(key)),
-      recordDelivered: (key) => writer.record(deliveryRowKey(key)),
+      recordDelivered: (key, activityId) => writer.record(deliveryRowKey(key), activityId),
     };
+  }
+
+  openMarks(ledgerName: string, mark: LedgerMark, options: LedgerOpenOptions = {}): LedgerMarkWriter {
+    const partitionKey = toKey(ledgerName);
+    const columns = { mark: mark.name, ...(mark.revision === undefined ? {} : { revision: mark.revision }) };
+    const writer = new GroupWriter((items) => {
+      const row = { partitionKey, rowKey: groupRowKey('mark'), keys: JSON.stringify(items.map((item) => item.key)), ...columns, markedAt: new Date() };
+      return this.table.call('mark', (client) => client.upsertEntity(row, 'Replace'));
+    }, options.groupWindowMs);
+    return { record: (key) => writer.record(deliveryRowKey(key), undefined) };
+  }
+
+  entries(ledgerName: string): Promise<ReadonlyMap<string, LedgerEntry>> {
+    return this.table.call('read', async () => {
+      const fold = new LedgerEntryFold();
+      for await (const row of this.rowsOf(toKey(ledgerName))) {
+        if (typeof row.keys === 'string') {
+          const keys = JSON.parse(row.keys) as string[];
+          if (typeof row.mark === 'string') {
+            const mark: LedgerMark = { name: row.mark, ...(typeof row.revision === 'number' ? { revision: row.revision } : {}) };
+            for (const key of keys) fold.mark(key, mark);
+            continue;
+          }
+          const ids = typeof row.activityIds === 'string' ? (JSON.parse(row.activityIds) as Array<string | null>) : [];
+          keys.forEach((key, index) => fold.delivery(key, ids[index] ?? undefined, row.revision ?? firstRevision));
+        } else if (typeof row.rowKey === 'string' && row.rowKey !== leaseRowKey) {
+          fold.delivery(row.rowKey, row.activityId);
+        }
+      }
+      return fold.entries();
+    });
   }
 
   deliveredKeys(ledgerName: string): Promise<ReadonlySet<string>> {
@@ -125,13 +182,14 @@ export class TableDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAcce
     return deleted;
   }
 
-  private async record(partitionKey: string, key: ConversationKey): Promise<void> {
+  private async record(partitionKey: string, key: ConversationKey, activityId: string | undefined): Promise<void> {
     const entity: DeliveryEntity = {
       partitionKey,
       rowKey: deliveryRowKey(key),
       channelId: key.channelId,
       conversationId: key.conversationId,
       deliveredAt: new Date(),
+      ...(activityId === undefined ? {} : { activityId }),
     };
     await this.table.call('record', (client) => client.upsertEntity(entity, 'Replace'));
   }
@@ -183,14 +241,16 @@ export class TableDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAcce
 
   private async readDelivered(partitionKey: string): Promise<Set<string>> {
     const rowKeys = new Set<string>();
-    const rows = this.table.client.listEntities<Partial<DeliveryEntity> & { keys?: string }>({
-      queryOptions: { filter: odata`PartitionKey eq ${partitionKey}` },
-    });
-    for await (const row of rows) {
+    for await (const row of this.rowsOf(partitionKey)) {
+      if (typeof row.mark === 'string') continue;
       if (typeof row.keys === 'string') for (const key of JSON.parse(row.keys) as string[]) rowKeys.add(key);
       else if (typeof row.rowKey === 'string' && row.rowKey !== leaseRowKey) rowKeys.add(row.rowKey);
     }
     return rowKeys;
+  }
+
+  private rowsOf(partitionKey: string): AsyncIterable<LedgerRow> {
+    return this.table.client.listEntities<LedgerRow>({ queryOptions: { filter: odata`PartitionKey eq ${partitionKey}` } });
   }
 }
 
@@ -198,29 +258,35 @@ export class TableDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAcce
  * Row key of a group of deliveries. `~` is always escaped in delivery keys, so it never collides with
  * one (a row per delivery, as `claim` writes them) or with the lease row.
  */
-function groupRowKey(): string {
-  return `~group~${Date.now().toString(36)}~${randomUUID()}`;
+function groupRowKey(kind: 'group' | 'mark'): string {
+  return `~${kind}~${Date.now().toString(36)}~${randomUUID()}`;
 }
 
 /** Keys per group row: a string property holds at most 64 KiB of UTF-16 (32,768 characters). */
 const maxGroupKeys = 100;
 const maxGroupChars = 28_000;
 
+interface GroupItem {
+  readonly key: string;
+  readonly activityId: string | undefined;
+}
+
 /** Collects delivery keys for a short while (or until a row is full) and writes them as one row; each caller learns when its key is stored. */
 class GroupWriter {
-  private pending: Array<{ readonly key: string; readonly done: (error?: unknown) => void }> = [];
+  private pending: Array<GroupItem & { readonly done: (error?: unknown) => void }> = [];
   private pendingChars = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
-    private readonly write: (keys: string[]) => Promise<unknown>,
+    private readonly write: (items: GroupItem[]) => Promise<unknown>,
     private readonly maxWaitMs = defaultGroupWindowMs,
   ) {}
 
-  record(key: string): Promise<void> {
+  record(key: string, activityId: string | undefined): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ key, done: (error) => (error === undefined ? resolve() : reject(error)) });
-      this.pendingChars += key.length + 3;
+      this.pending.push({ key, activityId, done: (error) => (error === undefined ? resolve() : reject(error)) });
+      // Both columns hold at most 32K characters: the key and its id (quoted, with a comma) count against the row's room.
+      this.pendingChars += key.length + 3 + (activityId === undefined ? 0 : activityId.length + 3);
       if (this.pending.length >= maxGroupKeys || this.pendingChars >= maxGroupChars) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.maxWaitMs);
     });
@@ -232,7 +298,7 @@ class GroupWriter {
     const group = this.pending;
     this.pending = [];
     this.pendingChars = 0;
-    this.write(group.map((item) => item.key)).then(
+    this.write(group).then(
       () => group.forEach((item) => item.done()),
       (error: unknown) => group.forEach((item) => item.done(error ?? new Error('the ledger write failed'))),
     );

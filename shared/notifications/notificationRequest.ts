@@ -5,6 +5,7 @@ import type { ConversationFilter } from '../storage/conversationStore';
 import { validateAudience } from './audienceField';
 import { messageActivity, sizeProblem } from './messageActivity';
 import { validateSendAt } from './sendAt';
+import { withAcknowledgeButton, type AcknowledgeOptions } from '../engagement/acknowledgementCard';
 
 // The message itself and its size live in messageActivity.ts (the console's bundle counts with
 // the same code); re-exported here for the callers that parse requests.
@@ -13,7 +14,7 @@ export { activityBytes, adaptiveCardContentType, messageActivity, sizeProblem } 
 /**
  * The body of `POST /api/notify`, validated:
  *
- *   { "id"?: string, "text"?: string, "card"?: object, "target"?: Target }
+ *   { "id"?: string, "text"?: string, "card"?: object, "target"?: Target, "acknowledge"?: { "label": string } }
  *
  * and, for a queued notification (`POST /api/notifications`), `"sendAt"?: string` (see sendAt.ts).
  *
@@ -26,7 +27,10 @@ export type ConversationType = (typeof conversationTypes)[number];
 /** Letters, digits and `. _ : -`, 1 to 128 characters: fits a uuid, a ULID or "release-2026-11-25". */
 export const notificationIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
 
-const bodyFields = ['id', 'text', 'card', 'target'] as const;
+const bodyFields = ['id', 'text', 'card', 'target', 'acknowledge'] as const;
+
+/** The acknowledge button's label: Teams shows a button's title on one line. */
+export const maxAcknowledgeLabelLength = 40;
 const targetFields = ['conversationIds', 'userIds', 'tenantIds', 'channelIds', 'conversationTypes'] as const;
 
 export interface NotificationRequest {
@@ -40,6 +44,8 @@ export interface NotificationRequest {
   readonly deadlineSeconds?: number;
   /** Queued notifications only: not sent before this time (at most 7 days ahead). */
   readonly sendAt?: Date;
+  /** Ask for acknowledgements: the message carries a button with this label (see engagement/acknowledgementCard.ts). */
+  readonly acknowledge?: AcknowledgeOptions;
 }
 
 export interface ParseOptions {
@@ -55,13 +61,14 @@ export interface ParseOptions {
  * Object keys are sorted, so the same JSON with its keys in another order is
  * the same request.
  */
-export function requestFingerprint(request: Pick<NotificationRequest, 'activity' | 'filter' | 'sendAt' | 'audience'>): string {
+export function requestFingerprint(request: Pick<NotificationRequest, 'activity' | 'filter' | 'sendAt' | 'audience' | 'acknowledge'>): string {
   const sortedKeys = (_key: string, value: unknown): unknown =>
     isPlainObject(value) ? Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : value;
   // sendAt only when given, so every fingerprint stored before it existed stays the same.
   const when = request.sendAt === undefined ? {} : { sendAt: request.sendAt.toISOString() };
   const audience = request.audience === undefined ? {} : { audience: request.audience };
-  const canonical = JSON.stringify({ activity: request.activity, filter: request.filter ?? null, ...when, ...audience }, sortedKeys);
+  const acknowledge = request.acknowledge === undefined ? {} : { acknowledge: request.acknowledge };
+  const canonical = JSON.stringify({ activity: request.activity, filter: request.filter ?? null, ...when, ...audience, ...acknowledge }, sortedKeys);
   return createHash('sha256').update(canonical).digest('base64url');
 }
 
@@ -110,6 +117,13 @@ export function parseNotificationRequest(bodyText: string, limits: MessageLimits
   const message = validateMessage(body['text'], body['card']);
   errors.push(...(message.ok ? [] : message.errors));
 
+  let acknowledge: AcknowledgeOptions | undefined;
+  if (body['acknowledge'] !== undefined) {
+    const check = validateAcknowledge(body['acknowledge']);
+    if (check.ok) acknowledge = check.value;
+    else errors.push(...check.errors);
+  }
+
   let filter: ConversationFilter | undefined;
   if (body['target'] !== undefined) {
     const target = validateTarget(body['target'], 'target');
@@ -117,7 +131,9 @@ export function parseNotificationRequest(bodyText: string, limits: MessageLimits
     else errors.push(...target.errors);
   }
 
-  const tooLarge = message.ok ? sizeProblem(message.value, limits.maxMessageBytes) : undefined;
+  // With a button, the size counted is the message as sent: the button and the longest id it may name.
+  const sent = message.ok && acknowledge !== undefined ? withAcknowledgeButton(message.value, 'x'.repeat(128), acknowledge) : message.ok ? message.value : undefined;
+  const tooLarge = sent === undefined ? undefined : sizeProblem(sent, limits.maxMessageBytes);
   if (tooLarge !== undefined) {
     const given = ['text', 'card'].filter((field) => body[field] !== undefined).map((field) => `"${field}"`);
     errors.push(`${given.join(' and ')} ${given.length > 1 ? 'are' : 'is'} too large. ${tooLarge}`);
@@ -132,8 +148,46 @@ export function parseNotificationRequest(bodyText: string, limits: MessageLimits
       ...(filter === undefined ? {} : { filter }),
       ...(audience === undefined ? {} : { audience }),
       ...(sendAt === undefined ? {} : { sendAt }),
+      ...(acknowledge === undefined ? {} : { acknowledge }),
     },
   };
+}
+
+/** `{ "label": "Got it" }`: a label that is not blank and at most maxAcknowledgeLabelLength characters. */
+function validateAcknowledge(value: unknown): Validated<AcknowledgeOptions> {
+  if (!isPlainObject(value)) return invalid('"acknowledge" must be a JSON object such as {"label":"Got it"}.');
+  const errors = unknownFieldErrors(value, ['label'], 'acknowledge.');
+  const label = value['label'];
+  if (typeof label !== 'string') errors.push('"acknowledge.label" must be a string, the text of the button, such as "Got it".');
+  else if (label.trim() === '') errors.push('"acknowledge.label" must not be blank.');
+  else if ([...label].length > maxAcknowledgeLabelLength) errors.push(`"acknowledge.label" must be at most ${maxAcknowledgeLabelLength} characters.`);
+  return errors.length > 0 ? { ok: false, errors } : { ok: true, value: { label: label as string } };
+}
+
+const editFields = ['text', 'card'] as const;
+
+/**
+ * The body of an edit (`PATCH /api/notifications/{id}`): `text` and/or `card`, checked as on create.
+ * The result is the whole new message: what the body leaves out is not kept from the old one.
+ */
+export function parseMessageEdit(bodyText: string, limits: MessageLimits): Validated<Partial<Activity>> {
+  let body: unknown;
+  try {
+    body = JSON.parse(bodyText);
+  } catch {
+    return invalid(bodyText.trim() === '' ? 'The request body is empty; send a JSON object such as {"text":"Hello"}.' : 'The request body is not valid JSON.');
+  }
+  if (!isPlainObject(body)) return invalid('The request body must be a JSON object such as {"text":"Hello"}.');
+  const errors = unknownFieldErrors(body, editFields, '');
+  const message = validateMessage(body['text'], body['card']);
+  errors.push(...(message.ok ? [] : message.errors));
+  const tooLarge = message.ok ? sizeProblem(message.value, limits.maxMessageBytes) : undefined;
+  if (tooLarge !== undefined) {
+    const given = editFields.filter((field) => body[field] !== undefined).map((field) => `"${field}"`);
+    errors.push(`${given.join(' and ')} ${given.length > 1 ? 'are' : 'is'} too large. ${tooLarge}`);
+  }
+  if (errors.length > 0 || !message.ok) return { ok: false, errors };
+  return { ok: true, value: message.value };
 }
 
 /** A message activity from the body's `text` and/or Adaptive Card `card`. */

@@ -1,10 +1,11 @@
 // notifications/: what a notification is (request parsing, the timer's plan), how one run
-// goes (claim, send, release) and its summary. May import delivery/, ledgers/, storage/ and the root utilities.
+// goes (claim, send, release) and its summary. May import delivery/, engagement/, ledgers/, storage/ and the root utilities.
 import { randomUUID } from 'node:crypto';
 import type { Broadcast, BroadcastSummary, OptOutCheck } from '../delivery/broadcastTypes';
 import type { DeliveryLedger, DeliveryLedgers } from '../ledgers/deliveryLedgers';
 import type { ConversationStore } from '../storage/conversationStore';
 import { requestFingerprint, type NotificationRequest } from './notificationRequest';
+import { sentActivity } from './sentActivity';
 import type { Settings } from '../settings';
 import { TableUnavailableError } from '../storage/tableClient';
 
@@ -70,7 +71,7 @@ export async function sendNotification(deps: NotificationDeps, request: Notifica
     try {
       const summary = await deps.broadcast({
         id,
-        activity: request.activity,
+        activity: sentActivity(request, id),
         ...(request.filter === undefined ? {} : { filter: request.filter }),
         ...(start.ledger === undefined ? {} : { ledger: start.ledger }),
         ...(request.deadlineSeconds === undefined ? {} : { deadlineSeconds: request.deadlineSeconds }),

@@ -6,6 +6,8 @@ import type { ConversationKey, ConversationStore, StoredConversation } from '../
 import type { AudienceRow } from './audienceTable';
 import type { NotificationRecord } from './notificationTable';
 import { ledgerNameOf, type QueuedDependencies } from './workContext';
+import { sentActivity } from '../notifications/sentActivity';
+import { readReceiptIndexing } from './readReceiptIndexing';
 
 /** A batch's summary with those not reached counted by reason (not part of `failed`). */
 export interface AudienceBatchSummary extends BroadcastSummary {
@@ -104,13 +106,20 @@ async function sendBatch(
   conversations: readonly StoredConversation[],
   { redo, signal, optOuts, people }: BatchOptions & { readonly people?: readonly PersonRecipient[] },
 ): Promise<BroadcastSummary> {
-  const ledger = deps.ledgers.open(ledgerNameOf(notification.id, tenantId), { groupWindowMs: deps.tuning.ledgerGroupMs });
+  const ledger = deps.ledgers.open(ledgerNameOf(notification.id, tenantId), { groupWindowMs: deps.tuning.ledgerGroupMs, revision: notification.revision });
+  const indexForReadReceipts = readReceiptIndexing(deps.readReceipts, notification.id, conversations, deps.logger);
   // A fresh batch was sent by nobody yet: no read per recipient. Every delivery is recorded either way.
-  const batchLedger: DeliveryLedger = redo ? ledger : { wasDelivered: async () => false, recordDelivered: (key) => ledger.recordDelivered(key) };
+  const batchLedger: DeliveryLedger = {
+    wasDelivered: redo ? (key) => ledger.wasDelivered(key) : async () => false,
+    recordDelivered: async (key, activityId) => {
+      await ledger.recordDelivered(key, activityId);
+      await indexForReadReceipts(key, activityId);
+    },
+  };
   const broadcast = deps.engineFor(batchStore(conversations, deps.store));
   return broadcast({
     id: notification.id,
-    activity: notification.request.activity,
+    activity: sentActivity(notification.request, notification.id),
     ledger: batchLedger,
     // A safety net only: a batch normally takes batchSize / 50 s; past this it is redone by the queue's retry.
     deadlineSeconds: Math.max(60, deps.tuning.sliceMs / 1_000 + 60),
@@ -121,7 +130,7 @@ async function sendBatch(
 }
 
 /** A store whose listing is one batch; deletes (pruning) and lookups go to the real store. */
-function batchStore(conversations: readonly StoredConversation[], store: ConversationStore): ConversationStore {
+export function batchStore(conversations: readonly StoredConversation[], store: ConversationStore): ConversationStore {
   return {
     list: async () => ({ items: conversations }),
     delete: (key, condition) => store.delete(key, condition),

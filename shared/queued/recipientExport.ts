@@ -1,10 +1,13 @@
 import { deliveryRowKey, type DeliveryLedgerReading } from '../ledgers/deliveryLedgers';
-import { isPerson, isUnreached, unreachedReasons, type PlannedRecipient } from '../audience/plannedRecipient';
-import { personKey, unreachedKey } from './audienceBatch';
+import { isConversation, isPerson, isUnreached, unreachedReasons, type PlannedRecipient } from '../audience/plannedRecipient';
+import { personKey as personLedgerKey, unreachedKey } from './audienceBatch';
 import { toKey } from '../storage/conversationKeys';
 import type { AudienceTable } from './audienceTable';
 import { terminalStates, type FailureRecord, type NotificationRecord, type NotificationTable, type WorkRecord } from './notificationTable';
 import { ledgerNameOf } from './workContext';
+import type { AcknowledgementStore } from '../engagement/acknowledgementStore';
+import { aadKey, isPersonalConversation, personKey } from '../engagement/optOutStore';
+import { chatKey, type ReadReceiptStore } from '../engagement/readReceiptStore';
 
 /**
  * The per-recipient export of a queued notification (`GET /api/notifications/{id}/recipients`):
@@ -23,8 +26,12 @@ import { ledgerNameOf } from './workContext';
  * row and the status's counts can disagree.
  *
  * Memory: tenants are read one after the other; for the current tenant the export holds its ledger's
- * keys and its failure rows, and of its audience one page of chunks (50 rows of about 60-100
- * recipients). `activityId`, `acknowledgedAt` and `readAt` are not stored yet: always null.
+ * entries (key, activity id, revision) and its failure rows, and of its audience one page of chunks
+ * (50 rows of about 60-100 recipients). `activityId` is null for a delivery recorded without one.
+ * `acknowledgedAt`: when someone pressed the notification's button in that chat (or, for a personal
+ * chat, when its person pressed it anywhere); `readAt`: when a read receipt covered the delivery
+ * (personal chats only). Both are read once per export, one row per person or chat that
+ * acknowledged or read.
  */
 
 export const recipientOutcomes = ['delivered', 'failed', 'pruned', 'optedOut', 'pending', 'notAttempted', ...unreachedReasons] as const;
@@ -44,7 +51,7 @@ export interface RecipientRow {
 
 export interface RecipientFilter {
   readonly outcome?: RecipientOutcome;
-  /** false: those who have not acknowledged (today everybody); true: those who have (today nobody). */
+  /** false: those who have not acknowledged; true: those who have. */
   readonly acknowledged?: boolean;
 }
 
@@ -66,6 +73,8 @@ export interface RecipientExportSources {
   readonly notifications: NotificationTable;
   readonly audience: AudienceTable;
   readonly ledgers: DeliveryLedgerReading;
+  readonly acknowledgements?: Pick<AcknowledgementStore, 'list'>;
+  readonly readReceipts?: Pick<ReadReceiptStore, 'list'>;
 }
 
 /** Where a page stopped: the tenant, the chunk, and how many of that chunk's recipients were already passed. */
@@ -107,13 +116,13 @@ export class RecipientExport {
   /** Every recipient from a position on, with the position after it. */
   private async *walk(notification: NotificationRecord, from: Position | undefined): AsyncGenerator<{ readonly row: RecipientRow; readonly next: Position }> {
     const ended = terminalStates.includes(notification.state);
-    const work = await this.sources.notifications.listWork(notification.id);
+    const [work, engagement] = await Promise.all([this.sources.notifications.listWork(notification.id), this.engagement(notification.id)]);
     const fromKey = from === undefined ? undefined : toKey(from.tenantId);
     for (const tenant of work) {
       const tenantKey = toKey(tenant.tenantId);
       if (fromKey !== undefined && tenantKey < fromKey) continue;
       const resume = from !== undefined && tenantKey === fromKey ? from : undefined;
-      const outcomes = await this.tenantOutcomes(notification.id, tenant, ended);
+      const outcomes = await this.tenantOutcomes(notification.id, tenant, ended, engagement);
       for await (const chunk of this.sources.audience.chunks(notification.id, tenant.tenantId, resume?.rowKey ?? '')) {
         const skip = resume !== undefined && chunk.rowKey === resume.rowKey ? resume.index : 0;
         for (let index = skip; index < chunk.recipients.length; index++) {
@@ -124,10 +133,32 @@ export class RecipientExport {
     }
   }
 
+  /** Who acknowledged (by chat and by person) and which chats read it. */
+  private async engagement(id: string): Promise<Engagement> {
+    const [acknowledgements, reads] = await Promise.all([this.sources.acknowledgements?.list(id) ?? [], this.sources.readReceipts?.list(id) ?? []]);
+    const byChat = new Map<string, string>();
+    const byPerson = new Map<string, string>();
+    for (const record of acknowledgements) {
+      const at = record.acknowledgedAt.toISOString();
+      const chat = chatKey(record.conversation);
+      const earlier = byChat.get(chat);
+      if (earlier === undefined || at < earlier) byChat.set(chat, at);
+      byPerson.set(record.personKey, at);
+    }
+    return {
+      acknowledgedAt: (recipient) => {
+        if (isPerson(recipient)) return byPerson.get(aadKey(recipient.aadObjectId)) ?? null;
+        if (!isConversation(recipient)) return null;
+        return byChat.get(chatKey(recipient)) ?? (isPersonalConversation(recipient) ? (byPerson.get(personKey(recipient)) ?? null) : null);
+      },
+      readAt: new Map(reads.map((mark) => [chatKey(mark.conversation), mark.readAt.toISOString()])),
+    };
+  }
+
   /** What decides a tenant's recipients' outcomes: its ledger, its failures, its work's cursor and state. */
-  private async tenantOutcomes(id: string, work: WorkRecord, ended: boolean): Promise<(recipient: PlannedRecipient, rowKey: string) => RecipientRow> {
+  private async tenantOutcomes(id: string, work: WorkRecord, ended: boolean, engagement: Engagement): Promise<(recipient: PlannedRecipient, rowKey: string) => RecipientRow> {
     const [delivered, failures] = await Promise.all([
-      this.sources.ledgers.deliveredKeys(ledgerNameOf(id, work.tenantId)),
+      this.sources.ledgers.entries(ledgerNameOf(id, work.tenantId)),
       this.sources.notifications.tenantFailures(id, work.tenantId),
     ]);
     const failed = new Map(failures.map((failure) => [deliveryRowKey(failure), failure]));
@@ -148,9 +179,9 @@ export class RecipientExport {
         tenantId: recipient.tenantId,
         outcome,
         error: failure === undefined ? null : describeFailure(failure),
-        activityId: null,
-        acknowledgedAt: null,
-        readAt: null,
+        activityId: delivered.get(key)?.activityId ?? null,
+        acknowledgedAt: engagement.acknowledgedAt(recipient),
+        readAt: isConversation(recipient) ? (engagement.readAt.get(chatKey(recipient)) ?? null) : null,
       };
     };
   }
@@ -162,7 +193,7 @@ export class RecipientExport {
  * not reach by what the request named (an email, a group id) in `userId`.
  */
 function exportIdentity(recipient: PlannedRecipient): { readonly key: string; readonly conversationId: string; readonly userId: string } {
-  if (isPerson(recipient)) return { key: deliveryRowKey(personKey(recipient)), conversationId: '', userId: recipient.aadObjectId };
+  if (isPerson(recipient)) return { key: deliveryRowKey(personLedgerKey(recipient)), conversationId: '', userId: recipient.aadObjectId };
   if (isUnreached(recipient)) return { key: deliveryRowKey(unreachedKey(recipient)), conversationId: '', userId: recipient.subject };
   return { key: deliveryRowKey(recipient), conversationId: recipient.conversationId, userId: recipient.userId };
 }
@@ -173,9 +204,13 @@ function failureOutcome(failure: FailureRecord): RecipientOutcome {
   return (unreachedReasons as readonly string[]).includes(failure.code) ? (failure.code as RecipientOutcome) : 'failed';
 }
 
+interface Engagement {
+  acknowledgedAt(recipient: PlannedRecipient): string | null;
+  readonly readAt: ReadonlyMap<string, string>;
+}
+
 function matches(row: RecipientRow, filter: RecipientFilter): boolean {
   if (filter.outcome !== undefined && row.outcome !== filter.outcome) return false;
-  // Nobody has acknowledged yet (acknowledgements are not stored): `true` matches nobody.
   if (filter.acknowledged !== undefined && (row.acknowledgedAt !== null) !== filter.acknowledged) return false;
   return true;
 }

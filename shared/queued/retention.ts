@@ -2,6 +2,8 @@ import type { DeliveryLedgerRemoval } from '../ledgers/deliveryLedgers';
 import type { AudienceTable } from './audienceTable';
 import { terminalStates, type IndexRow, type NotificationRecord, type NotificationTable } from './notificationTable';
 import { ledgerNameOf } from './workContext';
+import type { AcknowledgementStore } from '../engagement/acknowledgementStore';
+import type { ReadReceiptStore } from '../engagement/readReceiptStore';
 
 /**
  * Retention of queued notifications (NOTIFICATIONS_RETENTION_DAYS): a notification that finished
@@ -9,13 +11,15 @@ import { ledgerNameOf } from './workContext';
  *
  *   1. its audience (`notificationrecipients`, partitions `<id>\n<tenant>`),
  *   2. its delivery ledgers (`deliveries`, partitions `queued\n<id>\n<tenant>`),
- *   3. its plan, work and failure rows (`notifications`, its own partition),
- *   4. its status row, and last its entry in the `~index` partition.
+ *   3. its acknowledgements and read marks (`acknowledgements`, `readreceipts`, its partitions),
+ *   4. its plan, work and failure rows (`notifications`, its own partition),
+ *   5. its status row, and last its entry in the `~index` partition.
  *
  * In that order, and each step only once the step before has nothing left, so a run that stops
  * anywhere (the row budget, a crash, an outage) leaves the index entry, and the next run finds the
  * notification again and goes on: deleting is idempotent. Conversation references, the tenant
- * leases and the opt-outs are never touched.
+ * leases and the opt-outs are never touched. A personal chat's index of deliveries not read yet
+ * (`readreceipts`, by chat) is emptied by read receipts, not here: it cannot be found by notification.
  */
 
 export interface RetentionOptions {
@@ -37,6 +41,8 @@ export interface RetentionDependencies {
   readonly notifications: NotificationTable;
   readonly audience: AudienceTable;
   readonly ledgers: DeliveryLedgerRemoval;
+  readonly acknowledgements?: Pick<AcknowledgementStore, 'remove'>;
+  readonly readReceipts?: Pick<ReadReceiptStore, 'remove'>;
 }
 
 export interface RetentionReport {
@@ -94,6 +100,8 @@ async function removeNotification(
   const steps: Array<(left: number) => Promise<number>> = [
     (left) => deps.audience.remove(id, tenantIds, left),
     (left) => deps.ledgers.removeLedgers(ledgerNameOf(id, ''), tenantIds.map((tenantId) => ledgerNameOf(id, tenantId)), left),
+    (left) => deps.acknowledgements?.remove(id, left) ?? Promise.resolve(0),
+    (left) => deps.readReceipts?.remove(id, left) ?? Promise.resolve(0),
     (left) => deps.notifications.removeDetails(id, left),
   ];
   for (const step of steps) {

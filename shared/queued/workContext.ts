@@ -2,13 +2,17 @@ import type { ExpansionReaders } from '../audience/audienceExpansion';
 import type { PersonClaims } from '../audience/personClaims';
 import type { PersonConversations } from '../audience/personConversations';
 import type { Broadcast, OptOutCheck } from '../delivery/broadcastTypes';
+import type { DeleteActivity, SendActivity, UpdateActivity } from '../delivery/proactiveSender';
 import { defaultGroupWindowMs, type DeliveryLedgerAccess, type DeliveryLedgerReading, type DeliveryLedgerRemoval } from '../ledgers/deliveryLedgers';
 import type { Logger } from '../logger';
+import type { AcknowledgementStore } from '../engagement/acknowledgementStore';
+import type { ReadReceiptStore } from '../engagement/readReceiptStore';
 import type { ConversationStore } from '../storage/conversationStore';
 import type { AudienceTable } from './audienceTable';
 import { poisonedWorkError } from './notificationStatus';
 import type { CancelWatch } from './cancelWatch';
 import type { NotificationTable } from './notificationTable';
+import type { PassTable } from './passTable';
 import type { TenantLeases } from './tenantLease';
 import type { WorkQueues } from './workQueues';
 
@@ -22,11 +26,22 @@ export interface QueuedDependencies {
   readonly ledgers: DeliveryLedgerAccess & DeliveryLedgerReading & DeliveryLedgerRemoval;
   /** The conversation references: the planner lists them, the engine prunes dead ones from them. */
   readonly store: ConversationStore;
-  /** The delivery engine over one batch of recipients (listed by the store it is given). */
-  readonly engineFor: (recipients: ConversationStore) => Broadcast;
+  /**
+   * The delivery engine over one batch of recipients (listed by the store it is given); with `send`,
+   * the engine does that to each instead of sending the notification (a pass: update, delete).
+   */
+  readonly engineFor: (recipients: ConversationStore, send?: SendActivity) => Broadcast;
+  /** Checkpoints of passes over the ledger (edits, recalls), in the notifications table. */
+  readonly passes: PassTable;
+  /** Updates and deletes of delivered activities, and new sends in their chats (reminders), through the same single-attempt path as sends. */
+  readonly activities: { readonly update: UpdateActivity; readonly remove: DeleteActivity; readonly send: SendActivity };
   readonly cancelWatch: CancelWatch;
   /** The opt-outs for one delivery slice; absent when opt-out is turned off (NOTIFY_ALLOW_OPT_OUT=false). */
   readonly optOuts?: () => OptOutCheck;
+  /** Who pressed a notification's acknowledge button (status, export, remind, retention); absent in tests that do not need it. */
+  readonly acknowledgements?: AcknowledgementStore;
+  /** Read receipts: deliveries in personal chats are indexed as sent, marked when read; absent in tests that do not need it. */
+  readonly readReceipts?: ReadReceiptStore;
   readonly logger: Logger;
   readonly tuning: QueuedTuning;
   /** Audience sources beyond the stored conversations (teams, people, groups); without it such notifications fail, saying so. */

@@ -4,7 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { TableClient, type TableEntityResult } from '@azure/data-tables';
 import { freePort, startAzurite, tableConnectionString } from '../../scripts/azurite';
 import type { DeliveryLedger } from '../../shared/ledgers/deliveryLedgers';
-import { deliveryRowKey, type DeliveryLedgers } from '../../shared/ledgers/deliveryLedgers';
+import { deliveryRowKey, firstRevision, type DeliveryLedgerAccess, type DeliveryLedgerReading, type DeliveryLedgers } from '../../shared/ledgers/deliveryLedgers';
 import { MemoryDeliveryLedgers } from '../../shared/ledgers/memoryDeliveryLedgers';
 import { LedgerUnavailableError, TableDeliveryLedgers } from '../../shared/ledgers/tableDeliveryLedgers';
 import { toKey } from '../../shared/storage/conversationKeys';
@@ -128,12 +128,63 @@ function ledgerContract(create: () => DeliveryLedgers): void {
   });
 }
 
+/** Ledgers opened by one writer (queued notifications): activity ids, revisions and the marks of passes. */
+function openedLedgerContract(create: () => DeliveryLedgers & DeliveryLedgerAccess & DeliveryLedgerReading): void {
+  test('each delivery is read back with the activity id recorded with it, and one recorded without an id reads as none', async () => {
+    const ledgers = create();
+    const writer = ledgers.open('queued\nids\ntenant-a', { groupWindowMs: 5 });
+    await Promise.all([writer.recordDelivered(teamsChat, '1:activity-a'), writer.recordDelivered(teamsChannel), writer.recordDelivered(hostile, 'ac/t#1?')]);
+    const entries = await ledgers.entries('queued\nids\ntenant-a');
+    assert.equal(entries.size, 3);
+    assert.equal(entries.get(deliveryRowKey(teamsChat))?.activityId, '1:activity-a');
+    assert.equal(entries.get(deliveryRowKey(teamsChannel))?.activityId, undefined);
+    assert.equal(entries.get(deliveryRowKey(hostile))?.activityId, 'ac/t#1?');
+    assert.deepEqual([...(await ledgers.deliveredKeys('queued\nids\ntenant-a'))].sort(), [...entries.keys()].sort());
+  });
+
+  test('a delivery carries the revision its ledger was opened with, and the first revision when none was given', async () => {
+    const ledgers = create();
+    await ledgers.open('queued\nrev\ntenant-a').recordDelivered(teamsChat, 'first');
+    await ledgers.open('queued\nrev\ntenant-a', { revision: 3 }).recordDelivered(teamsChannel, 'later');
+    const entries = await ledgers.entries('queued\nrev\ntenant-a');
+    assert.equal(entries.get(deliveryRowKey(teamsChat))?.revision, firstRevision);
+    assert.equal(entries.get(deliveryRowKey(teamsChannel))?.revision, 3);
+  });
+
+  test("a pass's marks raise the revision a chat shows and name the pass, without adding deliveries", async () => {
+    const ledgers = create();
+    const name = 'queued\nmarks\ntenant-a';
+    const writer = ledgers.open(name);
+    await writer.recordDelivered(teamsChat, 'a');
+    await writer.recordDelivered(teamsChannel, 'b');
+    await ledgers.openMarks(name, { name: 'revision', revision: 2 }).record(teamsChat);
+    await ledgers.openMarks(name, { name: 'recalled' }).record(teamsChannel);
+    await ledgers.openMarks(name, { name: 'recalled' }).record(hostile);
+    const entries = await ledgers.entries(name);
+    assert.equal(entries.size, 2, 'a mark for a conversation never delivered is not a delivery');
+    assert.equal(entries.get(deliveryRowKey(teamsChat))?.revision, 2);
+    assert.deepEqual([...(entries.get(deliveryRowKey(teamsChat))?.marks ?? [])], ['revision']);
+    assert.equal(entries.get(deliveryRowKey(teamsChannel))?.revision, firstRevision);
+    assert.deepEqual([...(entries.get(deliveryRowKey(teamsChannel))?.marks ?? [])], ['recalled']);
+    assert.equal(await ledgers.open(name).wasDelivered(hostile), false);
+    assert.equal((await ledgers.deliveredKeys(name)).size, 2);
+  });
+
+  test('a claimed ledger records the activity id too', async () => {
+    const ledgers = create();
+    await (await open(ledgers, 'claimed-ids')).recordDelivered(teamsChat, 'claimed-activity');
+    assert.equal((await ledgers.entries('claimed-ids')).get(deliveryRowKey(teamsChat))?.activityId, 'claimed-activity');
+  });
+}
+
 describe('MemoryDeliveryLedgers', () => {
   ledgerContract(() => new MemoryDeliveryLedgers());
+  openedLedgerContract(() => new MemoryDeliveryLedgers());
 });
 
 describe('TableDeliveryLedgers', () => {
   ledgerContract(() => new TableDeliveryLedgers(storageAt(connectionString()), { tableName: freshTableName() }));
+  openedLedgerContract(() => new TableDeliveryLedgers(storageAt(connectionString()), { tableName: freshTableName() }));
 
   test('creates its table on first use and keeps one row per delivery and one lease row, partitioned by notification id', async () => {
     const tableName = freshTableName();

@@ -90,13 +90,15 @@ describe('the per-recipient export of a queued notification', () => {
     assert.match(byConversation.get('a:conv-00020')?.error ?? '', /^404 ConversationNotFound: /);
     assert.equal(byConversation.get('a:conv-00005')?.outcome, 'optedOut');
     const delivered = byConversation.get('a:conv-00000');
+    const sentIds = new Map(connector.received.map((activity) => [activity.conversationId, activity.id]));
+    for (const row of rows) assert.equal(row.activityId, row.outcome === 'delivered' ? sentIds.get(row.conversationId) : null, row.conversationId);
     assert.deepEqual(delivered, {
       conversationId: 'a:conv-00000',
       userId: '29:user-a:conv-00000',
       tenantId: 'tenant-0',
       outcome: 'delivered',
       error: null,
-      activityId: null,
+      activityId: sentIds.get('a:conv-00000'),
       acknowledgedAt: null,
       readAt: null,
     });
@@ -153,7 +155,8 @@ describe('the per-recipient export of a queued notification', () => {
     assert.equal(lines.pop(), '', 'the last line ends with CRLF');
     assert.equal(lines[0], 'conversationId,userId,tenantId,outcome,error,activityId,acknowledgedAt,readAt');
     assert.equal(lines.length, 31);
-    assert.ok(lines.includes('a:conv-00000,29:user-a:conv-00000,tenant-0,delivered,,,,'));
+    const firstId = connector.received.find((activity) => activity.conversationId === 'a:conv-00000')?.id;
+    assert.ok(lines.includes(`a:conv-00000,29:user-a:conv-00000,tenant-0,delivered,,${firstId},,`), lines.find((line) => line.startsWith('a:conv-00000')));
     assert.ok(lines.includes('a:conv-00001,29:user-a:conv-00001,tenant-1,failed,"403 MessageWritesBlocked: not in roster, ""really""",,,'), lines.find((line) => line.startsWith('a:conv-00001')));
   });
 

@@ -61,6 +61,7 @@ class ScriptedChannel {
       const error = this.script(conversation.conversationId, attempt);
       this.attempts.push({ conversationId: conversation.conversationId, tenantId: conversation.tenantId, attempt, at, ok: !error });
       if (error) throw error;
+      return `activity-${conversation.conversationId}-${attempt}`;
     } finally {
       this.inFlight -= 1;
     }
@@ -371,6 +372,19 @@ describe('BroadcastEngine', () => {
     assert.equal(delivered.size, 10);
     const again = await harness(store).broadcast({ ledger });
     assert.deepEqual([again.sent, again.alreadySent], [0, 10]);
+  });
+
+  test('each delivery is recorded with the id the channel gave its activity', async () => {
+    const store = await storeWith(6);
+    const recorded = new Map<string, string | undefined>();
+    const ledger: DeliveryLedger = {
+      wasDelivered: async () => false,
+      recordDelivered: async (key: ConversationKey, activityId?: string) => void recorded.set(key.conversationId, activityId),
+    };
+    const { broadcast } = harness(store, { script: (_id, attempt) => (attempt === 1 ? channelError(503, 'ServiceUnavailable') : undefined) });
+    const summary = await broadcast({ ledger });
+    assert.equal(summary.sent, 6);
+    assert.deepEqual([...recorded].sort(), Array.from({ length: 6 }, (_, i) => [`c0000${i}`, `activity-c0000${i}-2`]));
   });
 
   test('a ledger that cannot be read stops the run rather than risk sending twice', async () => {

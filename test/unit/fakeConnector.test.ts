@@ -418,3 +418,75 @@ describe('fake Bot Connector', () => {
     await assert.rejects(pending, TypeError);
   });
 });
+
+/** A PUT (with an activity) or a DELETE of one activity of a conversation. */
+async function change(connector: FakeConnector, method: 'PUT' | 'DELETE', conversationId: string, activityId: string, body?: unknown): Promise<Reply> {
+  const path = `v3/conversations/${encodeURIComponent(conversationId)}/activities/${encodeURIComponent(activityId)}`;
+  const response = await fetch(new URL(path, connector.serviceUrl), {
+    method,
+    headers: { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, retryAfter: response.headers.get('retry-after'), body: await response.json() };
+}
+
+function idOf(reply: Reply): string {
+  const id = (reply.body as { id?: unknown }).id;
+  assert.equal(typeof id, 'string');
+  return id as string;
+}
+
+describe('fake Bot Connector: the messages a conversation shows', () => {
+  it('keeps every sent message under the fresh id it answered with', async () => {
+    const connector = await start();
+    const first = idOf(await send(connector, personalId, activity('one')));
+    const second = idOf(await send(connector, personalId, activity('two')));
+    assert.notEqual(first, second);
+    assert.deepEqual(connector.messages(personalId).map((message) => [message.id, message.text]), [[first, 'one'], [second, 'two']]);
+    assert.equal(connector.messageCount(), 2);
+  });
+
+  it('an update replaces the message it names and a delete removes it; the other messages stay as they were', async () => {
+    const connector = await start();
+    const first = idOf(await send(connector, teamsChannelId, activity('before')));
+    const second = idOf(await send(connector, teamsChannelId, activity('untouched')));
+
+    const updated = await change(connector, 'PUT', teamsChannelId, first, { ...activity('after'), attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', content: {} }] });
+    assert.equal(updated.status, 200);
+    assert.deepEqual(connector.messages(teamsChannelId).map((message) => [message.text, message.attachmentCount, message.updates]), [['after', 1, 1], ['untouched', 0, 0]]);
+    assert.equal(connector.updatesOf(teamsChannelId), 1);
+
+    assert.equal((await change(connector, 'DELETE', teamsChannelId, first)).status, 200);
+    assert.deepEqual(connector.messages(teamsChannelId).map((message) => message.id), [second]);
+    assert.deepEqual(connector.activityChanges, { updated: 1, deleted: 1, unknown: 0 });
+  });
+
+  it('an update or delete of an id the conversation does not hold (never sent, or deleted) is 404 NotFound', async () => {
+    const connector = await start();
+    const id = idOf(await send(connector, personalId, activity('only')));
+    const unknown = await change(connector, 'PUT', personalId, 'activity-999', activity('x'));
+    assert.equal(unknown.status, 404);
+    assert.equal((unknown.body as { error: { code: string } }).error.code, 'NotFound');
+    assert.equal((await change(connector, 'PUT', 'a:other', id, activity('x'))).status, 404, 'an id of another conversation');
+    assert.equal((await change(connector, 'DELETE', personalId, id)).status, 200);
+    assert.equal((await change(connector, 'DELETE', personalId, id)).status, 404, 'deleted already');
+    assert.equal(connector.activityChanges.unknown, 3);
+  });
+
+  it("updates and deletes count against the tenant's and the conversation's limits like sends, and are throttled with Retry-After", async () => {
+    const clock = manualClock();
+    const connector = await start({ clock: clock.now, throttle: { perTenantPerSecond: 3, perConversationPerSecond: 100, retryAfterSeconds: 2 } });
+    const a = idOf(await send(connector, 'a:1', activity('a', 'tenant-t')));
+    const b = idOf(await send(connector, 'a:2', activity('b', 'tenant-t')));
+    assert.equal((await change(connector, 'PUT', 'a:1', a, activity('a2', 'tenant-t'))).status, 200);
+    const overPut = await change(connector, 'PUT', 'a:2', b, activity('b2', 'tenant-t'));
+    assert.deepEqual([overPut.status, overPut.retryAfter], [429, '2']);
+    const overDelete = await change(connector, 'DELETE', 'a:2', b);
+    assert.deepEqual([overDelete.status, overDelete.retryAfter], [429, '2'], "a delete counts for the tenant the conversation was sent to");
+    assert.equal((await send(connector, 'a:9', activity('other tenant', 'tenant-u'))).status, 201);
+    clock.advance(1_000);
+    assert.equal((await change(connector, 'DELETE', 'a:2', b)).status, 200);
+    assert.deepEqual(connector.messages('a:2'), []);
+    assert.equal(connector.messages('a:1')[0]?.text, 'a2');
+  });
+});

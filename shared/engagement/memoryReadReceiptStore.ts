@@ -1,0 +1,57 @@
+import { chatKey, isReadUpTo, type ReadMark, type ReadReceipt, type ReadReceiptStore, type SentMessage } from './readReceiptStore';
+
+/** The in-memory twin of TableReadReceiptStore, for unit tests: same keys, same answers. */
+export class MemoryReadReceiptStore implements ReadReceiptStore {
+  /** chat → notification id → the delivery, not read yet. */
+  private readonly unread = new Map<string, Map<string, SentMessage>>();
+  /** notification id → chat → the mark. */
+  private readonly marks = new Map<string, Map<string, ReadMark>>();
+
+  async recordSent(message: SentMessage): Promise<void> {
+    const chat = chatKey(message.conversation);
+    if (this.marks.get(message.notificationId)?.has(chat) === true) return;
+    const index = this.unread.get(chat) ?? new Map<string, SentMessage>();
+    index.set(message.notificationId, message);
+    this.unread.set(chat, index);
+  }
+
+  async receipt(receipt: ReadReceipt): Promise<number> {
+    const chat = chatKey(receipt.conversation);
+    const index = this.unread.get(chat);
+    if (index === undefined) return 0;
+    let marked = 0;
+    for (const [notificationId, message] of [...index]) {
+      if (!isReadUpTo(message.activityId, receipt.lastReadMessageId)) continue;
+      const marks = this.marks.get(notificationId) ?? new Map<string, ReadMark>();
+      this.marks.set(notificationId, marks);
+      if (!marks.has(chat)) {
+        marks.set(chat, { conversation: message.conversation, readAt: receipt.at });
+        marked += 1;
+      }
+      index.delete(notificationId);
+    }
+    if (index.size === 0) this.unread.delete(chat);
+    return marked;
+  }
+
+  async count(notificationId: string): Promise<number> {
+    return this.marks.get(notificationId)?.size ?? 0;
+  }
+
+  async list(notificationId: string): Promise<ReadMark[]> {
+    return [...(this.marks.get(notificationId)?.values() ?? [])];
+  }
+
+  async remove(notificationId: string, budget: number): Promise<number> {
+    const marks = this.marks.get(notificationId);
+    if (marks === undefined) return 0;
+    let removed = 0;
+    for (const key of [...marks.keys()]) {
+      if (removed === budget) break;
+      marks.delete(key);
+      removed += 1;
+    }
+    if (marks.size === 0) this.marks.delete(notificationId);
+    return removed;
+  }
+}

@@ -1,0 +1,166 @@
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { TestAdapter, type Activity } from 'botbuilder';
+import { NotificationBot, cardActionReceivedText } from '../../shared/bot/bot';
+import { acknowledgedText, localOffsetMinutes, withAcknowledgeButton } from '../../shared/engagement/acknowledgementCard';
+import { MemoryAcknowledgementStore } from '../../shared/engagement/memoryAcknowledgementStore';
+import { MemoryConversationStore } from '../../shared/storage/memoryConversationStore';
+import { messageActivity, parseNotificationRequest } from '../../shared/notifications/notificationRequest';
+import { sentActivity } from '../../shared/notifications/sentActivity';
+import { recordingLogger } from '../support/recordingLogger';
+
+const limits = { maxMessageBytes: 100_000 };
+const bot = { id: '28:bot-app-id', name: 'Notifier' };
+const ada = { id: '29:ada', name: 'Ada', aadObjectId: '00000000-0000-0000-0000-0000000000a1' };
+const chat = { id: 'a:1personal-chat', conversationType: 'personal', tenantId: 'tenant-1', isGroup: false, name: '' };
+
+interface Card {
+  readonly version?: string;
+  readonly body?: readonly { readonly text?: string }[];
+  readonly actions?: readonly { readonly type: string; readonly title: string; readonly verb?: string; readonly data?: { readonly notificationId?: string } }[];
+}
+
+function cardsOf(activity: Partial<Activity>): Card[] {
+  return (activity.attachments ?? []).map((attachment) => attachment.content as Card);
+}
+
+function pressButton(notificationId: string, extra: Partial<Activity> = {}): Partial<Activity> {
+  return {
+    type: 'invoke',
+    name: 'adaptiveCard/action',
+    value: { action: { type: 'Action.Execute', verb: 'acknowledge', data: { notificationId } }, trigger: 'manual' },
+    ...extra,
+  };
+}
+
+function setup(options: { readonly now: () => Date; readonly ownCard?: Record<string, unknown>; readonly user?: typeof ada; readonly acknowledgements?: MemoryAcknowledgementStore }) {
+  const acknowledgements = options.acknowledgements ?? new MemoryAcknowledgementStore();
+  const notificationBot = new NotificationBot(new MemoryConversationStore(), recordingLogger(), {
+    acknowledgements,
+    now: options.now,
+    notificationCard: async () => options.ownCard,
+  });
+  const adapter = new TestAdapter(async (context) => notificationBot.run(context));
+  adapter.conversation = { channelId: 'msteams', serviceUrl: 'https://smba.example/', conversation: chat, user: options.user ?? ada, bot };
+  /** The invoke's answer as Teams gets it: the HTTP status and the body. */
+  const press = async (activity: Partial<Activity>): Promise<{ status: number; body: { statusCode: number; type: string; value: Card & { message?: string } } }> => {
+    await adapter.processActivity(activity);
+    const answers = adapter.activeQueue.splice(0).filter((sent) => sent.type === 'invokeResponse');
+    assert.equal(answers.length, 1, 'every invoke gets exactly one answer');
+    return answers[0]?.value as never;
+  };
+  return { acknowledgements, press };
+}
+
+describe('acknowledgements', () => {
+  describe('the button', () => {
+    it('a text notification that asks for acknowledgements is one activity: the text and a small card with an Action.Execute button labelled as asked', () => {
+      const parsed = parseNotificationRequest(JSON.stringify({ text: 'Fire drill at 10:00', acknowledge: { label: 'Got it' } }), limits);
+      assert.ok(parsed.ok);
+      const activity = sentActivity(parsed.value, 'drill-1');
+      assert.equal(activity.text, 'Fire drill at 10:00');
+      const [card, ...others] = cardsOf(activity);
+      assert.equal(others.length, 0);
+      assert.equal(card?.version, '1.5');
+      assert.deepEqual(card?.actions, [{ type: 'Action.Execute', title: 'Got it', verb: 'acknowledge', data: { notificationId: 'drill-1' } }]);
+    });
+
+    it("a notification with its own card gets the button added to that card's actions, its body kept and its version raised to 1.5", () => {
+      const own = { type: 'AdaptiveCard', version: '1.2', body: [{ type: 'TextBlock', text: 'Policy update' }], actions: [{ type: 'Action.OpenUrl', title: 'Read', url: 'https://example.com' }] };
+      const activity = withAcknowledgeButton(messageActivity(undefined, own), 'policy-7', { label: 'I have read it' });
+      const [card] = cardsOf(activity);
+      assert.equal(card?.version, '1.5');
+      assert.deepEqual(card?.body, own.body);
+      assert.deepEqual(card?.actions?.map((action) => [action.type, action.title]), [['Action.OpenUrl', 'Read'], ['Action.Execute', 'I have read it']]);
+      assert.equal(own.actions.length, 1, "the request's own card is not changed in place");
+    });
+
+    it('a notification that does not ask for acknowledgements is sent as it was given', () => {
+      const parsed = parseNotificationRequest(JSON.stringify({ text: 'Hello' }), limits);
+      assert.ok(parsed.ok);
+      assert.deepEqual(sentActivity(parsed.value, 'n-1'), { type: 'message', text: 'Hello' });
+    });
+
+    for (const [body, field] of [
+      [{ text: 'x', acknowledge: { label: '   ' } }, 'acknowledge.label'],
+      [{ text: 'x', acknowledge: { label: 'x'.repeat(41) } }, 'acknowledge.label'],
+      [{ text: 'x', acknowledge: {} }, 'acknowledge.label'],
+      [{ text: 'x', acknowledge: 'yes' }, 'acknowledge'],
+      [{ text: 'x', acknowledge: { label: 'OK', colour: 'red' } }, 'acknowledge.colour'],
+    ] as const) {
+      it(`refuses ${JSON.stringify(body.acknowledge)} naming "${field}"`, () => {
+        const parsed = parseNotificationRequest(JSON.stringify(body), limits);
+        assert.equal(parsed.ok, false);
+        assert.ok(!parsed.ok && parsed.errors.some((error) => error.includes(`"${field}"`)), JSON.stringify(parsed));
+      });
+    }
+  });
+
+  describe('the press', () => {
+    it('is recorded and answered with the card refreshed to "Acknowledged at" the time in the person\'s own offset', async () => {
+      const now = new Date('2026-12-07T08:14:30Z');
+      const { acknowledgements, press } = setup({ now: () => now });
+      const answer = await press(pressButton('drill-1', { localTimestamp: '2026-12-07T09:14:30.000+01:00' as never }));
+      assert.equal(answer.status, 200);
+      assert.equal(answer.body.statusCode, 200);
+      assert.equal(answer.body.type, 'application/vnd.microsoft.card.adaptive');
+      assert.deepEqual(answer.body.value.body?.map((block) => block.text), ['Acknowledged at 09:14']);
+      assert.equal(answer.body.value.actions, undefined, 'the button is gone from the refreshed card');
+      assert.equal(await acknowledgements.count('drill-1'), 1);
+    });
+
+    it('a second press changes nothing: still one acknowledgement, and the same time shown', async () => {
+      let now = new Date('2026-12-07T08:14:00Z');
+      const { acknowledgements, press } = setup({ now: () => now });
+      const first = await press(pressButton('drill-1', { localTimestamp: '2026-12-07T09:14:00+01:00' as never }));
+      now = new Date('2026-12-07T08:52:00Z');
+      const second = await press(pressButton('drill-1', { localTimestamp: '2026-12-07T09:52:00+01:00' as never }));
+      assert.deepEqual(second.body, first.body);
+      assert.equal(await acknowledgements.count('drill-1'), 1);
+      assert.equal((await acknowledgements.list('drill-1'))[0]?.acknowledgedAt.toISOString(), '2026-12-07T08:14:00.000Z');
+    });
+
+    it('without a local time from the channel, the time is shown in UTC and says so', async () => {
+      const { press } = setup({ now: () => new Date('2026-12-07T08:14:00Z') });
+      const answer = await press(pressButton('drill-1'));
+      assert.deepEqual(answer.body.value.body?.map((block) => block.text), ['Acknowledged at 08:14 UTC']);
+    });
+
+    it("the refreshed card of a notification sent with its own card shows that card again, without the button, and the time under it", async () => {
+      const ownCard = { type: 'AdaptiveCard', version: '1.5', body: [{ type: 'TextBlock', text: 'Policy update' }] };
+      const { press } = setup({ now: () => new Date('2026-12-07T08:14:00Z'), ownCard });
+      const answer = await press(pressButton('policy-7', { localTimestamp: '2026-12-07T08:14:00Z' as never }));
+      assert.deepEqual(answer.body.value.body?.map((block) => block.text), ['Policy update', 'Acknowledged at 08:14']);
+    });
+
+    it('two people pressing are two acknowledgements', async () => {
+      const now = (): Date => new Date('2026-12-07T08:14:00Z');
+      const first = setup({ now });
+      await first.press(pressButton('drill-1'));
+      const second = setup({ now, user: { ...ada, id: '29:bob', aadObjectId: '00000000-0000-0000-0000-0000000000b2' }, acknowledgements: first.acknowledgements });
+      await second.press(pressButton('drill-1'));
+      assert.equal(await first.acknowledgements.count('drill-1'), 2);
+    });
+
+    it('any other card action is still answered, so Teams shows no error', async () => {
+      const { press, acknowledgements } = setup({ now: () => new Date() });
+      const answer = await press({ type: 'invoke', name: 'adaptiveCard/action', value: { action: { type: 'Action.Execute', verb: 'vote', data: {} }, trigger: 'manual' } });
+      assert.equal(answer.body.statusCode, 200);
+      assert.equal(answer.body.value.body?.[0]?.text, cardActionReceivedText);
+      assert.equal(await acknowledgements.count(''), 0);
+    });
+  });
+
+  describe('the time shown', () => {
+    it('reads the offset of the local timestamp as sent, in minutes east of UTC', () => {
+      assert.equal(localOffsetMinutes({ rawLocalTimestamp: '2026-12-07T09:14:00.000+05:30' }), 330);
+      assert.equal(localOffsetMinutes({ rawLocalTimestamp: '2026-12-07T03:14:00-08:00' }), -480);
+      assert.equal(localOffsetMinutes({ rawLocalTimestamp: '2026-12-07T09:14:00Z' }), 0);
+      assert.equal(localOffsetMinutes({}), undefined);
+    });
+
+    it('names the date when the press was not today where the person is', () => {
+      assert.equal(acknowledgedText(new Date('2026-12-06T23:30:00Z'), 60, new Date('2026-12-08T09:00:00Z')), 'Acknowledged on 2026-12-07 at 00:30');
+    });
+  });
+});
