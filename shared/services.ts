@@ -93,7 +93,7 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
   const broadcast: Broadcast = (request) => engine.broadcast(request);
   const ledgers = overrides.ledgers ?? new TableDeliveryLedgers(settings.conversationsStorage);
   const optOuts = settings.allowOptOut ? (overrides.optOuts ?? new TableOptOutStore(settings.conversationsStorage)) : undefined;
-  const activities = overrides.activities ?? { update: operations.update, remove: operations.remove };
+  const activities = { send: engineDependencies.send, ...(overrides.activities ?? { update: operations.update, remove: operations.remove }) };
   const queued = createQueuedNotifications(settings, { ...engineDependencies, ledgers, overrides, optOuts, activities });
   const bot = new NotificationBot(store, logger, optOuts === undefined ? {} : { optOuts });
   return { settings, adapter, bot, store, broadcast, ledgers, running: new RunningNotifications(), queued, optOuts };
@@ -114,7 +114,7 @@ function createQueuedNotifications(
     readonly ledgers: DeliveryLedgers & Partial<DeliveryLedgerAccess & DeliveryLedgerReading & DeliveryLedgerRemoval>;
     readonly overrides: ServiceOverrides;
     readonly optOuts: OptOutStore | undefined;
-    readonly activities: Pick<ActivityOperations, 'update' | 'remove'>;
+    readonly activities: ActivityOperations;
   },
 ): QueuedNotifications {
   const { ledgers, overrides, optOuts, activities, ...engineDependencies } = parts;
