@@ -136,7 +136,7 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
   const ledgers = overrides.ledgers ?? new TableDeliveryLedgers(settings.conversationsStorage);
   const optOuts = settings.allowOptOut ? (overrides.optOuts ?? new TableOptOutStore(settings.conversationsStorage)) : undefined;
   const reach = reachDependencies(settings, { store, teams, connector: engineDependencies.personalConversations, clock, overrides: overrides.reach ?? {} });
-  const activities = { ...(overrides.activities ?? { update: operations.update, remove: operations.remove }), send: engineDependencies.send };
+  const activities = { send: engineDependencies.send, ...(overrides.activities ?? { update: operations.update, remove: operations.remove }) };
   const acknowledgements = overrides.acknowledgements ?? new TableAcknowledgementStore(settings.conversationsStorage);
   const readReceipts = overrides.readReceipts ?? new TableReadReceiptStore(settings.conversationsStorage);
   const queued = createQueuedNotifications(settings, { ...engineDependencies, ledgers, overrides, optOuts, reach, activities, acknowledgements, readReceipts });
@@ -171,7 +171,7 @@ function createQueuedNotifications(
     readonly overrides: ServiceOverrides;
     readonly optOuts: OptOutStore | undefined;
     readonly reach: ReachDependencies;
-    readonly activities: Pick<ActivityOperations, 'update' | 'remove'> & { readonly send: SendActivity };
+    readonly activities: ActivityOperations;
     readonly acknowledgements: AcknowledgementStore;
     readonly readReceipts: ReadReceiptStore;
   },
