@@ -6,6 +6,7 @@ import {
   type ConversationStore,
   type ListOptions,
   type StoredConversation,
+  type StoredTeam,
 } from '../../shared/storage/conversationStore';
 
 /** References for the benchmark: seeded into Azurite, or made up page by page. */
@@ -67,5 +68,9 @@ export class SyntheticConversationStore implements ConversationStore {
     const items: StoredConversation[] = [];
     for (let i = start; i < end; i++) items.push(stored(this.serviceUrl, `a:synthetic-${i}`, `tenant-${i % this.tenants}`));
     return end < this.count ? { items, continuationToken: String(end) } : { items };
+  }
+
+  async listTeams(): Promise<StoredTeam[]> {
+    return [];
   }
 }

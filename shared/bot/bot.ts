@@ -13,7 +13,9 @@ import {
   toStoredConversation,
   type ConversationStore,
   type StoredConversation,
+  type TeamOfActivity,
 } from '../storage/conversationStore';
+import { renameStoredTeam } from '../storage/storedTeams';
 import type { Logger } from '../logger';
 import { isPersonalConversation, type OptOutStore, type Person } from '../engagement/optOutStore';
 import type { AcknowledgementStore } from '../engagement/acknowledgementStore';
@@ -82,6 +84,12 @@ export class NotificationBot extends ActivityHandler {
 
     this.onEvent(async (context, next) => {
       if (context.activity.name === readReceiptEventName && readReceipts !== undefined) await this.markRead(context, readReceipts);
+      await next();
+    });
+
+    // Teams: a renamed team is announced once, in its General channel.
+    this.onConversationUpdate(async (context, next) => {
+      if (eventTypeOf(context.activity) === 'teamRenamed') await this.renameTeam(context);
       await next();
     });
 
@@ -215,21 +223,40 @@ export class NotificationBot extends ActivityHandler {
     if (conversation === undefined) return;
     // Teams announces a personal install twice at once (installationUpdate and
     // conversationUpdate); the atomic insert lets exactly one of them welcome.
-    if (await this.store.insert(conversation)) {
+    if (await this.store.insert(await this.keepingTeamName(conversation))) {
       await context.sendActivity(welcomeText(scopeOf(context.activity), { optOutAllowed: this.optOuts !== undefined }));
     } else {
-      await this.store.upsert(conversation);
+      await this.store.upsert(await this.keepingTeamName(conversation));
     }
   }
 
   private async save(context: TurnContext): Promise<void> {
     const conversation = this.checkedReference(context);
-    if (conversation !== undefined) await this.store.upsert(conversation);
+    if (conversation !== undefined) await this.store.upsert(await this.keepingTeamName(conversation));
+  }
+
+  /**
+   * Teams names the team in some channel events and not in messages: a
+   * channel saved without a name keeps the one stored before (one read, for
+   * channels only).
+   */
+  private async keepingTeamName(conversation: StoredConversation): Promise<StoredConversation> {
+    if (conversation.teamId === undefined || conversation.teamName !== undefined) return conversation;
+    const stored = await this.store.get(conversation);
+    return stored?.teamName !== undefined && stored.teamId === conversation.teamId ? { ...conversation, teamName: stored.teamName } : conversation;
+  }
+
+  private async renameTeam(context: TurnContext): Promise<void> {
+    const conversation = this.checkedReference(context);
+    if (conversation?.teamId === undefined || conversation.teamName === undefined) return;
+    await this.store.upsert(conversation);
+    const others = await renameStoredTeam(this.store, { tenantId: conversation.tenantId, teamId: conversation.teamId, teamName: conversation.teamName });
+    this.logger.log(`Team ${conversation.teamId} renamed; ${others + 1} stored channel reference(s) carry the new name`);
   }
 
   /** The reference to store, or undefined (logged) when it could not be used for a proactive send. */
   private checkedReference(context: TurnContext): StoredConversation | undefined {
-    const check = toStoredConversation(TurnContext.getConversationReference(context.activity));
+    const check = toStoredConversation(TurnContext.getConversationReference(context.activity), new Date(), teamOf(context.activity));
     if (check.ok) return check.conversation;
     this.logger.warn(`Conversation reference not stored: ${check.reason} (activity ${context.activity.type})`);
     return undefined;
@@ -247,6 +274,18 @@ export class NotificationBot extends ActivityHandler {
 
 function cardAnswer(card: Record<string, unknown>): AdaptiveCardInvokeResponse {
   return { statusCode: 200, type: adaptiveCardType, value: card };
+}
+
+/** Teams' `channelData.team` (id and, in some events, name), when the activity carries one. */
+function teamOf(activity: Partial<Activity>): TeamOfActivity | undefined {
+  const team: unknown = (activity.channelData as { team?: unknown } | undefined)?.team;
+  if (typeof team !== 'object' || team === null) return undefined;
+  const { id, name } = team as Record<string, unknown>;
+  return typeof id === 'string' ? { id, ...(typeof name === 'string' ? { name } : {}) } : undefined;
+}
+
+function eventTypeOf(activity: Partial<Activity>): unknown {
+  return (activity.channelData as { eventType?: unknown } | undefined)?.eventType;
 }
 
 /** A personal (1:1) chat by the same rule the store uses for a person's own conversations; everything else is a group. */

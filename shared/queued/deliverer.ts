@@ -224,5 +224,6 @@ function batchStore(conversations: readonly StoredConversation[], store: Convers
     get: (key) => store.get(key),
     upsert: (conversation) => store.upsert(conversation),
     insert: (conversation) => store.insert(conversation),
+    listTeams: (tenantId) => store.listTeams(tenantId),
   };
 }

@@ -23,6 +23,10 @@ export interface StoredConversation extends ConversationKey {
   readonly aadObjectId: string;
   /** Teams: `personal`, `groupChat` or `channel`; other channels: what they send, often empty. */
   readonly conversationType: string;
+  /** Teams channels only: the team the channel belongs to (absent on rows stored before teams were captured). */
+  readonly teamId?: string;
+  /** The team's name as Teams last announced it (absent when Teams did not say). */
+  readonly teamName?: string;
   readonly updatedAt: Date;
 }
 
@@ -78,13 +82,30 @@ export interface ConversationStore {
    * end: a page may be empty and still have one.
    */
   list(options?: ListOptions): Promise<ConversationPage>;
+  /**
+   * The teams the bot is in, as captured from their channels (one entry a
+   * team), optionally of one tenant. Costs one listing of the tenant's
+   * references (or the whole table's) with a server-side filter on the
+   * conversation type: teams are few, but the rows read are all of the range.
+   */
+  listTeams(tenantId?: string): Promise<StoredTeam[]>;
+}
+
+/** A team the bot was added to, with the reference of its channel (the General channel when stored). */
+export interface StoredTeam {
+  readonly tenantId: string;
+  readonly teamId: string;
+  /** Empty when Teams never told the bot the team's name. */
+  readonly teamName: string;
+  readonly serviceUrl: string;
+  readonly conversation: StoredConversation;
 }
 
 export const defaultPageSize = 500;
 
 /** All pages of a listing, one page in memory at a time. */
 export async function* listAll(
-  store: ConversationStore,
+  store: Pick<ConversationStore, 'list'>,
   filter?: ConversationFilter,
   pageSize = defaultPageSize,
 ): AsyncGenerator<StoredConversation> {
@@ -130,7 +151,7 @@ export function subscriptionConversationId(conversation: { readonly id: string; 
  * Turns a reference into what the store keeps, or says why it cannot be used
  * for a proactive send later (then it must not be stored).
  */
-export function toStoredConversation(reference: Partial<ConversationReference>, now = new Date()): ReferenceCheck {
+export function toStoredConversation(reference: Partial<ConversationReference>, now = new Date(), team?: TeamOfActivity): ReferenceCheck {
   const { conversation, channelId, serviceUrl } = reference;
   const missing: string[] = [];
   if (!conversation?.id) missing.push('conversation.id');
@@ -156,7 +177,20 @@ export function toStoredConversation(reference: Partial<ConversationReference>, 
       userId: reference.user?.id ?? '',
       aadObjectId: reference.user?.aadObjectId ?? '',
       conversationType: conversation.conversationType ?? '',
+      ...(conversation.conversationType === 'channel' ? teamColumns(team) : {}),
       updatedAt: now,
     },
   };
 }
+
+/** What a Teams activity's `channelData.team` says of the team a channel belongs to. */
+export interface TeamOfActivity {
+  readonly id?: string;
+  readonly name?: string;
+}
+
+function teamColumns(team: TeamOfActivity | undefined): Pick<StoredConversation, 'teamId' | 'teamName'> {
+  if (team?.id === undefined || team.id === '') return {};
+  return team.name === undefined || team.name === '' ? { teamId: team.id } : { teamId: team.id, teamName: team.name };
+}
+

@@ -7,8 +7,10 @@ import {
   type DeleteCondition,
   type ListOptions,
   type StoredConversation,
+  type StoredTeam,
 } from './conversationStore';
 import { keyOf } from './conversationKeys';
+import { listStoredTeams } from './storedTeams';
 
 /** The in-memory twin of the table store, for unit tests; same keys, same semantics. */
 export class MemoryConversationStore implements ConversationStore {
@@ -62,6 +64,10 @@ export class MemoryConversationStore implements ConversationStore {
     const last = pageIds[pageIds.length - 1];
     const more = start + pageSize < ids.length;
     return more && last !== undefined ? { items, continuationToken: last } : { items };
+  }
+
+  async listTeams(tenantId?: string): Promise<StoredTeam[]> {
+    return listStoredTeams(this, tenantId);
   }
 }
 

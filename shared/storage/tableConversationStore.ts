@@ -9,7 +9,9 @@ import {
   type DeleteCondition,
   type ListOptions,
   type StoredConversation,
+  type StoredTeam,
 } from './conversationStore';
+import { listStoredTeams } from './storedTeams';
 import { partitionsStartingWith } from './keyRanges';
 import { isLegacyPartitionKey, keyOf, legacyKeyOf, partitionPrefix, toKey, type TableKeys } from './conversationKeys';
 import { migrateLegacyKeys } from './legacyKeyMigration';
@@ -41,6 +43,9 @@ interface ConversationEntity {
   aadObjectId: string;
   conversationType: string;
   serviceUrl: string;
+  /** Teams channels: absent on rows stored before teams were captured. */
+  teamId?: string;
+  teamName?: string;
   updatedAt: Date;
 }
 
@@ -205,6 +210,10 @@ export class TableConversationStore implements ConversationStore {
     return next === undefined ? { items } : { items, continuationToken: next };
   }
 
+  async listTeams(tenantId?: string): Promise<StoredTeam[]> {
+    return listStoredTeams(this, tenantId);
+  }
+
   private fromEntity(entity: TableEntityResult<Partial<ConversationEntity>>): StoredConversation | undefined {
     const where = `row ${entity.partitionKey ?? '?'}/${entity.rowKey ?? '?'}`;
     let reference: unknown;
@@ -228,6 +237,8 @@ export class TableConversationStore implements ConversationStore {
       userId: text(entity.userId),
       aadObjectId: text(entity.aadObjectId),
       conversationType: text(entity.conversationType),
+      ...(typeof entity.teamId === 'string' && entity.teamId !== '' ? { teamId: entity.teamId } : {}),
+      ...(typeof entity.teamName === 'string' && entity.teamName !== '' ? { teamName: entity.teamName } : {}),
       updatedAt: entity.updatedAt,
     };
   }
@@ -244,6 +255,8 @@ function toEntity(conversation: StoredConversation): ConversationEntity {
     aadObjectId: conversation.aadObjectId,
     conversationType: conversation.conversationType,
     serviceUrl: conversation.serviceUrl,
+    ...(conversation.teamId === undefined ? {} : { teamId: conversation.teamId }),
+    ...(conversation.teamName === undefined ? {} : { teamName: conversation.teamName }),
     updatedAt: conversation.updatedAt,
   };
 }

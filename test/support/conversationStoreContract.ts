@@ -14,11 +14,14 @@ export interface ConversationFields {
   readonly userId?: string;
   readonly aadObjectId?: string;
   readonly conversationType?: string;
+  readonly teamId?: string;
+  readonly teamName?: string;
+  readonly updatedAt?: Date;
 }
 
 /** A stored conversation whose reference carries the same fields, as toStoredConversation makes them. */
 export function conversation(conversationId: string, fields: ConversationFields = {}): StoredConversation {
-  const { channelId = 'msteams', tenantId = 'tenant-1', userId = 'user-1', aadObjectId = 'aad-1', conversationType = 'personal' } = fields;
+  const { channelId = 'msteams', tenantId = 'tenant-1', userId = 'user-1', aadObjectId = 'aad-1', conversationType = 'personal', teamId, teamName } = fields;
   const serviceUrl = 'https://smba.trafficmanager.net/emea/';
   return {
     channelId,
@@ -28,7 +31,9 @@ export function conversation(conversationId: string, fields: ConversationFields 
     userId,
     aadObjectId,
     conversationType,
-    updatedAt: new Date('2026-11-25T10:11:12.345Z'),
+    ...(teamId === undefined ? {} : { teamId }),
+    ...(teamName === undefined ? {} : { teamName }),
+    updatedAt: fields.updatedAt ?? new Date('2026-11-25T10:11:12.345Z'),
     reference: {
       activityId: 'f:1234',
       channelId,
@@ -210,6 +215,48 @@ export function conversationStoreContract(createStore: () => ConversationStore):
       assert.deepEqual(await listIds(store, { tenantIds: ['plain'], channelIds: [id] }), [`by-channel-${i}`], `channel ${JSON.stringify(id.slice(0, 40))}`);
       assert.deepEqual(await listIds(store, { channelIds: [id] }), [`by-channel-${i}`], `channel alone ${JSON.stringify(id.slice(0, 40))}`);
     }
+  });
+
+  test("a channel's team id and name read back, and a conversation stored without them reads back without them", async () => {
+    const store = createStore();
+    const channel = conversation('19:general@thread.tacv2', { conversationType: 'channel', teamId: '19:general@thread.tacv2', teamName: 'Finance' });
+    const personal = conversation('a:personal');
+    await store.upsert(channel);
+    await store.upsert(personal);
+    assert.deepEqual(await store.get(channel), channel);
+    const read = await store.get(personal);
+    assert.deepEqual(read, personal);
+    assert.equal(read !== undefined && 'teamId' in read, false);
+    assert.equal(read !== undefined && 'teamName' in read, false);
+  });
+
+  test('listing teams gives one entry per team with its name and General channel, and none for chats or channels without a team', async () => {
+    const store = createStore();
+    const general = conversation('19:team-a@thread.tacv2', { conversationType: 'channel', teamId: '19:team-a@thread.tacv2', teamName: 'Finance' });
+    const otherChannel = conversation('19:a-news@thread.tacv2', {
+      conversationType: 'channel',
+      teamId: '19:team-a@thread.tacv2',
+      teamName: 'Finance',
+      updatedAt: new Date('2026-11-26T00:00:00.000Z'),
+    });
+    const teamB = conversation('19:b-ops@thread.tacv2', { conversationType: 'channel', teamId: '19:team-b@thread.tacv2', teamName: 'Accounting' });
+    const teamC = conversation('19:team-c@thread.tacv2', { conversationType: 'channel', tenantId: 'tenant-2', teamId: '19:team-c@thread.tacv2', teamName: 'Sales' });
+    for (const item of [general, otherChannel, teamB, teamC]) await store.upsert(item);
+    await store.upsert(conversation('19:old-channel@thread.tacv2', { conversationType: 'channel' }));
+    await store.upsert(conversation('19:group@thread.v2', { conversationType: 'groupChat' }));
+    await store.upsert(conversation('a:personal'));
+
+    const all = await store.listTeams();
+    assert.deepEqual(
+      all.map(({ tenantId, teamId, teamName, serviceUrl, conversation: { conversationId } }) => ({ tenantId, teamId, teamName, serviceUrl, conversationId })),
+      [
+        { tenantId: 'tenant-1', teamId: '19:team-b@thread.tacv2', teamName: 'Accounting', serviceUrl: teamB.serviceUrl, conversationId: teamB.conversationId },
+        { tenantId: 'tenant-1', teamId: '19:team-a@thread.tacv2', teamName: 'Finance', serviceUrl: general.serviceUrl, conversationId: general.conversationId },
+        { tenantId: 'tenant-2', teamId: '19:team-c@thread.tacv2', teamName: 'Sales', serviceUrl: teamC.serviceUrl, conversationId: teamC.conversationId },
+      ],
+    );
+    assert.deepEqual((await store.listTeams('tenant-2')).map((team) => team.teamName), ['Sales']);
+    assert.deepEqual(await store.listTeams('tenant-without-teams'), []);
   });
 
   const fixture: readonly StoredConversation[] = [

@@ -102,6 +102,7 @@ function withList(inner: ConversationStore, list: (options?: ListOptions) => Pro
     get: (k) => inner.get(k),
     delete: (k, condition) => inner.delete(k, condition),
     list,
+    listTeams: (tenantId) => inner.listTeams(tenantId),
   };
 }
 
