@@ -1,6 +1,6 @@
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from '@azure/functions';
 import { readJsonBody } from '../shared/http/jsonRequestBody';
-import { notificationIdPattern, parseNotificationRequest } from '../shared/notifications/notificationRequest';
+import { notificationIdPattern, parseMessageEdit, parseNotificationRequest } from '../shared/notifications/notificationRequest';
 import { TableUnavailableError } from '../shared/storage/tableClient';
 import { getServices } from '../shared/services';
 
@@ -17,6 +17,9 @@ import { getServices } from '../shared/services';
  * - GET /api/notifications?limit=&after=: recent notifications, newest first.
  * - GET /api/notifications/{id}?failuresAfter=: progress and a page of failures; 404 unknown.
  * - DELETE /api/notifications/{id}: cancel (a scheduled one is then never sent); 409 once completed or failed.
+ * - PATCH /api/notifications/{id}: edit (`text` and/or `card`): 202 with the status; 400 bad body; 404 unknown;
+ *   409 recalled, or cancelled before anything was delivered; 413/415 as on create.
+ * - POST /api/notifications/{id}/recall: stop the send and delete the message in every chat: 202 with the status; 404 unknown.
  */
 export async function notifications(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
   const { settings, queued } = getServices();
@@ -69,6 +72,7 @@ export async function notificationById(request: HttpRequest, context: Invocation
   const notFound: HttpResponseInit = { status: 404, jsonBody: { error: 'NotificationNotFound', id, message: `No notification has the id "${id}".` } };
   if (!notificationIdPattern.test(id)) return notFound;
 
+  if (request.method === 'PATCH') return editNotification(request, context, id, notFound);
   if (request.method === 'DELETE') {
     return answerOrOutage(context, async () => {
       const outcome = await queued.cancel(id);
@@ -86,6 +90,47 @@ export async function notificationById(request: HttpRequest, context: Invocation
   return answerOrOutage(context, async () => {
     const status = await queued.status(id, request.query.get('failuresAfter') ?? undefined);
     return status === undefined ? notFound : { status: 200, jsonBody: status };
+  });
+}
+
+async function editNotification(request: HttpRequest, context: InvocationContext, id: string, notFound: HttpResponseInit): Promise<HttpResponseInit> {
+  const { settings, queued } = getServices();
+  const read = await readJsonBody(request, settings.notifyMaxBodyBytes);
+  if (!read.ok) return { status: read.refusal.status, jsonBody: read.refusal.body };
+  const parsed = parseMessageEdit(read.text, settings);
+  if (!parsed.ok) {
+    context.warn(`notifications: refused an invalid edit of ${id}: ${parsed.errors.join(' ')}`);
+    return { status: 400, jsonBody: { error: 'InvalidEdit', message: parsed.errors.join(' '), errors: parsed.errors } };
+  }
+  return answerOrOutage(context, async () => {
+    const outcome = await queued.edit(id, parsed.value);
+    switch (outcome.kind) {
+      case 'notFound':
+        return notFound;
+      case 'tooLarge':
+        return { status: 413, jsonBody: { error: 'RequestTooLarge', message: outcome.message } };
+      case 'notEditable': {
+        const { status } = outcome;
+        const why = status.state === 'recalled' ? 'was recalled' : 'was cancelled before it reached anybody';
+        return { status: 409, jsonBody: { ...status, error: 'NotificationNotEditable', message: `Notification ${id} ${why}: there is no message to edit.` } };
+      }
+      case 'edited':
+        context.log(`notifications: notification ${id} edited (revision ${outcome.status.revision})`);
+        return { status: 202, headers: { Location: `/api/notifications/${id}` }, jsonBody: outcome.status };
+    }
+  });
+}
+
+export async function notificationRecall(request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> {
+  const { queued } = getServices();
+  const id = request.params.id ?? '';
+  const notFound: HttpResponseInit = { status: 404, jsonBody: { error: 'NotificationNotFound', id, message: `No notification has the id "${id}".` } };
+  if (!notificationIdPattern.test(id)) return notFound;
+  return answerOrOutage(context, async () => {
+    const outcome = await queued.recall(id);
+    if (outcome.kind === 'notFound') return notFound;
+    if (!outcome.existing) context.log(`notifications: notification ${id} recalled`);
+    return { status: 202, headers: { Location: `/api/notifications/${id}` }, jsonBody: outcome.status };
   });
 }
 
@@ -114,8 +159,15 @@ app.http('notifications', {
 });
 
 app.http('notificationById', {
-  methods: ['GET', 'DELETE'],
+  methods: ['GET', 'DELETE', 'PATCH'],
   authLevel: 'function',
   route: 'notifications/{id}',
   handler: notificationById,
+});
+
+app.http('notificationRecall', {
+  methods: ['POST'],
+  authLevel: 'function',
+  route: 'notifications/{id}/recall',
+  handler: notificationRecall,
 });

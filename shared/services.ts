@@ -11,12 +11,13 @@ import type { DeliveryLedgerAccess, DeliveryLedgerReading, DeliveryLedgerRemoval
 import { consoleLogger, type Logger } from './logger';
 import { RunningNotifications, leaseMsFor, type NotificationDeps } from './notifications/notificationRun';
 import { ReusedConnectorClients } from './bot/connectorClientReuse';
-import { createProactiveSender, type SendActivity } from './delivery/proactiveSender';
+import { createActivityOperations, type ActivityOperations, type SendActivity } from './delivery/proactiveSender';
 import { RateLimiter } from './delivery/rateLimiter';
 import { SendSlots } from './delivery/sendSlots';
 import { loadSettings, type Settings } from './settings';
 import { TableConversationStore } from './storage/tableConversationStore';
 import { TableDeliveryLedgers } from './ledgers/tableDeliveryLedgers';
+import { PassTable } from './queued/passTable';
 import { AudienceTable } from './queued/audienceTable';
 import { CancelWatch } from './queued/cancelWatch';
 import { NotificationTable } from './queued/notificationTable';
@@ -63,6 +64,8 @@ export interface ServiceOverrides {
   readonly adapterOptions?: AdapterOptions;
   /** Replaces the real proactive send (tests script the channel's answers). */
   readonly send?: SendActivity;
+  /** Replaces the real updates and deletes of delivered activities (edits and recalls). */
+  readonly activities?: Pick<ActivityOperations, 'update' | 'remove'>;
   readonly clock?: Clock;
   /** Queued notifications' timing (tests shorten slices and batches). */
   readonly queuedTuning?: Partial<QueuedTuning>;
@@ -78,13 +81,14 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     overrides.store ?? new TableConversationStore(settings.conversationsStorage, settings.conversationsTable, logger);
   const adapter = createAdapter(settings, logger, overrides.adapterOptions);
   const clock = overrides.clock ?? realClock;
+  // The sender removes botbuilder's hidden retries itself (ConnectorClientOptions.retryOptions is ignored by botbuilder).
+  // Its own adapter keeps one connector client per serviceUrl (the bot's adapter builds one per turn, as botbuilder does).
+  const operations = createActivityOperations(proactiveAdapter(settings, logger, overrides.adapterOptions), settings.microsoftAppId, {
+    maxSocketsPerOrigin: settings.concurrency,
+  });
   const engineDependencies = {
     store,
-    // The sender removes botbuilder's hidden retries itself (ConnectorClientOptions.retryOptions is ignored by botbuilder).
-    // Its own adapter keeps one connector client per serviceUrl (the bot's adapter builds one per turn, as botbuilder does).
-    send: overrides.send ?? createProactiveSender(proactiveAdapter(settings, logger, overrides.adapterOptions), settings.microsoftAppId, {
-      maxSocketsPerOrigin: settings.concurrency,
-    }),
+    send: overrides.send ?? operations.send,
     // One limiter for every run of the process, /api/notify and queued work alike.
     rateLimiter: new RateLimiter(
       { tenantPerSecond: settings.tenantRatePerSecond, conversationPerSecond: settings.conversationRatePerSecond },
@@ -100,9 +104,10 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
   const broadcast: Broadcast = (request) => engine.broadcast(request);
   const ledgers = overrides.ledgers ?? new TableDeliveryLedgers(settings.conversationsStorage);
   const optOuts = settings.allowOptOut ? (overrides.optOuts ?? new TableOptOutStore(settings.conversationsStorage)) : undefined;
+  const activities = overrides.activities ?? { update: operations.update, remove: operations.remove };
   const acknowledgements = overrides.acknowledgements ?? new TableAcknowledgementStore(settings.conversationsStorage);
   const readReceipts = overrides.readReceipts ?? new TableReadReceiptStore(settings.conversationsStorage);
-  const queued = createQueuedNotifications(settings, { ...engineDependencies, ledgers, overrides, optOuts, acknowledgements, readReceipts });
+  const queued = createQueuedNotifications(settings, { ...engineDependencies, ledgers, overrides, optOuts, activities, acknowledgements, readReceipts });
   const bot = new NotificationBot(store, logger, {
     ...(optOuts === undefined ? {} : { optOuts }),
     acknowledgements,
@@ -133,11 +138,12 @@ function createQueuedNotifications(
     readonly ledgers: DeliveryLedgers & Partial<DeliveryLedgerAccess & DeliveryLedgerReading & DeliveryLedgerRemoval>;
     readonly overrides: ServiceOverrides;
     readonly optOuts: OptOutStore | undefined;
+    readonly activities: Pick<ActivityOperations, 'update' | 'remove'>;
     readonly acknowledgements: AcknowledgementStore;
     readonly readReceipts: ReadReceiptStore;
   },
 ): QueuedNotifications {
-  const { ledgers, overrides, optOuts, acknowledgements, readReceipts, ...engineDependencies } = parts;
+  const { ledgers, overrides, optOuts, activities, acknowledgements, readReceipts, ...engineDependencies } = parts;
   const tuning: QueuedTuning = {
     ...defaultTuning,
     sliceMs: settings.notificationsSliceSeconds * 1_000,
@@ -158,10 +164,17 @@ function createQueuedNotifications(
     ledgers: access,
     store: engineDependencies.store,
     // Each batch's failures are all reported: they become the notification's failure rows.
-    engineFor: (recipients) => {
-      const engine = new BroadcastEngine({ ...engineDependencies, store: recipients, tuning: { maxReportedFailures: Number.POSITIVE_INFINITY } });
+    engineFor: (recipients, send) => {
+      const engine = new BroadcastEngine({
+        ...engineDependencies,
+        store: recipients,
+        ...(send === undefined ? {} : { send }),
+        tuning: { maxReportedFailures: Number.POSITIVE_INFINITY },
+      });
       return (request) => engine.broadcast(request);
     },
+    passes: new PassTable(notifications.table),
+    activities,
     cancelWatch: new CancelWatch((id) => notifications.stateOf(id)),
     ...optOutChecks(optOuts),
     acknowledgements,

@@ -1,4 +1,5 @@
 import type { DeliverOutcome } from '../../shared/queued/deliverer';
+import type { PassOutcome } from '../../shared/queued/ledgerPass';
 import type { PlanOutcome } from '../../shared/queued/planner';
 import { QueuedNotifications } from '../../shared/queued/queuedNotifications';
 import type { DeliverMessage, PlanMessage } from '../../shared/queued/workQueues';
@@ -23,7 +24,7 @@ export class TimedQueuedNotifications extends QueuedNotifications {
     return this.timed('plan', () => super.plan(message));
   }
 
-  override deliver(message: DeliverMessage): Promise<DeliverOutcome> {
+  override deliver(message: DeliverMessage): Promise<DeliverOutcome | PassOutcome> {
     return this.timed('deliver', () => super.deliver(message));
   }
 

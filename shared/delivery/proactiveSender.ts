@@ -10,6 +10,21 @@ import { ConnectorInternalsChangedError, CredentialsError, SendTimeoutError } fr
  */
 export type SendActivity = (conversation: StoredConversation, activity: Partial<Activity>, options?: SendOptions) => Promise<string | undefined | void>;
 
+/**
+ * Replaces an activity sent earlier (`PUT .../activities/{activityId}`), one HTTP attempt, like SendActivity.
+ */
+export type UpdateActivity = (conversation: StoredConversation, activityId: string, activity: Partial<Activity>, options?: SendOptions) => Promise<void>;
+
+/** Deletes an activity sent earlier (`DELETE .../activities/{activityId}`), one HTTP attempt, like SendActivity. */
+export type DeleteActivity = (conversation: StoredConversation, activityId: string, options?: SendOptions) => Promise<void>;
+
+/** What can be done to a conversation's messages, each through the same single-attempt path. */
+export interface ActivityOperations {
+  readonly send: SendActivity;
+  readonly update: UpdateActivity;
+  readonly remove: DeleteActivity;
+}
+
 export interface SendOptions {
   /**
    * Awaited right before the HTTP request is written (after token acquisition): the rate limiter's wire slot.
@@ -66,9 +81,34 @@ export function createProactiveSender(
   botAppId: string,
   options: ProactiveSenderOptions = {},
 ): SendActivity {
+  return createActivityOperations(adapter, botAppId, options).send;
+}
+
+/**
+ * Send, update and delete through the same attempt (one HTTP request, timeout, wire gate, connection pool,
+ * errors as the channel answered them): updates and deletes are paced, retried and classified by the
+ * engine exactly as sends are. Updates go through `TurnContext.updateActivity`, deletes through
+ * `TurnContext.deleteActivity`, inside `continueConversationAsync` like a send.
+ */
+export function createActivityOperations(adapter: CloudAdapter, botAppId: string, options: ProactiveSenderOptions = {}): ActivityOperations {
+  const attempt = attemptRunner(adapter, botAppId, options);
+  return {
+    send: (conversation, activity, sendOptions) => attempt(conversation, sendOptions, async (context) => (await context.sendActivity(activity))?.id),
+    update: async (conversation, activityId, activity, sendOptions) => {
+      await attempt(conversation, sendOptions, (context) => context.updateActivity({ ...activity, id: activityId }));
+    },
+    remove: async (conversation, activityId, sendOptions) => {
+      await attempt(conversation, sendOptions, (context) => context.deleteActivity(activityId));
+    },
+  };
+}
+
+type AttemptRunner = <T>(conversation: StoredConversation, sendOptions: SendOptions | undefined, act: (context: TurnContext) => Promise<T>) => Promise<T>;
+
+function attemptRunner(adapter: CloudAdapter, botAppId: string, options: ProactiveSenderOptions): AttemptRunner {
   const attemptTimeoutMs = options.attemptTimeoutMs ?? 15_000;
   const agents = new OriginAgents(options.maxSocketsPerOrigin ?? 64);
-  return async (conversation, activity, sendOptions = {}) => {
+  return async <T>(conversation: StoredConversation, sendOptions: SendOptions = {}, act: (context: TurnContext) => Promise<T>): Promise<T> => {
     // One timer covers the whole attempt: credentials, token, the wire gate and the HTTP request.
     // Token acquisition and the wire gate ignore abort signals, so the timer rejects on its own
     // rather than waiting for them; whatever finishes after it is not counted (it may have been
@@ -83,7 +123,7 @@ export function createProactiveSender(
       }, attemptTimeoutMs);
     });
     const scope: Attempt = { signal: controller.signal, beforeWire: sendOptions.beforeWire, agents };
-    const attempt = attempts.run(scope, () => sendOnce(adapter, botAppId, conversation, activity));
+    const attempt = attempts.run(scope, () => actOnce(adapter, botAppId, conversation, act));
     attempt.catch(() => undefined); // a late failure after the timeout has nobody to report to
     try {
       return await Promise.race([attempt, timedOut]);
@@ -99,16 +139,16 @@ const attempts = new AsyncLocalStorage<Attempt>();
 /** Pipelines already made single-attempt (connector clients are shared between sends). */
 const configured = new WeakSet<PipelineLike>();
 
-async function sendOnce(adapter: CloudAdapter, botAppId: string, conversation: StoredConversation, activity: Partial<Activity>): Promise<string | undefined> {
+async function actOnce<T>(adapter: CloudAdapter, botAppId: string, conversation: StoredConversation, act: (context: TurnContext) => Promise<T>): Promise<T> {
   let turnStarted = false;
   let failure: { readonly error: unknown } | undefined;
-  let activityId: string | undefined;
+  let result: { readonly value: T } | undefined;
   try {
     await adapter.continueConversationAsync(botAppId, toReference(conversation), async (context) => {
       turnStarted = true;
       try {
         makeSingleAttempt(connectorPipelineOf(context, adapter));
-        activityId = (await context.sendActivity(activity))?.id;
+        result = { value: await act(context) };
       } catch (error) {
         failure = { error };
       }
@@ -119,7 +159,8 @@ async function sendOnce(adapter: CloudAdapter, botAppId: string, conversation: S
     throw error;
   }
   if (failure !== undefined) throw failure.error;
-  return activityId;
+  if (result === undefined) throw new ConnectorInternalsChangedError('the turn ended without running');
+  return result.value;
 }
 
 function toReference(conversation: StoredConversation): ConversationReference {

@@ -147,6 +147,32 @@ function validateAcknowledge(value: unknown): Validated<AcknowledgeOptions> {
   return errors.length > 0 ? { ok: false, errors } : { ok: true, value: { label: label as string } };
 }
 
+const editFields = ['text', 'card'] as const;
+
+/**
+ * The body of an edit (`PATCH /api/notifications/{id}`): `text` and/or `card`, checked as on create.
+ * The result is the whole new message: what the body leaves out is not kept from the old one.
+ */
+export function parseMessageEdit(bodyText: string, limits: MessageLimits): Validated<Partial<Activity>> {
+  let body: unknown;
+  try {
+    body = JSON.parse(bodyText);
+  } catch {
+    return invalid(bodyText.trim() === '' ? 'The request body is empty; send a JSON object such as {"text":"Hello"}.' : 'The request body is not valid JSON.');
+  }
+  if (!isPlainObject(body)) return invalid('The request body must be a JSON object such as {"text":"Hello"}.');
+  const errors = unknownFieldErrors(body, editFields, '');
+  const message = validateMessage(body['text'], body['card']);
+  errors.push(...(message.ok ? [] : message.errors));
+  const tooLarge = message.ok ? sizeProblem(message.value, limits.maxMessageBytes) : undefined;
+  if (tooLarge !== undefined) {
+    const given = editFields.filter((field) => body[field] !== undefined).map((field) => `"${field}"`);
+    errors.push(`${given.join(' and ')} ${given.length > 1 ? 'are' : 'is'} too large. ${tooLarge}`);
+  }
+  if (errors.length > 0 || !message.ok) return { ok: false, errors };
+  return { ok: true, value: message.value };
+}
+
 /** A message activity from the body's `text` and/or Adaptive Card `card`. */
 function validateMessage(text: unknown, card: unknown): Validated<Partial<Activity>> {
   const errors: string[] = [];

@@ -25,7 +25,7 @@ export class CancelWatch {
         polling = true;
         this.stateOf(id)
           .then((state) => {
-            if (state === 'cancelled') controller.abort(new Error('the notification was cancelled'));
+            if (state === 'cancelled' || state === 'recalled') controller.abort(new Error(`the notification was ${state}`));
           })
           // A failed poll is retried next interval; storage trouble shows in the work itself.
           .catch(() => undefined)

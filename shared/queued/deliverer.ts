@@ -57,7 +57,7 @@ export async function deliverSlice(deps: QueuedDependencies, message: DeliverMes
     return 'waiting';
   }
   if (work.state !== 'active') return 'dropped';
-  if (notification.state === 'cancelled') return cancelWork(deps, id, work, undefined);
+  if (isStopped(notification)) return cancelWork(deps, id, work, undefined);
   if (notification.state !== 'queued' && notification.state !== 'running') return 'dropped';
 
   const attempt = await deps.leases.acquire(tenantId, id);
@@ -70,10 +70,13 @@ export async function deliverSlice(deps: QueuedDependencies, message: DeliverMes
   const run: RunTally = { sent: 0 };
   const cancel = deps.cancelWatch.watch(id);
   try {
-    // Read again under the lease: the previous holder may have moved the cursor.
-    const current = await deps.notifications.getWork(id, tenantId);
-    if (current === undefined || current.state !== 'active') return 'dropped';
-    return await deliverBatches(deps, notification, current, message, { cancel: cancel.signal, lost: lease.lost }, run);
+    // Read again under the lease: the previous holder may have moved the cursor, and an edit or a recall
+    // made before we held it must be seen (an edit's pass runs under this lease too: what we send after
+    // it is the edited message, what we sent before it is in the ledger for the pass to update).
+    const [current, latest] = await Promise.all([deps.notifications.getWork(id, tenantId), deps.notifications.get(id)]);
+    if (current === undefined || current.state !== 'active' || latest === undefined) return 'dropped';
+    if (isStopped(latest)) return cancelWork(deps, id, current, undefined);
+    return await deliverBatches(deps, latest, current, message, { cancel: cancel.signal, lost: lease.lost }, run);
   } catch (error) {
     // A conditional write lost: someone else changed the work meanwhile (only after our lease lapsed).
     if (error instanceof StaleRecordError) return 'leaseLost';
@@ -157,7 +160,7 @@ async function sendBatch(
   batch: readonly AudienceRow[],
   { redo, signal, optOuts }: { readonly redo: boolean; readonly signal: AbortSignal; readonly optOuts: OptOutCheck | undefined },
 ): Promise<BroadcastSummary> {
-  const ledger = deps.ledgers.open(ledgerNameOf(notification.id, tenantId), { groupWindowMs: deps.tuning.ledgerGroupMs });
+  const ledger = deps.ledgers.open(ledgerNameOf(notification.id, tenantId), { groupWindowMs: deps.tuning.ledgerGroupMs, revision: notification.revision });
   const indexForReadReceipts = readReceiptIndexing(deps.readReceipts, notification.id, batch.map((row) => row.conversation), deps.logger);
   // A fresh batch was sent by nobody yet: no read per recipient. Every delivery is recorded either way.
   const batchLedger: DeliveryLedger = {
@@ -216,8 +219,13 @@ async function cancelWork(
   return 'cancelled';
 }
 
+/** Cancelled, or recalled (which cancels first): nothing more is sent. */
+function isStopped(notification: NotificationRecord): boolean {
+  return notification.state === 'cancelled' || notification.state === 'recalled';
+}
+
 /** A store whose listing is one batch; deletes (pruning) and lookups go to the real store. */
-function batchStore(conversations: readonly StoredConversation[], store: ConversationStore): ConversationStore {
+export function batchStore(conversations: readonly StoredConversation[], store: ConversationStore): ConversationStore {
   return {
     list: async () => ({ items: conversations }),
     delete: (key, condition) => store.delete(key, condition),

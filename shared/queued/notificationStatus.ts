@@ -1,4 +1,6 @@
 import type { FailureRecord, NotificationRecord, NotificationState, PlanRecord, WorkRecord } from './notificationTable';
+import { recallPass, revisionOfPass } from './passActions';
+import type { PassRecord, PassState } from './passTable';
 
 /** `GET /api/notifications/{id}` as JSON; also each entry of `GET /api/notifications` (without `failures`). */
 export interface NotificationStatus {
@@ -29,6 +31,35 @@ export interface NotificationStatus {
   readonly error?: string;
   /** Tenants whose delivery work ended in the poison queue. */
   readonly failedWork: readonly { readonly tenantId: string; readonly error: string; readonly attempts: number }[];
+  /** 1 as sent; each edit adds one. Recipients reached from now on get this revision's message. */
+  readonly revision: number;
+  /** One entry per edit (revision 2 on), oldest first: how far replacing the message in the delivered chats got. */
+  readonly revisions: readonly RevisionProgress[];
+  /** Present once recalled: how far deleting the message in the delivered chats got. */
+  readonly recall?: RecallProgress;
+}
+
+/** The progress of a pass over the delivered chats, summed over tenants. */
+export interface PassProgress {
+  /** `running` while any tenant's pass goes on; `failed` when one ended in the poison queue. */
+  readonly state: 'running' | 'done' | 'superseded' | 'stopped' | 'failed';
+  readonly failed: number;
+  /**
+   * Delivered chats the pass has not come to yet (an estimate while it runs: chats delivered after the
+   * pass went by already show the latest message and are not counted again); 0 once it ended.
+   */
+  readonly pending: number;
+}
+
+export interface RevisionProgress extends PassProgress {
+  readonly revision: number;
+  /** Chats whose message was replaced by this revision. */
+  readonly updated: number;
+}
+
+export interface RecallProgress extends PassProgress {
+  /** Chats whose message was deleted. */
+  readonly removed: number;
 }
 
 export interface NotificationStatusWithFailures extends NotificationStatus {
@@ -56,6 +87,7 @@ export function notificationStatus(
   notification: NotificationRecord,
   plan: PlanRecord | undefined,
   work: readonly WorkRecord[],
+  passes: readonly PassRecord[] = [],
   engagement: EngagementCounts = { acknowledged: null, read: 0 },
 ): NotificationStatus {
   const sum = (pick: (item: WorkRecord) => number): number => work.reduce((total, item) => total + pick(item), 0);
@@ -88,7 +120,46 @@ export function notificationStatus(
     completedAt: notification.completedAt?.toISOString() ?? null,
     ...(notification.error !== undefined ? { error: notification.error } : poisoned.length > 0 ? { error: poisonedWorkError(poisoned) } : {}),
     failedWork: poisoned.map((item) => ({ tenantId: item.tenantId, error: item.error ?? 'failed', attempts: item.attempts })),
+    ...passProgress(notification.revision, work, passes),
   };
+}
+
+function passProgress(revision: number, work: readonly WorkRecord[], passes: readonly PassRecord[]): Pick<NotificationStatus, 'revision' | 'revisions' | 'recall'> {
+  const deliveredIn = new Map(work.map((item) => [item.tenantId, item.sent + item.alreadySent]));
+  const byPass = new Map<string, PassRecord[]>();
+  for (const record of passes) byPass.set(record.pass, [...(byPass.get(record.pass) ?? []), record]);
+  const revisions: RevisionProgress[] = [];
+  for (const [pass, records] of byPass) {
+    const number = revisionOfPass(pass);
+    if (number === undefined) continue;
+    const { done, ...progress } = summed(records, deliveredIn);
+    revisions.push({ revision: number, updated: done, ...progress });
+  }
+  revisions.sort((a, b) => a.revision - b.revision);
+  const recall = byPass.get(recallPass);
+  if (recall === undefined) return { revision, revisions };
+  const { done, ...progress } = summed(recall, deliveredIn);
+  return { revision, revisions, recall: { removed: done, ...progress } };
+}
+
+function summed(records: readonly PassRecord[], deliveredIn: ReadonlyMap<string, number>): PassProgress & { readonly done: number } {
+  let done = 0;
+  let failed = 0;
+  let pending = 0;
+  for (const record of records) {
+    done += record.done;
+    failed += record.failed;
+    if (record.state === 'active') pending += Math.max(0, (deliveredIn.get(record.tenantId) ?? 0) - record.done - record.failed - record.unchanged);
+  }
+  return { state: passState(records.map((record) => record.state)), done, failed, pending };
+}
+
+function passState(states: readonly PassState[]): PassProgress['state'] {
+  if (states.includes('active')) return 'running';
+  if (states.includes('poisoned')) return 'failed';
+  if (states.includes('cancelled')) return 'stopped';
+  if (states.length > 0 && states.every((state) => state === 'superseded')) return 'superseded';
+  return 'done';
 }
 
 /** Why a notification with poisoned work failed (also stored on it when it ends). */

@@ -28,9 +28,12 @@ import { deleteMatchingRows, deleteRows } from '../storage/rowDeletion';
 
 export const defaultNotificationsTable = 'notifications';
 
-/** `scheduled`: waiting for its `sendAt`, then `queued` → `running` like any other. */
-export type NotificationState = 'scheduled' | 'queued' | 'running' | 'completed' | 'cancelled' | 'failed';
-export const terminalStates: readonly NotificationState[] = ['completed', 'cancelled', 'failed'];
+/**
+ * `scheduled`: waiting for its `sendAt`, then `queued` → `running` like any other. `recalled`: its
+ * send was stopped and its message is being (or has been) deleted in every chat; final.
+ */
+export type NotificationState = 'scheduled' | 'queued' | 'running' | 'completed' | 'cancelled' | 'failed' | 'recalled';
+export const terminalStates: readonly NotificationState[] = ['completed', 'cancelled', 'failed', 'recalled'];
 
 /** What a notification sends and to whom, as stored (the audience itself is never stored in a message). */
 export interface StoredRequest {
@@ -44,6 +47,8 @@ export interface NotificationRecord {
   readonly id: string;
   readonly fingerprint: string;
   readonly request: StoredRequest;
+  /** 1 as created; each edit adds one (the request then holds the edited message). */
+  readonly revision: number;
   readonly state: NotificationState;
   readonly createdAt: Date;
   /** When a scheduled notification is sent; absent for one sent at once. */
@@ -160,11 +165,8 @@ export class NotificationTable {
   // ---- status ---------------------------------------------------------------------------------
 
   /** Inserts the status row; false when the id exists already. */
-  async create(record: Omit<NotificationRecord, 'etag' | 'state'>): Promise<boolean> {
-    const json = JSON.stringify(record.request);
-    if (json.length > chunkLength * maxChunks) throw new RequestTooLargeError(json.length);
-    const chunks: Record<string, string> = {};
-    for (let i = 0; i * chunkLength < json.length; i++) chunks[`request${i}`] = json.slice(i * chunkLength, (i + 1) * chunkLength);
+  async create(record: Omit<NotificationRecord, 'etag' | 'state' | 'revision'>): Promise<boolean> {
+    const chunks = requestChunks(record.request);
     const created = await this.table.call('create', async (client) => {
       try {
         await client.createEntity({
@@ -175,7 +177,6 @@ export class NotificationTable {
           state: record.sendAt === undefined ? 'queued' : 'scheduled',
           createdAt: record.createdAt,
           ...(record.sendAt === undefined ? {} : { sendAt: record.sendAt }),
-          requestChunks: Object.keys(chunks).length,
           ...chunks,
         });
         return true;
@@ -227,6 +228,19 @@ export class NotificationTable {
         // Someone else moved it meanwhile: read again and decide again.
       }
     }
+  }
+
+  /**
+   * An edit: the request becomes `request` and the revision goes up by one, if nobody changed the
+   * status row since `current` was read (StaleRecordError otherwise: read again and decide again).
+   */
+  async revise(current: NotificationRecord, request: StoredRequest): Promise<NotificationRecord> {
+    const chunks = requestChunks(request);
+    const revision = current.revision + 1;
+    const etag = await this.conditional('revise', `Notification ${current.id}`, (client) =>
+      client.updateEntity({ partitionKey: partitionOf(current.id), rowKey: statusRow, revision, ...chunks }, 'Merge', { etag: current.etag }),
+    );
+    return { ...current, request, revision, etag };
   }
 
   /** Newest first; `after` is the `next` of the previous page. */
@@ -444,6 +458,16 @@ export class NotificationTable {
   }
 }
 
+/** The request as JSON, split into columns a table property can hold, and how many there are. */
+function requestChunks(request: StoredRequest): Record<string, string | number> {
+  const json = JSON.stringify(request);
+  if (json.length > chunkLength * maxChunks) throw new RequestTooLargeError(json.length);
+  const chunks: Record<string, string | number> = {};
+  let count = 0;
+  for (; count * chunkLength < json.length; count++) chunks[`request${count}`] = json.slice(count * chunkLength, (count + 1) * chunkLength);
+  return { requestChunks: count, ...chunks };
+}
+
 function toNotification(entity: TableEntityResult<Record<string, unknown>>): NotificationRecord {
   const chunks = Number(entity['requestChunks'] ?? 0);
   let json = '';
@@ -457,6 +481,7 @@ function toNotification(entity: TableEntityResult<Record<string, unknown>>): Not
     id: String(entity['id']),
     fingerprint: String(entity['fingerprint']),
     request: JSON.parse(json) as StoredRequest,
+    revision: typeof entity['revision'] === 'number' ? entity['revision'] : 1,
     state: entity['state'] as NotificationState,
     createdAt: date('createdAt') ?? new Date(0),
     ...(sendAt === undefined ? {} : { sendAt }),

@@ -4,8 +4,11 @@
 import { randomUUID } from 'node:crypto';
 import { requestFingerprint, type NotificationRequest } from '../notifications/notificationRequest';
 import { TableUnavailableError } from '../storage/tableClient';
+import type { Activity } from 'botbuilder';
 import { deliverSlice, type DeliverOutcome } from './deliverer';
+import { passSlice, startPass, type PassOutcome } from './ledgerPass';
 import { RequestTooLargeError, StaleRecordError, type NotificationRecord, type NotificationState } from './notificationTable';
+import { passPlanFor, recallPass, revisionPass } from './passActions';
 import { notificationStatus, type EngagementCounts, type NotificationStatus, type NotificationStatusWithFailures } from './notificationStatus';
 import { planSlice, type PlanOutcome } from './planner';
 import { removeExpiredNotifications, type RetentionOptions, type RetentionReport } from './retention';
@@ -24,6 +27,19 @@ export type CancelOutcome =
   | { readonly kind: 'cancelled'; readonly status: NotificationStatus }
   /** Completed or failed before the cancel: nothing to stop. */
   | { readonly kind: 'alreadyEnded'; readonly status: NotificationStatus }
+  | { readonly kind: 'notFound' };
+
+export type EditOutcome =
+  /** The message is replaced where it was delivered (a pass per tenant runs) and sent as edited from now on. */
+  | { readonly kind: 'edited'; readonly status: NotificationStatus }
+  /** Recalled, or cancelled before anything was delivered: there is nothing to edit. */
+  | { readonly kind: 'notEditable'; readonly status: NotificationStatus }
+  | { readonly kind: 'tooLarge'; readonly message: string }
+  | { readonly kind: 'notFound' };
+
+export type RecallOutcome =
+  /** The send is stopped and the message is being deleted in every chat (`existing`: it was recalled before). */
+  | { readonly kind: 'recalled'; readonly status: NotificationStatus; readonly existing: boolean }
   | { readonly kind: 'notFound' };
 
 /** Failures per page of `GET /api/notifications/{id}`. */
@@ -112,11 +128,60 @@ export class QueuedNotifications {
     return after.state === 'cancelled' ? { kind: 'cancelled', status } : { kind: 'alreadyEnded', status };
   }
 
+  /**
+   * Replaces the notification's message: recipients not reached yet get the new one, and a pass per
+   * tenant replaces it in every chat it was delivered to (ledgerPass.ts). Each edit is a revision;
+   * an edit made while an earlier one is still being applied takes over from it.
+   */
+  async edit(id: string, activity: Partial<Activity>): Promise<EditOutcome> {
+    for (;;) {
+      const current = await this.deps.notifications.get(id);
+      if (current === undefined) return { kind: 'notFound' };
+      const before = await this.summary(id);
+      if (before === undefined) return { kind: 'notFound' };
+      if (!isEditable(current, before)) return { kind: 'notEditable', status: before };
+      let revised: NotificationRecord;
+      try {
+        revised = await this.deps.notifications.revise(current, { ...current.request, activity });
+      } catch (error) {
+        if (error instanceof StaleRecordError) continue; // moved meanwhile (a transition, another edit): decide again
+        if (error instanceof RequestTooLargeError) return { kind: 'tooLarge', message: error.message };
+        throw error;
+      }
+      // Tenants planned later have sent nothing yet: their deliveries read the edited message.
+      const tenants = (await this.deps.notifications.listWork(id)).map((work) => work.tenantId);
+      await startPass(this.deps, id, revisionPass(revised.revision), tenants);
+      this.deps.logger.log(`Notification ${id}: edited, revision ${revised.revision}, a pass for ${tenants.length} tenant(s)`);
+      const status = await this.summary(id);
+      return status === undefined ? { kind: 'notFound' } : { kind: 'edited', status };
+    }
+  }
+
+  /**
+   * Stops the send (as a cancel does) and deletes the message in every chat it was delivered to, a pass
+   * per tenant. Calling it again is harmless: it starts again only the tenants whose pass has not ended.
+   */
+  async recall(id: string): Promise<RecallOutcome> {
+    const cancelled = await this.cancel(id);
+    if (cancelled.kind === 'notFound') return { kind: 'notFound' };
+    const after = await this.deps.notifications.transition(id, 'recalled', {}, ['completed', 'cancelled', 'failed']);
+    if (after === undefined) return { kind: 'notFound' };
+    const existing = cancelled.status.state === 'recalled';
+    const tenants = (await this.deps.notifications.listWork(id)).map((work) => work.tenantId);
+    await startPass(this.deps, id, recallPass, tenants);
+    if (!existing) this.deps.logger.log(`Notification ${id}: recalled, a pass for ${tenants.length} tenant(s)`);
+    const status = await this.summary(id);
+    return status === undefined ? { kind: 'notFound' } : { kind: 'recalled', status, existing };
+  }
+
   plan(message: PlanMessage): Promise<PlanOutcome> {
     return planSlice(this.deps, message);
   }
 
-  deliver(message: DeliverMessage): Promise<DeliverOutcome> {
+  /** A delivery slice, or a slice of a pass (edit, recall) when the message names one. */
+  deliver(message: DeliverMessage): Promise<DeliverOutcome | PassOutcome> {
+    const { pass } = message;
+    if (pass !== undefined) return passSlice(this.deps, { ...message, pass }, (notification, name) => passPlanFor(this.deps, notification, name));
     return deliverSlice(this.deps, message);
   }
 
@@ -127,11 +192,13 @@ export class QueuedNotifications {
 
   /** A delivery run threw: its attempts and error show in the status while the queue retries it. */
   async noteFailedDelivery(message: DeliverMessage, dequeueCount: number, error: unknown): Promise<void> {
-    await this.deps.notifications.noteWorkError(message.id, message.tenantId, dequeueCount, errorMessage(error));
+    if (message.pass !== undefined) await this.deps.passes.noteError(message.id, message.pass, message.tenantId, dequeueCount, errorMessage(error));
+    else await this.deps.notifications.noteWorkError(message.id, message.tenantId, dequeueCount, errorMessage(error));
   }
 
   /** A delivery work item exhausted its retries (it is in the poison queue): the tenant's work fails, and so does the notification. */
   async deliveryPoisoned(message: DeliverMessage): Promise<void> {
+    if (message.pass !== undefined) return this.passPoisoned({ ...message, pass: message.pass });
     for (let tries = 0; tries < 5; tries++) {
       const work = await this.deps.notifications.getWork(message.id, message.tenantId);
       if (work === undefined || work.state !== 'active') break;
@@ -153,21 +220,37 @@ export class QueuedNotifications {
     if (after?.state === 'failed') this.deps.logger.error(`Notification ${message.id}: ${error}`);
   }
 
+  /** A pass's work item exhausted its retries: the pass ends poisoned for that tenant (the status shows it); the notification keeps its state. */
+  private async passPoisoned(message: DeliverMessage & { readonly pass: string }): Promise<void> {
+    for (let tries = 0; tries < 5; tries++) {
+      const record = await this.deps.passes.get(message.id, message.pass, message.tenantId);
+      if (record === undefined || record.state !== 'active') break;
+      try {
+        await this.deps.passes.update(message.id, record, { state: 'poisoned', error: record.error ?? 'the pass failed on every attempt' });
+        break;
+      } catch (error) {
+        if (!(error instanceof StaleRecordError)) throw error;
+      }
+    }
+    this.deps.logger.error(`Notification ${message.id}: the pass "${message.pass}" of tenant "${message.tenantId}" went to the poison queue`);
+  }
+
   private async summary(id: string): Promise<NotificationStatus | undefined> {
-    const [notification, plan, work] = await Promise.all([
+    const [notification, plan, work, passes] = await Promise.all([
       this.deps.notifications.get(id),
       this.deps.notifications.getPlan(id),
       this.deps.notifications.listWork(id),
+      this.deps.passes.list(id),
     ]);
     if (notification === undefined) return undefined;
     const engagement = await this.engagementCounts(notification);
-    const status = notificationStatus(notification, plan, work, engagement);
+    const status = notificationStatus(notification, plan, work, passes, engagement);
     if (status.state === notification.state) return status;
     // Every piece of work has ended but no worker has written the final state yet: write it now, so the
     // answer carries completedAt and a cancel that follows finds the notification ended.
     await finishIfDone(this.deps, id);
     const finished = await this.deps.notifications.get(id);
-    return finished === undefined ? status : notificationStatus(finished, plan, work, engagement);
+    return finished === undefined ? status : notificationStatus(finished, plan, work, passes, engagement);
   }
 
   /** Two small reads (counter rows), whatever the audience: see engagement/countedRows.ts. */
@@ -179,6 +262,13 @@ export class QueuedNotifications {
     ]);
     return { acknowledged: notification.request.acknowledge === undefined ? null : (acknowledged ?? 0), read };
   }
+}
+
+/** Anything that may have reached somebody, or may still, can be edited; a recalled one cannot. */
+function isEditable(notification: NotificationRecord, status: NotificationStatus): boolean {
+  if (notification.state === 'recalled') return false;
+  if (notification.state === 'cancelled') return status.sent + status.alreadySent > 0;
+  return true;
 }
 
 function errorMessage(error: unknown): string {

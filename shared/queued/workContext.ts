@@ -1,4 +1,5 @@
 import type { Broadcast, OptOutCheck } from '../delivery/broadcastTypes';
+import type { DeleteActivity, SendActivity, UpdateActivity } from '../delivery/proactiveSender';
 import { defaultGroupWindowMs, type DeliveryLedgerAccess, type DeliveryLedgerReading, type DeliveryLedgerRemoval } from '../ledgers/deliveryLedgers';
 import type { Logger } from '../logger';
 import type { AcknowledgementStore } from '../engagement/acknowledgementStore';
@@ -8,6 +9,7 @@ import type { AudienceTable } from './audienceTable';
 import { poisonedWorkError } from './notificationStatus';
 import type { CancelWatch } from './cancelWatch';
 import type { NotificationTable } from './notificationTable';
+import type { PassTable } from './passTable';
 import type { TenantLeases } from './tenantLease';
 import type { WorkQueues } from './workQueues';
 
@@ -21,8 +23,15 @@ export interface QueuedDependencies {
   readonly ledgers: DeliveryLedgerAccess & DeliveryLedgerReading & DeliveryLedgerRemoval;
   /** The conversation references: the planner lists them, the engine prunes dead ones from them. */
   readonly store: ConversationStore;
-  /** The delivery engine over one batch of recipients (listed by the store it is given). */
-  readonly engineFor: (recipients: ConversationStore) => Broadcast;
+  /**
+   * The delivery engine over one batch of recipients (listed by the store it is given); with `send`,
+   * the engine does that to each instead of sending the notification (a pass: update, delete).
+   */
+  readonly engineFor: (recipients: ConversationStore, send?: SendActivity) => Broadcast;
+  /** Checkpoints of passes over the ledger (edits, recalls), in the notifications table. */
+  readonly passes: PassTable;
+  /** Updates and deletes of delivered activities, through the same single-attempt path as sends. */
+  readonly activities: { readonly update: UpdateActivity; readonly remove: DeleteActivity };
   readonly cancelWatch: CancelWatch;
   /** The opt-outs for one delivery slice; absent when opt-out is turned off (NOTIFY_ALLOW_OPT_OUT=false). */
   readonly optOuts?: () => OptOutCheck;

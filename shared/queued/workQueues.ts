@@ -24,7 +24,15 @@ export interface PlanMessage {
 export interface DeliverMessage {
   readonly id: string;
   readonly tenantId: string;
+  /**
+   * Set for a pass over the tenant's delivered chats (an edit, a recall: see ledgerPass.ts) rather
+   * than a delivery: the pass's name. Passes share the delivery queue, its worker and its poison handling.
+   */
+  readonly pass?: string;
 }
+
+/** A pass's name: lower-case letters, digits and dashes (`revision-2`, `recall`). */
+export const passNamePattern = /^[a-z][a-z0-9-]{0,63}$/;
 
 /** A queue could not be reached or refused us: an outage or a misconfiguration. */
 export class WorkQueueUnavailableError extends Error {
@@ -45,7 +53,10 @@ export function parseDeliverMessage(value: unknown): DeliverMessage | undefined 
   const object = asObject(value);
   const plan = parsePlanMessage(object);
   const tenantId = object?.['tenantId'];
-  return plan !== undefined && typeof tenantId === 'string' ? { id: plan.id, tenantId } : undefined;
+  const pass = object?.['pass'];
+  if (plan === undefined || typeof tenantId !== 'string') return undefined;
+  if (pass === undefined) return { id: plan.id, tenantId };
+  return typeof pass === 'string' && passNamePattern.test(pass) ? { id: plan.id, tenantId, pass } : undefined;
 }
 
 function asObject(value: unknown): Record<string, unknown> | undefined {
@@ -92,7 +103,8 @@ export class WorkQueues {
   }
 
   enqueueDeliver(message: DeliverMessage, delaySeconds = 0): Promise<void> {
-    return this.deliver.send(encodeMessage({ id: message.id, tenantId: message.tenantId }), delaySeconds);
+    const pass = message.pass === undefined ? {} : { pass: message.pass };
+    return this.deliver.send(encodeMessage({ id: message.id, tenantId: message.tenantId, ...pass }), delaySeconds);
   }
 }
 
