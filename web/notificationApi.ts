@@ -87,6 +87,10 @@ export interface NotificationStatus {
   readonly readCovers?: string;
   /** The current revision: 1 as sent, one more for each edit. */
   readonly revision?: number;
+  /** One entry per edit (revision 2 on), oldest first: how far replacing the message got. */
+  readonly revisions?: readonly RevisionProgress[];
+  /** Once recalled: how far deleting the message got. */
+  readonly recall?: RecallProgress;
   readonly pending?: number | null;
   readonly createdAt?: string;
   /** When a scheduled notification is (or was) to be sent; null or absent when it was sent at once. */
@@ -101,6 +105,22 @@ export interface NotificationStatus {
   readonly failures?: readonly DeliveryFailure[];
   /** The next page of failures is `?failuresAfter=<this>`; absent on the last page. */
   readonly nextFailuresAfter?: string;
+}
+
+/** A pass over the chats a notification reached (an edit or the recall), summed over tenants. */
+export interface PassProgress {
+  readonly state: 'running' | 'done' | 'superseded' | 'stopped' | 'failed';
+  readonly failed: number;
+  readonly pending: number;
+}
+
+export interface RevisionProgress extends PassProgress {
+  readonly revision: number;
+  readonly updated: number;
+}
+
+export interface RecallProgress extends PassProgress {
+  readonly removed: number;
 }
 
 export interface NotificationList {

@@ -2,6 +2,7 @@ import { downloadRecipientsCsv } from './csvDownload';
 import { EditForm } from './editForm';
 import { elementById, formatCount, showProblems } from './elementById';
 import { ApiError, finalStates, type DeliveryFailure, type NotificationApi, type NotificationState, type NotificationStatus } from './notificationApi';
+import { passesRunning, passSummaries } from './passProgress';
 import { pendingOf, progressOf } from './notificationProgress';
 import { confirmRecall } from './recallDialog';
 
@@ -49,6 +50,7 @@ export class StatusView {
   private readonly actionNote = elementById('action-note', HTMLElement);
   private readonly acknowledgedCount = elementById('acknowledged-count', HTMLElement);
   private readonly readCovers = elementById('read-covers', HTMLElement);
+  private readonly passes = elementById('pass-progress', HTMLElement);
   private readonly editForm: EditForm;
   private readonly failuresEmpty = elementById('failures-empty', HTMLElement);
   private readonly failuresTable = elementById('failures', HTMLTableElement);
@@ -133,8 +135,9 @@ export class StatusView {
       const untilSendAt = status.sendAt ? new Date(status.sendAt).getTime() - Date.now() : 0;
       return Math.min(untilSendAt > soonMs ? scheduledPollMs : scheduledSoonPollMs, Math.max(pollMs, untilSendAt));
     }
-    if (!finalStates.includes(status.state)) return pollMs;
-    const counts = JSON.stringify([status.sent, status.failed, status.pruned, status.optedOut, status.alreadySent, status.pending, status.matched]);
+    // An edit or a recall goes on after the send has ended.
+    if (!finalStates.includes(status.state) || passesRunning(status)) return pollMs;
+    const counts = JSON.stringify([status.sent, status.failed, status.pruned, status.optedOut, status.alreadySent, status.pending, status.matched, passSummaries(status)]);
     const previous = this.settling;
     this.settling = { counts, reads: (previous?.reads ?? 0) + 1 };
     if (previous === undefined) this.finished(status);
@@ -234,6 +237,13 @@ export class StatusView {
     this.remindButton.hidden = !(reached && asksAcknowledgement);
     this.acknowledgedCount.hidden = !asksAcknowledgement;
     this.readCovers.textContent = status.readCovers === undefined ? '' : `Read counts ${status.readCovers} only.`;
+    this.passes.replaceChildren(
+      ...passSummaries(status).map((summary) => {
+        const line = document.createElement('li');
+        line.textContent = summary;
+        return line;
+      }),
+    );
     this.setProgress(status);
     const counts: Record<string, number | null | undefined> = {
       matched: status.matched,

@@ -146,6 +146,36 @@ describe('notification console: after the send', () => {
     assert.ok(chats.every((chat) => messagesIn(chat).length === 1), 'keeping it deleted nothing');
   });
 
+  test('Edit replaces the message in every chat it reached, and the status says the revision and how many chats were updated', async () => {
+    await page.getByRole('button', { name: 'Edit', exact: true }).click();
+    const newText = 'Fire drill moved to 11:00';
+    await page.getByLabel('New message').fill(newText);
+    await page.locator('#edit-preview-text', { hasText: newText }).waitFor();
+    await page.getByRole('button', { name: 'Replace the message everywhere' }).click();
+    await page.locator('#action-note', { hasText: 'Edit accepted' }).waitFor();
+    assert.equal(await page.locator('#edit-form').isHidden(), true, 'the form closes once the edit is taken');
+
+    await state().filter({ hasText: 'revision 2' }).waitFor(slowly);
+    await page.locator('#pass-progress li', { hasText: 'Edit 1 (revision 2): done, 8 chats updated' }).waitFor(slowly);
+    for (const chat of chats) {
+      const shown = messagesIn(chat);
+      assert.deepEqual(shown.map((message) => [message.text, message.updates]), [[newText, 1]], `${chat} shows the new text, updated once`);
+    }
+    assert.equal(await count('acknowledged'), 3, 'the acknowledgements stay');
+  });
+
+  test('Recall asks first, then deletes the message from every chat: the state says recalled and how many it was removed from', async () => {
+    await page.getByRole('button', { name: 'Recall', exact: true }).click();
+    await page.getByRole('dialog', { name: 'Recall this notification?' }).waitFor();
+    await page.getByRole('button', { name: 'Recall from every chat' }).click();
+    await state().filter({ hasText: 'recalled' }).waitFor(slowly);
+    await page.locator('#pass-progress li', { hasText: 'Recall: done, removed from 8 chats' }).waitFor(slowly);
+    assert.deepEqual(chats.map((chat) => messagesIn(chat).length), chats.map(() => 0), 'no chat shows it any more');
+    for (const name of ['Edit', 'Recall', 'Remind']) {
+      assert.equal(await page.getByRole('button', { name, exact: true }).isHidden(), true, `nothing left to ${name.toLowerCase()}`);
+    }
+  });
+
   test('had no script errors or content security policy violations on the way', () => {
     assert.deepEqual(pageErrors, []);
   });
