@@ -41,7 +41,7 @@ export interface PassAction {
   /** Recorded in the ledger for a chat once `act` succeeded on it. */
   readonly mark: LedgerMark;
   /** Whether a delivered chat still needs the action; false counts it as unchanged. */
-  needs(entry: LedgerEntry): boolean;
+  needs(entry: LedgerEntry, conversation: StoredConversation): boolean;
   /**
    * One attempt on one chat; throws what the channel answered (the engine paces, retries and classifies).
    * `options.beforeWire` must be passed on to the operation: it is the rate limiter's gate.
@@ -78,7 +78,7 @@ export async function startPass(deps: QueuedDependencies, id: string, pass: stri
   }
 }
 
-export async function passSlice(deps: QueuedDependencies, message: PassMessage, planFor: (notification: NotificationRecord, pass: string) => PassPlan): Promise<PassOutcome> {
+export async function passSlice(deps: QueuedDependencies, message: PassMessage, planFor: (notification: NotificationRecord, pass: string) => PassPlan | Promise<PassPlan>): Promise<PassOutcome> {
   const { id, tenantId, pass } = message;
   const first = await deps.passes.get(id, pass, tenantId);
   if (first === undefined || first.state !== 'active') return 'dropped';
@@ -93,7 +93,7 @@ export async function passSlice(deps: QueuedDependencies, message: PassMessage, 
     // Read again under the lease: the previous holder may have moved the cursor, an edit may have come.
     const [notification, record] = await Promise.all([deps.notifications.get(id), deps.passes.get(id, pass, tenantId)]);
     if (notification === undefined || record === undefined || record.state !== 'active') return 'dropped';
-    const plan = planFor(notification, pass);
+    const plan = await planFor(notification, pass);
     if (plan.kind === 'end') {
       await deps.passes.update(id, record, { state: plan.state, error: plan.reason });
       return 'ended';
@@ -173,7 +173,7 @@ function sortBatch(batch: readonly AudienceRow[], entries: ReadonlyMap<string, L
   for (const { conversation } of batch) {
     const entry = entries.get(deliveryRowKey(conversation));
     if (entry === undefined) continue;
-    if (!action.needs(entry)) unchanged += 1;
+    if (!action.needs(entry, conversation)) unchanged += 1;
     else if (entry.activityId === undefined) withoutId += 1;
     else targets.push(conversation);
   }

@@ -1,5 +1,6 @@
 import type { FailureRecord, NotificationRecord, NotificationState, PlanRecord, WorkRecord } from './notificationTable';
 import { recallPass, revisionOfPass } from './passActions';
+import { reminderOfPass } from './remindPass';
 import type { PassRecord, PassState } from './passTable';
 
 /** `GET /api/notifications/{id}` as JSON; also each entry of `GET /api/notifications` (without `failures`). */
@@ -37,6 +38,19 @@ export interface NotificationStatus {
   readonly revisions: readonly RevisionProgress[];
   /** Present once recalled: how far deleting the message in the delivered chats got. */
   readonly recall?: RecallProgress;
+  /** One entry per reminder (`POST .../remind`), by id: how far sending it again to those who have not acknowledged got. */
+  readonly reminders: readonly ReminderProgress[];
+}
+
+export interface ReminderProgress {
+  readonly id: string;
+  readonly state: Exclude<PassProgress['state'], 'superseded'>;
+  /** Chats the reminder was sent to. */
+  readonly reminded: number;
+  /** Delivered chats left out: someone there had acknowledged (or the chat was already reminded, or recalled). */
+  readonly acknowledged: number;
+  readonly failed: number;
+  readonly pending: number;
 }
 
 /** The progress of a pass over the delivered chats, summed over tenants. */
@@ -121,7 +135,21 @@ export function notificationStatus(
     ...(notification.error !== undefined ? { error: notification.error } : poisoned.length > 0 ? { error: poisonedWorkError(poisoned) } : {}),
     failedWork: poisoned.map((item) => ({ tenantId: item.tenantId, error: item.error ?? 'failed', attempts: item.attempts })),
     ...passProgress(notification.revision, work, passes),
+    reminders: reminderProgress(work, passes),
   };
+}
+
+function reminderProgress(work: readonly WorkRecord[], passes: readonly PassRecord[]): ReminderProgress[] {
+  const deliveredIn = new Map(work.map((item) => [item.tenantId, item.sent + item.alreadySent]));
+  const byReminder = new Map<string, PassRecord[]>();
+  for (const record of passes) {
+    const id = reminderOfPass(record.pass);
+    if (id !== undefined) byReminder.set(id, [...(byReminder.get(id) ?? []), record]);
+  }
+  return [...byReminder].map(([id, records]) => {
+    const { done, state, ...progress } = summed(records, deliveredIn);
+    return { id, state: state === 'superseded' ? 'done' : state, reminded: done, acknowledged: records.reduce((total, record) => total + record.unchanged, 0), ...progress };
+  });
 }
 
 function passProgress(revision: number, work: readonly WorkRecord[], passes: readonly PassRecord[]): Pick<NotificationStatus, 'revision' | 'revisions' | 'recall'> {

@@ -9,6 +9,7 @@ import { deliverSlice, type DeliverOutcome } from './deliverer';
 import { passSlice, startPass, type PassOutcome } from './ledgerPass';
 import { RequestTooLargeError, StaleRecordError, type NotificationRecord, type NotificationState } from './notificationTable';
 import { passPlanFor, recallPass, revisionPass } from './passActions';
+import { remindPass, remindPlan, reminderOfPass } from './remindPass';
 import { notificationStatus, type EngagementCounts, type NotificationStatus, type NotificationStatusWithFailures } from './notificationStatus';
 import { planSlice, type PlanOutcome } from './planner';
 import { removeExpiredNotifications, type RetentionOptions, type RetentionReport } from './retention';
@@ -41,6 +42,19 @@ export type RecallOutcome =
   /** The send is stopped and the message is being deleted in every chat (`existing`: it was recalled before). */
   | { readonly kind: 'recalled'; readonly status: NotificationStatus; readonly existing: boolean }
   | { readonly kind: 'notFound' };
+
+export type RemindOutcome =
+  /** The reminder runs (`existing`: one with this id was started before). */
+  | { readonly kind: 'reminding'; readonly reminderId: string; readonly existing: boolean; readonly status: NotificationStatus }
+  /** The notification did not ask for acknowledgements: there is nobody to remind. */
+  | { readonly kind: 'notAcknowledgeable' }
+  | { readonly kind: 'recalled' }
+  | { readonly kind: 'notFound' };
+
+/** A reminder id when the request gave none: its time, then a random part (ids sort by when they were made). */
+function newReminderId(): string {
+  return `${new Date().toISOString().replace(/[^0-9]/g, '').slice(0, 14)}-${randomUUID().slice(0, 8)}`;
+}
 
 /** Failures per page of `GET /api/notifications/{id}`. */
 export const failuresPageSize = 100;
@@ -161,6 +175,26 @@ export class QueuedNotifications {
    * Stops the send (as a cancel does) and deletes the message in every chat it was delivered to, a pass
    * per tenant. Calling it again is harmless: it starts again only the tenants whose pass has not ended.
    */
+  /**
+   * Sends the notification again, in the chats it was delivered to, to those who have not
+   * acknowledged it: a pass per tenant (remindPass.ts). The same reminder id again changes nothing
+   * (its pass goes on where it was); a new id is a new reminder.
+   */
+  async remind(id: string, reminderId: string = newReminderId()): Promise<RemindOutcome> {
+    const notification = await this.deps.notifications.get(id);
+    if (notification === undefined) return { kind: 'notFound' };
+    if (notification.request.acknowledge === undefined) return { kind: 'notAcknowledgeable' };
+    if (notification.state === 'recalled') return { kind: 'recalled' };
+    const pass = remindPass(reminderId);
+    const before = await this.deps.passes.list(id);
+    const existing = before.some((record) => record.pass === pass);
+    const tenants = (await this.deps.notifications.listWork(id)).map((work) => work.tenantId);
+    await startPass(this.deps, id, pass, tenants);
+    if (!existing) this.deps.logger.log(`Notification ${id}: reminder ${reminderId}, a pass for ${tenants.length} tenant(s)`);
+    const status = await this.summary(id);
+    return status === undefined ? { kind: 'notFound' } : { kind: 'reminding', reminderId, existing, status };
+  }
+
   async recall(id: string): Promise<RecallOutcome> {
     const cancelled = await this.cancel(id);
     if (cancelled.kind === 'notFound') return { kind: 'notFound' };
@@ -181,7 +215,11 @@ export class QueuedNotifications {
   /** A delivery slice, or a slice of a pass (edit, recall) when the message names one. */
   deliver(message: DeliverMessage): Promise<DeliverOutcome | PassOutcome> {
     const { pass } = message;
-    if (pass !== undefined) return passSlice(this.deps, { ...message, pass }, (notification, name) => passPlanFor(this.deps, notification, name));
+    if (pass !== undefined) {
+      return passSlice(this.deps, { ...message, pass }, (notification, name) =>
+        reminderOfPass(name) === undefined ? passPlanFor(this.deps, notification, name) : remindPlan(this.deps, notification, name),
+      );
+    }
     return deliverSlice(this.deps, message);
   }
 

@@ -30,8 +30,8 @@ export interface QueuedDependencies {
   readonly engineFor: (recipients: ConversationStore, send?: SendActivity) => Broadcast;
   /** Checkpoints of passes over the ledger (edits, recalls), in the notifications table. */
   readonly passes: PassTable;
-  /** Updates and deletes of delivered activities, through the same single-attempt path as sends. */
-  readonly activities: { readonly update: UpdateActivity; readonly remove: DeleteActivity };
+  /** Updates and deletes of delivered activities, and new sends in their chats (reminders), through the same single-attempt path as sends. */
+  readonly activities: { readonly update: UpdateActivity; readonly remove: DeleteActivity; readonly send: SendActivity };
   readonly cancelWatch: CancelWatch;
   /** The opt-outs for one delivery slice; absent when opt-out is turned off (NOTIFY_ALLOW_OPT_OUT=false). */
   readonly optOuts?: () => OptOutCheck;
