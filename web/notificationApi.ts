@@ -91,6 +91,8 @@ export interface NotificationStatus {
   readonly revisions?: readonly RevisionProgress[];
   /** Once recalled: how far deleting the message got. */
   readonly recall?: RecallProgress;
+  /** One entry per reminder, oldest first. */
+  readonly reminders?: readonly ReminderProgress[];
   readonly pending?: number | null;
   readonly createdAt?: string;
   /** When a scheduled notification is (or was) to be sent; null or absent when it was sent at once. */
@@ -121,6 +123,14 @@ export interface RevisionProgress extends PassProgress {
 
 export interface RecallProgress extends PassProgress {
   readonly removed: number;
+}
+
+export interface ReminderProgress extends PassProgress {
+  readonly id: string;
+  /** Chats the reminder was sent to. */
+  readonly reminded: number;
+  /** Chats left out because someone there had acknowledged. */
+  readonly acknowledged: number;
 }
 
 export interface NotificationList {

