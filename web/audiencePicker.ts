@@ -22,11 +22,17 @@ const deliveries: readonly (readonly [TeamDelivery | '', string])[] = [
   ['members', 'Each member personally'],
 ];
 
+/** With more teams than this, a search box narrows the list (chosen teams always stay in view). */
+const teamsWithoutFilter = 8;
+
 const groupIdPattern = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 export class AudiencePicker {
   private readonly teamList = elementById('team-list', HTMLElement);
   private readonly teamsNote = elementById('teams-note', HTMLElement);
+  private readonly filterField = elementById('team-filter-field', HTMLElement);
+  private readonly filter = elementById('team-filter', HTMLInputElement);
+  private readonly filterCount = elementById('team-filter-count', HTMLElement);
   private readonly emails = elementById('audience-emails', HTMLTextAreaElement);
   private readonly emailsRead = elementById('audience-emails-read', HTMLElement);
   private readonly emailsProblems = elementById('audience-emails-problems', HTMLElement);
@@ -34,7 +40,9 @@ export class AudiencePicker {
   private readonly groupsProblems = elementById('audience-groups-problems', HTMLElement);
   private teams: readonly StoredTeam[] = [];
 
-  constructor(private readonly api: NotificationApi) {}
+  constructor(private readonly api: NotificationApi) {
+    this.filter.addEventListener('input', () => this.applyFilter());
+  }
 
   /** Lists the stored teams, each with its choice; `changed` runs when they are in place. */
   async loadTeams(changed: () => void): Promise<void> {
@@ -49,6 +57,7 @@ export class AudiencePicker {
     const named = new Map<string, number>();
     for (const team of this.teams) named.set(nameOf(team), (named.get(nameOf(team)) ?? 0) + 1);
     this.teamList.replaceChildren(...this.teams.map((team, index) => this.teamRow(team, index, (named.get(nameOf(team)) ?? 0) > 1)));
+    this.filterField.hidden = this.teams.length <= teamsWithoutFilter;
     changed();
   }
 
@@ -87,6 +96,20 @@ export class AudiencePicker {
   teamName(teamId: string): string {
     const team = this.teams.find((candidate) => candidate.teamId === teamId);
     return team === undefined ? teamId : nameOf(team);
+  }
+
+  /** Shows the teams whose name or tenant holds the search text, and every team already chosen. */
+  private applyFilter(): void {
+    const wanted = this.filter.value.trim().toLowerCase();
+    let shown = 0;
+    this.teams.forEach((team, index) => {
+      const select = elementById(`team-${index}`, HTMLSelectElement);
+      const matches = wanted === '' || `${nameOf(team)} ${team.tenantId}`.toLowerCase().includes(wanted) || select.value !== '';
+      const row = select.closest('.team-choice');
+      if (row instanceof HTMLElement) row.hidden = !matches;
+      if (matches) shown++;
+    });
+    this.filterCount.textContent = wanted === '' ? '' : `${formatCount(shown)} of ${formatCount(this.teams.length)} teams shown.`;
   }
 
   private teamRow(team: StoredTeam, index: number, sameNameElsewhere: boolean): HTMLElement {

@@ -35,17 +35,7 @@ describe('notification console: who receives it', () => {
   before(async () => {
     [storage, connector, browser] = await Promise.all([startTestStorage(), startFakeConnector(), launchChromium()]);
     app = await startApp({ settings: appSettings(storage.connectionString) });
-    for (const team of teams) {
-      // The bot added to the team: Teams names the team in the event of its General channel.
-      const channel: TeamsConversation = { conversationId: team.id, tenantId: team.tenantId, conversationType: 'channel', userAadObjectId: '6b1d4f2e-0000-4000-8000-00000000b0b0' };
-      const added = teamsConversationUpdate(connector.serviceUrl, channel, 'added');
-      const response = await fetch(`${app.baseUrl}/api/messages`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ ...added, channelData: { ...added.channelData, team: { id: team.id, name: team.name } } }),
-      });
-      assert.equal(response.status, 200, await response.text());
-    }
+    for (const team of teams) await addBotToTeam(team);
     page = await browser.newPage({ viewport: { width: 1280, height: 1200 } });
     page.setDefaultTimeout(30_000);
     page.on('request', (request) => {
@@ -65,6 +55,18 @@ describe('notification console: who receives it', () => {
     await connector?.stop();
     await storage?.dispose();
   });
+
+  /** The bot added to a team: Teams names the team in the event of its General channel. */
+  async function addBotToTeam(team: { tenantId: string; id: string; name: string }): Promise<void> {
+    const channel: TeamsConversation = { conversationId: team.id, tenantId: team.tenantId, conversationType: 'channel', userAadObjectId: '6b1d4f2e-0000-4000-8000-00000000b0b0' };
+    const added = teamsConversationUpdate(connector?.serviceUrl ?? '', channel, 'added');
+    const response = await fetch(`${app?.baseUrl}/api/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ ...added, channelData: { ...added.channelData, team: { id: team.id, name: team.name } } }),
+    });
+    assert.equal(response.status, 200, await response.text());
+  }
 
   /** The body of the preview the page asks for once the form holds what was just entered. */
   async function nextPreviewBody(): Promise<Record<string, unknown>> {
@@ -139,6 +141,23 @@ describe('notification console: who receives it', () => {
     const body = await nextPreviewBody();
     assert.deepEqual(body, { text: 'Quarter close starts Monday', target: { tenantIds: [contoso] } });
     await page.locator('#audience-count', { hasText: '2 conversations in 1 tenant' }).waitFor();
+  });
+
+  test('with many teams, a search box narrows the list by name, and the teams already chosen stay in view', async () => {
+    for (let number = 1; number <= 6; number++) await addBotToTeam({ tenantId: contoso, id: `19:project-${number}@thread.tacv2`, name: `Project ${number}` });
+    await page.reload();
+    await page.locator('#team-list select').nth(8).waitFor();
+    const search = page.getByRole('searchbox', { name: 'Find a team' });
+    await search.fill('proj');
+    await page.locator('#team-filter-count', { hasText: '6 of 9 teams shown.' }).waitFor();
+    assert.equal(await page.locator('.team-choice:visible').count(), 6);
+    await page.getByRole('combobox', { name: 'Project 2' }).selectOption({ label: 'Each member personally' });
+
+    await search.fill('fin');
+    await page.locator('#team-filter-count', { hasText: '3 of 9 teams shown.' }).waitFor();
+    assert.deepEqual(await page.locator('.team-choice:visible label').allTextContents(), ['Finance', 'Finance', 'Project 2']);
+    await search.fill('');
+    assert.equal(await page.locator('.team-choice:visible').count(), 9);
   });
 
   test('had no script errors or content security policy violations on the way', () => {
