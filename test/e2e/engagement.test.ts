@@ -20,6 +20,7 @@ interface Status {
   readonly acknowledged: number | null;
   readonly read: number;
   readonly readCovers: string;
+  readonly reminders: readonly { readonly id: string; readonly state: string; readonly reminded: number; readonly acknowledged: number; readonly failed: number; readonly pending: number }[];
 }
 
 interface RecipientPage {
@@ -144,11 +145,38 @@ describe('acknowledgements and read receipts through the local host', () => {
     assert.ok(acknowledged.every((row) => row.acknowledgedAt !== null));
   });
 
+  test('remind reaches the 180 who did not acknowledge, once each, and the same reminder again sends nothing more', async () => {
+    connector.reset();
+    const response = await post('/api/notifications/ack-e2e/remind', { id: 'first-reminder' });
+    assert.equal(response.status, 202, await response.text());
+    let reminder: Status['reminders'][number] | undefined;
+    for (const deadline = Date.now() + 120_000; Date.now() < deadline; await delay(200)) {
+      reminder = (await status('ack-e2e')).reminders.find((item) => item.id === 'first-reminder');
+      if (reminder?.state === 'done') break;
+    }
+    assert.deepEqual(reminder, { id: 'first-reminder', state: 'done', reminded: 180, acknowledged: 120, failed: 0, pending: 0 });
+    const reminded = connector.received.filter((activity) => activity.text === 'Fire drill at 10:00');
+    assert.equal(reminded.length, 180);
+    assert.equal(new Set(reminded.map((activity) => activity.conversationId)).size, 180, 'each chat once');
+    const pressedChats = new Set(Array.from({ length: 120 }, (_, index) => ackChats[index * 2 + 1]));
+    assert.ok(reminded.every((activity) => !pressedChats.has(activity.conversationId)), 'nobody who acknowledged is reminded');
+    assert.ok(reminded.every((activity) => activity.attachmentCount === 1), 'the reminder carries the button');
+
+    // The same reminder again (a retried request): its pass has ended, nothing is queued or sent again.
+    const again = await post('/api/notifications/ack-e2e/remind', { id: 'first-reminder' });
+    assert.equal(again.status, 202);
+    const answered = (await again.json()) as Status & { readonly reminderId: string };
+    assert.equal(answered.reminderId, 'first-reminder');
+    assert.deepEqual(answered.reminders, [reminder]);
+    assert.equal(connector.received.filter((activity) => activity.text === 'Fire drill at 10:00').length, 180, 'the same reminder is not sent twice');
+  });
+
   test('200 personal chats get a notification, 80 send a read receipt: read is 80, and the export has their readAt', async () => {
     connector.reset();
     const sent = await sendAndWait({ id: 'read-e2e', text: 'Quarterly results are out', target: { tenantIds: ['tenant-2', 'tenant-3'] } });
     assert.deepEqual({ matched: sent.matched, sent: sent.sent, read: sent.read }, { matched: 200, sent: 200, read: 0 });
     assert.equal(sent.readCovers, 'personal chats of people who have read receipts turned on');
+    assert.equal((await post('/api/notifications/read-e2e/remind', {})).status, 409, 'no acknowledgements asked: nobody to remind');
     const messageIn = new Map(connector.received.filter((activity) => activity.text === 'Quarterly results are out').map((activity) => [activity.conversationId, activity.id]));
 
     const readers = Array.from({ length: 80 }, (_, index) => index * 2);

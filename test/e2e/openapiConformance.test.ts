@@ -191,6 +191,23 @@ describe('the app answers as docs/openapi.yaml says', () => {
       assertConforms(await call(app, 'POST', '/api/notifications', { body: 'hello', headers: { 'content-type': 'text/plain; charset=utf-8' } }), 415);
     });
 
+    test('POST /api/notifications/{id}/remind answers 202 for one that asked for acknowledgements, 409 for one that did not, 400, 404, 413 and 415', async () => {
+      const target = { conversationTypes: ['personal'] };
+      assertConforms(await call(app, 'POST', '/api/notifications', json({ id: 'oa-ack', text: 'please acknowledge', acknowledge: { label: 'Got it' }, target })), 202);
+      assertConforms(await call(app, 'POST', '/api/notifications', json({ id: 'oa-no-ack', text: 'nothing to acknowledge', target })), 202);
+      const reminded = await call(app, 'POST', '/api/notifications/oa-ack/remind', json({ id: 'oa-reminder' }));
+      assertConforms(reminded, 202);
+      assert.equal((JSON.parse(reminded.bodyText) as { reminderId: string }).reminderId, 'oa-reminder');
+      assertConforms(await call(app, 'POST', '/api/notifications/oa-ack/remind'), 202);
+      const refused = await call(app, 'POST', '/api/notifications/oa-no-ack/remind');
+      assertConforms(refused, 409);
+      assert.equal((JSON.parse(refused.bodyText) as { error: string }).error, 'NotAcknowledgeable');
+      assertConforms(await call(app, 'POST', '/api/notifications/oa-ack/remind', json({ text: 'remember!' })), 400);
+      assertConforms(await call(app, 'POST', '/api/notifications/oa-unknown/remind'), 404);
+      assertConforms(await call(app, 'POST', '/api/notifications/oa-ack/remind', { body: bodyOfMoreThan(1024 * 1024), headers: { 'content-type': 'application/json' } }), 413);
+      assertConforms(await call(app, 'POST', '/api/notifications/oa-ack/remind', { body: 'hello', headers: { 'content-type': 'text/plain; charset=utf-8' } }), 415);
+    });
+
     test('GET /api/notifications/{id} answers 200 while it runs and once completed, and 404 for an unknown id; DELETE then answers 409', async () => {
       const deadline = Date.now() + 60_000;
       let state = '';
@@ -312,6 +329,7 @@ describe('the app answers as docs/openapi.yaml says', () => {
       call(outage, 'PATCH', '/api/notifications/oa-outage', json({ text: 'nothing is edited' })),
       call(outage, 'POST', '/api/notifications/oa-outage/recall'),
       call(outage, 'GET', '/api/notifications/oa-outage/recipients?format=csv'),
+      call(outage, 'POST', '/api/notifications/oa-outage/remind'),
       call(outage, 'POST', '/api/notifications/preview', json({ text: 'who?' })),
       call(outage, 'GET', '/api/teams'),
     ]);
