@@ -1,18 +1,24 @@
 import type { ConversationType } from '../shared/notifications/notificationRequest';
 import { localInputValue, localSendAt } from '../shared/notifications/localSendAt';
-import { activityBytes, messageActivity } from '../shared/notifications/messageActivity';
 import { maxScheduleDays } from '../shared/notifications/sendAt';
-import { checkCard } from './cardPreview';
-import { elementById, formatCount, showProblems } from './elementById';
-import type { NotificationBody } from './notificationApi';
+import { AudiencePicker } from './audiencePicker';
+import { elementById, showProblems } from './elementById';
+import { MessageFields } from './messageFields';
+import type { NotificationApi, NotificationBody } from './notificationApi';
 
 /**
- * The compose form: message, optional Adaptive Card, targeting and id, read
- * into the body `POST /api/notifications` takes. It checks what it can
- * before asking the server: an empty message, the card (JSON and renderer),
- * and the size, counted with the server's own code, and a "Send later" time
- * against the API's bounds. `sendAt` is apart from the body: the audience
- * preview takes the body without it.
+ * The compose form: message, optional Adaptive Card, the acknowledge button,
+ * who receives it and the id, read into the body `POST /api/notifications`
+ * takes. It checks what it can before asking the server: an empty message,
+ * the card (JSON and renderer), the size, counted with the server's own
+ * code, pasted addresses and group ids, and a "Send later" time against the
+ * API's bounds. `sendAt` is apart from the body: the audience preview takes
+ * the body without it.
+ *
+ * Who receives it: with no team, person or group chosen, the stored
+ * conversations the filters select (all of them when the filters are empty),
+ * as `target`; otherwise an `audience` of the chosen sources, plus the
+ * stored conversations the filters select when any filter is filled.
  */
 
 export type Composition =
@@ -25,21 +31,33 @@ const conversationTypeBoxes: readonly ConversationType[] = ['personal', 'groupCh
 
 export class ComposeForm {
   readonly form = elementById('compose-form', HTMLFormElement);
-  private readonly message = elementById('message', HTMLTextAreaElement);
-  private readonly messageSize = elementById('message-size', HTMLElement);
-  private readonly useCard = elementById('use-card', HTMLInputElement);
-  private readonly cardFields = elementById('card-fields', HTMLElement);
-  private readonly cardJson = elementById('card-json', HTMLTextAreaElement);
-  private readonly cardProblems = elementById('card-problems', HTMLElement);
-  private readonly previewText = elementById('preview-text', HTMLElement);
-  private readonly cardPreview = elementById('card-preview', HTMLElement);
+  readonly audience: AudiencePicker;
+  private readonly message: MessageFields;
+  private readonly acknowledge = elementById('ask-acknowledge', HTMLInputElement);
+  private readonly acknowledgeFields = elementById('acknowledge-fields', HTMLElement);
+  private readonly acknowledgeLabel = elementById('acknowledge-label', HTMLInputElement);
+  private readonly acknowledgeProblems = elementById('acknowledge-problems', HTMLElement);
   private readonly notificationId = elementById('notification-id', HTMLInputElement);
   private readonly sendLater = elementById('send-later', HTMLInputElement);
   private readonly sendLaterFields = elementById('send-later-fields', HTMLElement);
   private readonly sendAtInput = elementById('send-at', HTMLInputElement);
   private readonly sendAtProblems = elementById('send-at-problems', HTMLElement);
 
-  constructor(private readonly maxMessageBytes: number) {
+  constructor(maxMessageBytes: number, api: NotificationApi) {
+    this.message = new MessageFields(
+      {
+        text: 'message',
+        size: 'message-size',
+        useCard: 'use-card',
+        cardFields: 'card-fields',
+        cardJson: 'card-json',
+        cardProblems: 'card-problems',
+        previewText: 'preview-text',
+        cardPreview: 'card-preview',
+      },
+      maxMessageBytes,
+    );
+    this.audience = new AudiencePicker(api);
     const timeZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
     elementById('send-at-hint', HTMLElement).textContent = `In your time zone: ${timeZone}. From now up to ${maxScheduleDays} days ahead.`;
   }
@@ -54,9 +72,9 @@ export class ComposeForm {
     const update = (): void => changed(this.read());
     this.form.addEventListener('input', update);
     this.form.addEventListener('change', update);
-    this.useCard.addEventListener('change', () => {
-      this.cardFields.hidden = !this.useCard.checked;
-      if (this.useCard.checked && this.cardJson.value.trim() === '') this.cardJson.value = starterCard;
+    this.message.onCardToggle(update);
+    this.acknowledge.addEventListener('change', () => {
+      this.acknowledgeFields.hidden = !this.acknowledge.checked;
       update();
     });
     this.sendLater.addEventListener('change', () => {
@@ -65,54 +83,46 @@ export class ComposeForm {
       update();
     });
     this.sendAtInput.addEventListener('focus', () => this.boundPicker());
+    void this.audience.loadTeams(update);
   }
 
-  /** Reads the form, shows the size, the card preview and the card's problems, and says whether it can be sent. */
+  /** Reads the form, shows the size, the card preview and the problems beside their fields, and says whether it can be sent. */
   read(): Composition {
-    const problems: string[] = [];
-    const text = this.message.value;
-    this.previewText.textContent = text;
-
-    let card: Record<string, unknown> | undefined;
-    if (this.useCard.checked) {
-      const check = checkCard(this.cardJson.value);
-      if (check.ok) {
-        card = check.card;
-        this.cardPreview.replaceChildren(check.rendered);
-      } else {
-        this.cardPreview.replaceChildren();
-        problems.push(...check.problems);
-      }
-      showProblems(this.cardProblems, check.ok ? check.notes : check.problems);
-      this.cardJson.setAttribute('aria-invalid', String(!check.ok));
-    } else {
-      this.cardPreview.replaceChildren();
-      showProblems(this.cardProblems, []);
-      this.cardJson.removeAttribute('aria-invalid');
-    }
-
-    const hasText = text.trim() !== '';
-    const bytes = activityBytes(messageActivity(hasText ? text : undefined, card));
-    const tooLarge = bytes > this.maxMessageBytes;
-    this.messageSize.textContent = `${formatCount(bytes)} of ${formatCount(this.maxMessageBytes)} bytes${tooLarge ? ': too large, shorten the text or the card' : ''}`;
-    this.messageSize.classList.toggle('over-limit', tooLarge);
-    this.message.setAttribute('aria-invalid', String(tooLarge));
-    if (tooLarge) problems.push(`The message is ${formatCount(bytes)} bytes; the limit is ${formatCount(this.maxMessageBytes)}.`);
+    const acknowledge = this.readAcknowledge();
+    const message = this.message.read(acknowledge.label);
+    const chosen = this.audience.read();
+    const problems = [...message.problems, ...acknowledge.problems, ...chosen.problems];
     const sendAt = this.readSendAt(problems);
     // Nothing written yet is not a problem to point out, but nothing to send either.
-    if (problems.length > 0 || (!hasText && !this.useCard.checked)) return { ok: false, problems };
+    if (problems.length > 0 || message.empty) return { ok: false, problems };
     const target = this.target();
+    const audience = chosen.sources.length === 0 ? undefined : [...chosen.sources, ...(target === undefined ? [] : [{ stored: target }])];
     const id = this.notificationId.value.trim();
     return {
       ok: true,
       body: {
         ...(id === '' ? {} : { id }),
-        ...(hasText ? { text } : {}),
-        ...(card === undefined ? {} : { card }),
-        ...(target === undefined ? {} : { target }),
+        ...(message.text === undefined ? {} : { text: message.text }),
+        ...(message.card === undefined ? {} : { card: message.card }),
+        ...(acknowledge.label === undefined ? {} : { acknowledge: { label: acknowledge.label } }),
+        ...(audience !== undefined ? { audience } : target === undefined ? {} : { target }),
       },
       ...(sendAt === undefined ? {} : { sendAt }),
     };
+  }
+
+  /** The button's label when acknowledgements are asked for; a blank one is a problem. */
+  private readAcknowledge(): { label?: string; problems: string[] } {
+    if (!this.acknowledge.checked) {
+      showProblems(this.acknowledgeProblems, []);
+      this.acknowledgeLabel.removeAttribute('aria-invalid');
+      return { problems: [] };
+    }
+    const label = this.acknowledgeLabel.value.trim();
+    const problems = label === '' ? ['Write the button\'s label, such as "Got it".'] : [];
+    showProblems(this.acknowledgeProblems, problems);
+    this.acknowledgeLabel.setAttribute('aria-invalid', String(problems.length > 0));
+    return label === '' ? { problems: problems.map((problem) => `Acknowledgement: ${problem}`) } : { label, problems: [] };
   }
 
   /** The chosen time as `sendAt`, or undefined when sending now; its problem goes beside the field and into `problems`. */
@@ -152,17 +162,3 @@ export class ComposeForm {
     return Object.keys(target).length > 0 ? target : undefined;
   }
 }
-
-const starterCard = JSON.stringify(
-  {
-    type: 'AdaptiveCard',
-    $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
-    version: '1.5',
-    body: [
-      { type: 'TextBlock', text: 'Title', weight: 'Bolder', size: 'Medium', wrap: true },
-      { type: 'TextBlock', text: 'What people should know.', wrap: true },
-    ],
-  },
-  null,
-  2,
-);

@@ -22,11 +22,11 @@ function start(): void {
   const maxMessageBytes = Number(document.querySelector('meta[name="notify-max-message-bytes"]')?.getAttribute('content'));
   if (!Number.isInteger(maxMessageBytes) || maxMessageBytes <= 0) throw new Error('the page does not say the message size limit');
 
-  const compose = new ComposeForm(maxMessageBytes);
+  const compose = new ComposeForm(maxMessageBytes, api);
   const sendButton = elementById('send', HTMLButtonElement);
   const formProblems = elementById('form-problems', HTMLElement);
   const history = new HistoryView(api, (id) => status.open(id));
-  const status = new StatusView(api, () => void history.refresh());
+  const status = new StatusView(api, maxMessageBytes, () => void history.refresh());
 
   let composition: Composition = compose.read();
   let audience: AudienceState = { kind: 'unknown' };

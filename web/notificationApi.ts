@@ -2,21 +2,49 @@ import type { AudiencePreview } from '../shared/notifications/audiencePreview';
 
 /**
  * The app's HTTP API as the console uses it: the queued notifications
- * (`/api/notifications`) and the audience preview. Every call carries the
- * function key as `x-functions-key` when the page has one.
+ * (`/api/notifications`: send, status, cancel, edit, recall, remind, the
+ * recipients' CSV), the audience preview and the stored teams. Every call
+ * carries the function key as `x-functions-key` when the page has one.
  */
 
 export type { AudiencePreview };
 
-export type NotificationState = 'scheduled' | 'queued' | 'running' | 'completed' | 'cancelled' | 'failed';
+export type NotificationState = 'scheduled' | 'queued' | 'running' | 'completed' | 'cancelled' | 'failed' | 'recalled';
 
-export const finalStates: readonly NotificationState[] = ['completed', 'cancelled', 'failed'];
+export const finalStates: readonly NotificationState[] = ['completed', 'cancelled', 'failed', 'recalled'];
+
+export type TeamDelivery = 'channel' | 'allChannels' | 'members';
+
+/** One source of the request's `audience`: the notification goes to the union of its sources. */
+export type AudienceSource =
+  | { readonly team: string; readonly deliverTo: TeamDelivery }
+  | { readonly users: readonly string[] }
+  | { readonly group: string }
+  | { readonly stored: NonNullable<NotificationBody['target']> | Record<string, never> };
+
+/** A team the bot is in (`GET /api/teams`). */
+export interface StoredTeam {
+  readonly tenantId: string;
+  readonly teamId: string;
+  /** Empty when Teams never said the team's name. */
+  readonly teamName: string;
+}
+
+/** What `PATCH /api/notifications/{id}` takes: the new message, replacing the old one in every chat. */
+export interface MessageEdit {
+  readonly text?: string;
+  readonly card?: Record<string, unknown>;
+}
 
 export interface NotificationBody {
   readonly id?: string;
   readonly text?: string;
   readonly card?: Record<string, unknown>;
   readonly target?: Partial<Record<'conversationIds' | 'userIds' | 'tenantIds' | 'channelIds' | 'conversationTypes', string[]>>;
+  /** Teams, people, groups and stored conversations; never with `target`. */
+  readonly audience?: readonly AudienceSource[];
+  /** Ask for acknowledgements: the message carries a button with this label. */
+  readonly acknowledge?: { readonly label: string };
   /** When to send it (ISO 8601 with a UTC offset); only `POST /api/notifications` takes it. */
   readonly sendAt?: string;
 }
@@ -51,6 +79,20 @@ export interface NotificationStatus {
   readonly alreadySent: number;
   /** Skipped because they asked the bot to stop (absent from servers before opt-out). */
   readonly optedOut?: number;
+  /** People who pressed the acknowledge button; null (or absent) when it did not ask for acknowledgements. */
+  readonly acknowledged?: number | null;
+  /** Deliveries a read receipt showed as read (see `readCovers`). */
+  readonly read?: number;
+  /** What `read` can count (personal chats of people with read receipts on). */
+  readonly readCovers?: string;
+  /** The current revision: 1 as sent, one more for each edit. */
+  readonly revision?: number;
+  /** One entry per edit (revision 2 on), oldest first: how far replacing the message got. */
+  readonly revisions?: readonly RevisionProgress[];
+  /** Once recalled: how far deleting the message got. */
+  readonly recall?: RecallProgress;
+  /** One entry per reminder, oldest first. */
+  readonly reminders?: readonly ReminderProgress[];
   readonly pending?: number | null;
   readonly createdAt?: string;
   /** When a scheduled notification is (or was) to be sent; null or absent when it was sent at once. */
@@ -65,6 +107,30 @@ export interface NotificationStatus {
   readonly failures?: readonly DeliveryFailure[];
   /** The next page of failures is `?failuresAfter=<this>`; absent on the last page. */
   readonly nextFailuresAfter?: string;
+}
+
+/** A pass over the chats a notification reached (an edit or the recall), summed over tenants. */
+export interface PassProgress {
+  readonly state: 'running' | 'done' | 'superseded' | 'stopped' | 'failed';
+  readonly failed: number;
+  readonly pending: number;
+}
+
+export interface RevisionProgress extends PassProgress {
+  readonly revision: number;
+  readonly updated: number;
+}
+
+export interface RecallProgress extends PassProgress {
+  readonly removed: number;
+}
+
+export interface ReminderProgress extends PassProgress {
+  readonly id: string;
+  /** Chats the reminder was sent to. */
+  readonly reminded: number;
+  /** Chats left out because someone there had acknowledged. */
+  readonly acknowledged: number;
 }
 
 export interface NotificationList {
@@ -109,16 +175,46 @@ export class NotificationApi {
     return this.call<unknown>('DELETE', `notifications/${encodeURIComponent(id)}`);
   }
 
+  edit(id: string, message: MessageEdit): Promise<unknown> {
+    return this.call<unknown>('PATCH', `notifications/${encodeURIComponent(id)}`, message);
+  }
+
+  recall(id: string): Promise<unknown> {
+    return this.call<unknown>('POST', `notifications/${encodeURIComponent(id)}/recall`, {});
+  }
+
+  remind(id: string): Promise<unknown> {
+    return this.call<unknown>('POST', `notifications/${encodeURIComponent(id)}/remind`, {});
+  }
+
+  async teams(): Promise<readonly StoredTeam[]> {
+    return (await this.call<{ teams: readonly StoredTeam[] }>('GET', 'teams')).teams;
+  }
+
+  /** Every recipient and its outcome, as the CSV file the API writes. */
+  async recipientsCsv(id: string): Promise<Blob> {
+    const response = await this.fetch('GET', `notifications/${encodeURIComponent(id)}/recipients?format=csv`, 'text/csv');
+    if (!response.ok) throw new ApiError(response.status, problemsIn(parseJson(await response.text()), response));
+    return response.blob();
+  }
+
   list(after?: string): Promise<NotificationList> {
     const query = after === undefined ? '' : `?after=${encodeURIComponent(after)}`;
     return this.call<NotificationList>('GET', `notifications${query}`);
   }
 
   private async call<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const response = await this.fetch(method, path, 'application/json', body, signal);
+    const parsed = parseJson(await response.text());
+    if (!response.ok) throw new ApiError(response.status, problemsIn(parsed, response));
+    return parsed as T;
+  }
+
+  private fetch(method: string, path: string, accept: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
+    const headers: Record<string, string> = { accept };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (this.functionKey !== undefined) headers['x-functions-key'] = this.functionKey;
-    const response = await fetch(new URL(path, this.apiBase), {
+    return fetch(new URL(path, this.apiBase), {
       method,
       headers,
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -126,15 +222,15 @@ export class NotificationApi {
       cache: 'no-store',
       credentials: 'same-origin',
     });
-    const text = await response.text();
-    let parsed: unknown;
-    try {
-      parsed = text === '' ? undefined : JSON.parse(text);
-    } catch {
-      parsed = undefined;
-    }
-    if (!response.ok) throw new ApiError(response.status, problemsIn(parsed, response));
-    return parsed as T;
+  }
+}
+
+/** The body as JSON, or undefined when it is empty or not JSON. */
+function parseJson(text: string): unknown {
+  try {
+    return text === '' ? undefined : JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,12 +1,20 @@
+import { downloadRecipientsCsv } from './csvDownload';
+import { EditForm } from './editForm';
 import { elementById, formatCount, showProblems } from './elementById';
-import { ApiError, finalStates, type DeliveryFailure, type NotificationApi, type NotificationStatus } from './notificationApi';
+import { ApiError, finalStates, type DeliveryFailure, type NotificationApi, type NotificationState, type NotificationStatus } from './notificationApi';
+import { passesRunning, passSummaries } from './passProgress';
 import { pendingOf, progressOf } from './notificationProgress';
+import { confirmRecall } from './recallDialog';
 
 /**
- * One notification's status: state, progress bar, counts, failures a page at
- * a time, and Cancel. Polls `GET /api/notifications/{id}` every second until
- * the state is final and the counts have settled: work in flight when a
- * notification is cancelled still reports what it sent a moment later.
+ * One notification's status: state, progress bar, counts (with acknowledged
+ * and read beside sent), failures a page at a time, and what can be done
+ * with it: Cancel while it is scheduled or going out; Edit, Recall and
+ * Remind once it is out; Download CSV of its recipients. Polls
+ * `GET /api/notifications/{id}` every second until the state is final and
+ * the counts have settled (work in flight when a notification is cancelled
+ * still reports what it sent a moment later), then every 10 s while the
+ * page is visible, since acknowledgements and read receipts keep coming.
  * A scheduled one is read less often until its time comes.
  */
 
@@ -21,6 +29,10 @@ const soonMs = 10 * 60_000;
 const settlingPollMs = 2_000;
 /** Reads after the final state, at most, waiting for the counts to stop changing. */
 const maxSettlingReads = 15;
+/** Once settled: acknowledgements and read receipts arrive for days. */
+const engagementPollMs = 10_000;
+/** States in which nothing has gone out, or what went out is gone: nothing to edit, recall or remind. */
+const beforeOrGone: readonly NotificationState[] = ['scheduled', 'recalled'];
 
 export class StatusView {
   private readonly section = elementById('status', HTMLElement);
@@ -32,6 +44,14 @@ export class StatusView {
   private readonly times = elementById('status-times', HTMLElement);
   private readonly problems = elementById('status-problems', HTMLElement);
   private readonly cancelButton = elementById('cancel', HTMLButtonElement);
+  private readonly remindButton = elementById('remind', HTMLButtonElement);
+  private readonly recallButton = elementById('recall', HTMLButtonElement);
+  private readonly downloadButton = elementById('download-csv', HTMLButtonElement);
+  private readonly actionNote = elementById('action-note', HTMLElement);
+  private readonly acknowledgedCount = elementById('acknowledged-count', HTMLElement);
+  private readonly readCovers = elementById('read-covers', HTMLElement);
+  private readonly passes = elementById('pass-progress', HTMLElement);
+  private readonly editForm: EditForm;
   private readonly failuresEmpty = elementById('failures-empty', HTMLElement);
   private readonly failuresTable = elementById('failures', HTMLTableElement);
   private readonly failureRows = elementById('failures-rows', HTMLTableSectionElement);
@@ -52,9 +72,14 @@ export class StatusView {
 
   constructor(
     private readonly api: NotificationApi,
+    maxMessageBytes: number,
     private readonly finished: (status: NotificationStatus) => void,
   ) {
+    this.editForm = new EditForm(api, maxMessageBytes, () => this.afterAction('Edit accepted: the new message replaces the old one in every chat it reached.'));
     this.cancelButton.addEventListener('click', () => void this.cancel());
+    this.recallButton.addEventListener('click', () => void this.recall());
+    this.remindButton.addEventListener('click', () => void this.remind());
+    this.downloadButton.addEventListener('click', () => void this.download());
     this.failuresNext.addEventListener('click', () => void this.showFailures(this.nextFailuresAfter));
     this.failuresFirst.addEventListener('click', () => void this.showFailures(undefined));
   }
@@ -70,6 +95,10 @@ export class StatusView {
     this.idText.textContent = id;
     this.state.textContent = 'loading…';
     this.cancelButton.hidden = true;
+    this.recallButton.hidden = true;
+    this.remindButton.hidden = true;
+    this.editForm.offer(id, false);
+    this.actionNote.textContent = '';
     showProblems(this.problems, []);
     this.renderFailures([], undefined);
     this.setProgress(undefined);
@@ -82,6 +111,10 @@ export class StatusView {
     const id = this.current;
     if (id === undefined) return;
     let next: number | undefined = pollMs;
+    if (this.settling !== undefined && document.visibilityState === 'hidden') {
+      this.timer = setTimeout(() => void this.poll(), engagementPollMs);
+      return;
+    }
     try {
       const status = await this.api.status(id, this.failuresAfter);
       if (generation !== this.generation) return;
@@ -102,13 +135,66 @@ export class StatusView {
       const untilSendAt = status.sendAt ? new Date(status.sendAt).getTime() - Date.now() : 0;
       return Math.min(untilSendAt > soonMs ? scheduledPollMs : scheduledSoonPollMs, Math.max(pollMs, untilSendAt));
     }
-    if (!finalStates.includes(status.state)) return pollMs;
-    const counts = JSON.stringify([status.sent, status.failed, status.pruned, status.optedOut, status.alreadySent, status.pending, status.matched]);
+    // An edit or a recall goes on after the send has ended.
+    if (!finalStates.includes(status.state) || passesRunning(status)) return pollMs;
+    const counts = JSON.stringify([status.sent, status.failed, status.pruned, status.optedOut, status.alreadySent, status.pending, status.matched, passSummaries(status)]);
     const previous = this.settling;
     this.settling = { counts, reads: (previous?.reads ?? 0) + 1 };
     if (previous === undefined) this.finished(status);
-    if (previous?.counts === counts || this.settling.reads >= maxSettlingReads) return undefined;
+    if (previous?.counts === counts || this.settling.reads >= maxSettlingReads) return engagementPollMs;
     return settlingPollMs;
+  }
+
+  /** After an edit, recall or remind: says so, and follows the work it started from the next read. */
+  private afterAction(note: string): void {
+    this.actionNote.textContent = note;
+    this.settling = undefined;
+    clearTimeout(this.timer);
+    void this.poll();
+  }
+
+  private async recall(): Promise<void> {
+    const id = this.current;
+    if (id === undefined || !(await confirmRecall())) return;
+    this.recallButton.disabled = true;
+    try {
+      await this.api.recall(id);
+      this.afterAction('Recalling: the message is being deleted from every chat it reached.');
+    } catch (error) {
+      showProblems(this.problems, [`Could not recall: ${error instanceof Error ? error.message : String(error)}`]);
+    } finally {
+      this.recallButton.disabled = false;
+    }
+  }
+
+  private async remind(): Promise<void> {
+    const id = this.current;
+    if (id === undefined) return;
+    this.remindButton.disabled = true;
+    try {
+      await this.api.remind(id);
+      this.afterAction('Reminder on its way to everyone who has not acknowledged yet.');
+    } catch (error) {
+      showProblems(this.problems, [`Could not remind: ${error instanceof Error ? error.message : String(error)}`]);
+    } finally {
+      this.remindButton.disabled = false;
+    }
+  }
+
+  private async download(): Promise<void> {
+    const id = this.current;
+    if (id === undefined) return;
+    this.downloadButton.disabled = true;
+    this.actionNote.textContent = 'Preparing the CSV file…';
+    try {
+      await downloadRecipientsCsv(this.api, id);
+      this.actionNote.textContent = `Downloaded ${id}-recipients.csv.`;
+    } catch (error) {
+      this.actionNote.textContent = '';
+      showProblems(this.problems, [`Could not download the recipients: ${error instanceof Error ? error.message : String(error)}`]);
+    } finally {
+      this.downloadButton.disabled = false;
+    }
   }
 
   private async showFailures(after: string | undefined): Promise<void> {
@@ -137,12 +223,27 @@ export class StatusView {
 
   private render(status: NotificationStatus): void {
     const scheduled = status.state === 'scheduled';
-    this.state.textContent = scheduled && status.sendAt ? `scheduled for ${when(status.sendAt)}` : status.state;
+    const revision = (status.revision ?? 1) > 1 ? `, revision ${status.revision}` : '';
+    this.state.textContent = scheduled && status.sendAt ? `scheduled for ${when(status.sendAt)}` : `${status.state}${revision}`;
     this.state.dataset['state'] = status.state;
     const running = !finalStates.includes(status.state);
     this.cancelButton.hidden = !running;
     this.cancelButton.textContent = scheduled ? 'Cancel the scheduled send' : 'Cancel sending';
     if (running) this.cancelButton.disabled = false;
+    const reached = !beforeOrGone.includes(status.state) && (running || status.sent > 0);
+    this.editForm.offer(status.id, reached);
+    this.recallButton.hidden = !reached;
+    const asksAcknowledgement = typeof status.acknowledged === 'number';
+    this.remindButton.hidden = !(reached && asksAcknowledgement);
+    this.acknowledgedCount.hidden = !asksAcknowledgement;
+    this.readCovers.textContent = status.readCovers === undefined ? '' : `Read counts ${status.readCovers} only.`;
+    this.passes.replaceChildren(
+      ...passSummaries(status).map((summary) => {
+        const line = document.createElement('li');
+        line.textContent = summary;
+        return line;
+      }),
+    );
     this.setProgress(status);
     const counts: Record<string, number | null | undefined> = {
       matched: status.matched,
@@ -150,6 +251,8 @@ export class StatusView {
       failed: status.failed,
       pruned: status.pruned,
       optedOut: status.optedOut ?? 0,
+      acknowledged: status.acknowledged,
+      read: status.read ?? 0,
       // Unknown before it starts: the audience is counted at its time.
       pending: scheduled ? undefined : pendingOf(status),
       alreadySent: status.alreadySent,

@@ -55,7 +55,11 @@ describe('notification console: compose and preview', () => {
   before(async () => {
     [storage, connector, browser] = await Promise.all([startTestStorage(), startFakeConnector(), launchChromium()]);
     const store = new TableConversationStore(storageAt(storage.connectionString), 'conversations');
-    for (const conversation of audience) await store.upsert(storedTeamsConversation(conversation, connector.serviceUrl));
+    for (const conversation of audience) {
+      const stored = storedTeamsConversation(conversation, connector.serviceUrl);
+      // The channel is its team's General channel, captured with the team's name: the page offers the team.
+      await store.upsert(conversation.type === 'channel' ? { ...stored, teamId: conversation.id, teamName: 'Fabrikam Support' } : stored);
+    }
     app = await startApp({ settings: appSettings(storage.connectionString, { NOTIFY_MAX_MESSAGE_BYTES: String(maxMessageBytes) }) });
     context = await browser.newContext({ viewport: { width: 1280, height: 1000 } });
     page = await context.newPage();

@@ -134,6 +134,16 @@ describe('the app answers as docs/openapi.yaml says', () => {
       assertConforms(await call(app, 'POST', '/api/notify', { body: 'text=hello', headers: { 'content-type': 'application/x-www-form-urlencoded' } }), 415);
     });
 
+    test('GET /api/teams answers 200 with the teams the bot was added to, by name', async () => {
+      // The channel stored above, announced again as Teams does in a team: with the team's id and name.
+      const inTeam = teamsConversationUpdate(connector.serviceUrl, teamsChannel, 'added');
+      const team = { id: teamsChannel.conversationId, name: 'Finance' };
+      assertConforms(await call(app, 'POST', '/api/messages', json({ ...inTeam, channelData: { ...inTeam.channelData, team } })), 200);
+      const teams = await call(app, 'GET', '/api/teams');
+      assertConforms(teams, 200);
+      assert.deepEqual(JSON.parse(teams.bodyText), { teams: [{ tenantId: teamsChannel.tenantId, teamId: team.id, teamName: 'Finance' }] });
+    });
+
     test('POST /api/notifications/preview answers 200 with the counts, 400, 413 and 415', async () => {
       const preview = await call(app, 'POST', '/api/notifications/preview', json({ text: 'who?' }));
       assertConforms(preview, 200);
@@ -321,6 +331,7 @@ describe('the app answers as docs/openapi.yaml says', () => {
       call(outage, 'GET', '/api/notifications/oa-outage/recipients?format=csv'),
       call(outage, 'POST', '/api/notifications/oa-outage/remind'),
       call(outage, 'POST', '/api/notifications/preview', json({ text: 'who?' })),
+      call(outage, 'GET', '/api/teams'),
     ]);
     for (const answer of answers) assertConforms(answer, 503);
   });
