@@ -415,15 +415,16 @@ function install(directory: FakeDirectory, userId: string, body: unknown, baseUr
     return graphError(400, 'BadRequest', `teamsApp@odata.bind must be ${prefix}{id}`);
   }
   const outcome = directory.install(userId, decodeURIComponent(bind.slice(prefix.length)));
-  if (outcome === 'noUser') return notFound(userId);
-  if (outcome === 'noApp') return graphError(404, 'NotFound', 'The app is not in the catalog');
+  // Teams' own answers: the person named, or a bare "Not Found" for an app the catalog lacks.
+  if (outcome === 'noUser') return graphError(404, 'NotFound', `User Id '${userId}' not found.`);
+  if (outcome === 'noApp') return graphError(404, 'NotFound', 'Not Found');
   if (outcome === 'exists') return graphError(409, 'Conflict', 'App is already installed for this user');
   return { status: 201 };
 }
 
 function listInstalledApps(directory: FakeDirectory, userId: string, query: URLSearchParams): Answer {
   const installations = directory.installationsOf(userId);
-  if (installations === undefined) return notFound(userId);
+  if (installations === undefined) return graphError(404, 'NotFound', `User Id '${userId}' not found.`);
   const filter = query.get('$filter');
   const terms = filter === null ? [] : eqTerms(filter, ['teamsApp/id']);
   if (terms === undefined) return graphError(400, 'BadRequest', `Unsupported filter: ${filter}`);

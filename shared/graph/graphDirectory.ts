@@ -182,9 +182,16 @@ function isMalformedId(answer: GraphAnswer): boolean {
   return answer.status === 400 && /invalid object identifier/i.test(graphErrorOf(answer.body).message ?? '');
 }
 
+/**
+ * One person's failed step. Teams answers 404 "User Id '…' not found." for a person who is not in the
+ * directory, and a bare 404 "Not Found" when the catalog has no app of the id given (a wrong
+ * TEAMS_APP_CATALOG_ID, or the app removed from the catalog): only the first is "no such person".
+ */
 function personalFailure(userId: string, answer: GraphAnswer, step: string): InstallResult {
-  if (answer.status === 404) return { userId, outcome: 'notFound' };
-  return { userId, outcome: 'failed', error: `could not ${step}: ${describe(answer)}` };
+  const { code, message } = graphErrorOf(answer.body);
+  if (answer.status === 404 && (code === 'Request_ResourceNotFound' || /user.*not found/i.test(message ?? ''))) return { userId, outcome: 'notFound' };
+  const hint = answer.status === 404 ? ' (is the app in the tenant\'s catalog under the id used? see TEAMS_APP_CATALOG_ID)' : '';
+  return { userId, outcome: 'failed', error: `could not ${step}: ${describe(answer)}${hint}` };
 }
 
 function firstId(body: unknown): string | undefined {

@@ -123,6 +123,17 @@ describe('the Graph directory, over HTTP against the fake Graph', () => {
     assert.equal(fake.counters.installConflicts, 15);
   });
 
+  it('fails each installation, with a hint at the catalog id, when the catalog has no app of that id, rather than calling the people unknown', async () => {
+    const users = numberedUsers(3);
+    const fake = await startGraph({ seed: { users } });
+    const { directory } = directoryOn(fake, { TEAMS_APP_CATALOG_ID: 'not-in-the-catalog' });
+
+    const results = await directory.installForUsers(tenantId, users.map((user) => user.id));
+
+    assert.deepEqual(results.map((result) => result.outcome), ['failed', 'failed', 'failed']);
+    assert.match(results[0]!.outcome === 'failed' ? results[0]!.error : '', /404 NotFound Not Found.*TEAMS_APP_CATALOG_ID/);
+  });
+
   it('looks the app up in the tenant\'s catalog by its manifest id once, when no catalog id is set', async () => {
     const users = numberedUsers(3);
     const fake = await startGraph({ seed: { users } });
