@@ -56,6 +56,8 @@ export interface FakeGraphOptions {
   readonly latencyMs?: number;
   /** The bot's id in the chat ids of installations (`19:<user>_<bot>@unq.gbl.spaces`). Default `bot`. */
   readonly botId?: string;
+  /** Listings of a person's apps that leave out an installation just made, as Graph sometimes does for a while. Default 0. */
+  readonly installationLag?: number;
 }
 
 export interface FakeGraphCounters {
@@ -137,6 +139,7 @@ class FakeGraphServer implements FakeGraph {
 
   constructor(private readonly options: FakeGraphOptions) {
     this.directory = new FakeDirectory(options.botId ?? 'bot');
+    this.directory.installationLag = options.installationLag ?? 0;
     if (options.seed !== undefined) this.directory.load(options.seed);
     this.throttle = options.throttle;
     this.refused = new Set(options.refusePermissions ?? []);
@@ -423,7 +426,7 @@ function install(directory: FakeDirectory, userId: string, body: unknown, baseUr
 }
 
 function listInstalledApps(directory: FakeDirectory, userId: string, query: URLSearchParams): Answer {
-  const installations = directory.installationsOf(userId);
+  const installations = directory.listInstallations(userId);
   if (installations === undefined) return graphError(404, 'NotFound', `User Id '${userId}' not found.`);
   const filter = query.get('$filter');
   const terms = filter === null ? [] : eqTerms(filter, ['teamsApp/id']);
