@@ -71,7 +71,7 @@ export class GraphDirectory implements Directory {
   /** Installs the app for each; answers who has it now (201, or 409: already). */
   private async install(tenantId: string, catalogId: string, userIds: readonly string[], results: Map<string, InstallResult>): Promise<string[]> {
     const body = { 'teamsApp@odata.bind': this.client.urlOf(`/appCatalogs/teamsApps/${encodeURIComponent(catalogId)}`) };
-    const answers = await this.client.batch(tenantId, userIds.map((userId) => ({ method: 'POST', url: `${installedAppsOf(userId)}`, body })));
+    const answers = await this.client.batch(tenantId, userIds.map((userId) => ({ method: 'POST', url: installedAppsOf(userId), body })));
     const installed: string[] = [];
     userIds.forEach((userId, index) => {
       const answer = answers[index] as GraphAnswer;
