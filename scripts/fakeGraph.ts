@@ -56,6 +56,8 @@ export interface FakeGraphOptions {
   readonly latencyMs?: number;
   /** The bot's id in the chat ids of installations (`19:<user>_<bot>@unq.gbl.spaces`). Default `bot`. */
   readonly botId?: string;
+  /** Listings of a person's apps that leave out an installation just made, as Graph sometimes does for a while. Default 0. */
+  readonly installationLag?: number;
 }
 
 export interface FakeGraphCounters {
@@ -137,6 +139,7 @@ class FakeGraphServer implements FakeGraph {
 
   constructor(private readonly options: FakeGraphOptions) {
     this.directory = new FakeDirectory(options.botId ?? 'bot');
+    this.directory.installationLag = options.installationLag ?? 0;
     if (options.seed !== undefined) this.directory.load(options.seed);
     this.throttle = options.throttle;
     this.refused = new Set(options.refusePermissions ?? []);
@@ -415,15 +418,16 @@ function install(directory: FakeDirectory, userId: string, body: unknown, baseUr
     return graphError(400, 'BadRequest', `teamsApp@odata.bind must be ${prefix}{id}`);
   }
   const outcome = directory.install(userId, decodeURIComponent(bind.slice(prefix.length)));
-  if (outcome === 'noUser') return notFound(userId);
-  if (outcome === 'noApp') return graphError(404, 'NotFound', 'The app is not in the catalog');
+  // Teams' own answers: the person named, or a bare "Not Found" for an app the catalog lacks.
+  if (outcome === 'noUser') return graphError(404, 'NotFound', `User Id '${userId}' not found.`);
+  if (outcome === 'noApp') return graphError(404, 'NotFound', 'Not Found');
   if (outcome === 'exists') return graphError(409, 'Conflict', 'App is already installed for this user');
   return { status: 201 };
 }
 
 function listInstalledApps(directory: FakeDirectory, userId: string, query: URLSearchParams): Answer {
-  const installations = directory.installationsOf(userId);
-  if (installations === undefined) return notFound(userId);
+  const installations = directory.listInstallations(userId);
+  if (installations === undefined) return graphError(404, 'NotFound', `User Id '${userId}' not found.`);
   const filter = query.get('$filter');
   const terms = filter === null ? [] : eqTerms(filter, ['teamsApp/id']);
   if (terms === undefined) return graphError(400, 'BadRequest', `Unsupported filter: ${filter}`);

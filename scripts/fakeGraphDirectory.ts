@@ -49,6 +49,8 @@ export interface StoredInstallation {
   readonly id: string;
   readonly catalogAppId: string;
   readonly chatId: string;
+  /** Listings of the person's apps that still leave it out (Graph shows a new installation late). */
+  hiddenFromListings: number;
 }
 
 export type InstallOutcome = 'created' | 'exists' | 'noUser' | 'noApp';
@@ -61,6 +63,9 @@ export class FakeDirectory {
   private readonly catalog = new Map<string, FakeCatalogApp>();
   private readonly installed = new Map<string, StoredInstallation[]>();
   private readonly transitiveCache = new Map<string, FakeGraphUser[]>();
+
+  /** How many listings of a person's apps leave out an installation just made (0: shown at once). */
+  installationLag = 0;
 
   constructor(private readonly botId: string) {}
 
@@ -75,7 +80,10 @@ export class FakeDirectory {
     }
     for (const group of seed.groups ?? []) this.groups.set(group.id, group);
     for (const app of seed.catalog ?? []) this.catalog.set(app.id, app);
+    const lag = this.installationLag;
+    this.installationLag = 0; // what a test seeds was installed long ago
     for (const installation of seed.installations ?? []) this.install(installation.userId, installation.catalogAppId);
+    this.installationLag = lag;
     this.transitiveCache.clear();
   }
 
@@ -158,6 +166,7 @@ export class FakeDirectory {
       id: Buffer.from(`${userId}##${catalogAppId}`).toString('base64url'),
       catalogAppId,
       chatId: `19:${userId}_${this.botId}@unq.gbl.spaces`,
+      hiddenFromListings: this.installationLag,
     });
     this.installed.set(userId, list);
     return 'created';
@@ -166,6 +175,15 @@ export class FakeDirectory {
   installationsOf(userId: string): readonly StoredInstallation[] | undefined {
     if (!this.users.has(userId)) return undefined;
     return this.installed.get(userId) ?? [];
+  }
+
+  /** The installations a listing of the person's apps shows now; each listing brings a late one closer to showing. */
+  listInstallations(userId: string): readonly StoredInstallation[] | undefined {
+    const installations = this.installationsOf(userId);
+    if (installations === undefined) return undefined;
+    const shown = installations.filter((installation) => installation.hiddenFromListings === 0);
+    for (const installation of installations) installation.hiddenFromListings = Math.max(0, installation.hiddenFromListings - 1);
+    return shown;
   }
 
   isInstalled(userId: string, catalogAppId: string): boolean {

@@ -14,9 +14,8 @@ const userFields = 'id,userType,displayName,userPrincipalName,mail';
 /** Graph's largest page of directory objects. */
 const membersPageSize = 999;
 
-/** How often the installation is looked for after installing, and the pause before each new look (Graph may show it late). */
+/** How often the installation is looked for after installing (Graph may show it late). */
 const installationLooks = 3;
-const installationLookPauseMs = 1_000;
 
 /**
  * The directory over Microsoft Graph (see directory.ts for the contract). Costs, in Graph requests:
@@ -28,6 +27,8 @@ export class GraphDirectory implements Directory {
     private readonly client: GraphClient,
     private readonly catalog: AppCatalog,
     private readonly clock: Clock,
+    /** The pause before the second look for a new installation; the third waits twice as long. */
+    private readonly installationLookPauseMs = 1_000,
   ) {}
 
   /**
@@ -70,7 +71,7 @@ export class GraphDirectory implements Directory {
   /** Installs the app for each; answers who has it now (201, or 409: already). */
   private async install(tenantId: string, catalogId: string, userIds: readonly string[], results: Map<string, InstallResult>): Promise<string[]> {
     const body = { 'teamsApp@odata.bind': this.client.urlOf(`/appCatalogs/teamsApps/${encodeURIComponent(catalogId)}`) };
-    const answers = await this.client.batch(tenantId, userIds.map((userId) => ({ method: 'POST', url: `${installedAppsOf(userId)}`, body })));
+    const answers = await this.client.batch(tenantId, userIds.map((userId) => ({ method: 'POST', url: installedAppsOf(userId), body })));
     const installed: string[] = [];
     userIds.forEach((userId, index) => {
       const answer = answers[index] as GraphAnswer;
@@ -90,7 +91,7 @@ export class GraphDirectory implements Directory {
     const installations = new Map<string, string>();
     let missing = [...userIds];
     for (let look = 1; look <= installationLooks && missing.length > 0; look++) {
-      if (look > 1) await this.clock.sleep(installationLookPauseMs * (look - 1));
+      if (look > 1) await this.clock.sleep(this.installationLookPauseMs * (look - 1));
       const url = (userId: string): string =>
         `${installedAppsOf(userId)}?$expand=teamsApp&${filterParameter(`teamsApp/id eq ${odataString(catalogId)}`)}`;
       const answers = await this.client.batch(tenantId, missing.map((userId) => ({ method: 'GET', url: url(userId) })));
@@ -131,6 +132,8 @@ export interface GraphDirectoryOptions {
   /** Graph requests per second per tenant; see GraphClientOptions. */
   readonly perSecond?: number;
   readonly maxAttempts?: number;
+  /** See GraphDirectory. */
+  readonly installationLookPauseMs?: number;
 }
 
 /** The directory and its client, as the app's settings describe them. */
@@ -143,7 +146,7 @@ export function graphDirectoryFromSettings(settings: Settings, options: GraphDir
     ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
   });
   const catalog = new AppCatalog(client, { teamsAppCatalogId: settings.teamsAppCatalogId, manifestId: settings.microsoftAppId });
-  return { directory: new GraphDirectory(client, catalog, options.clock), client };
+  return { directory: new GraphDirectory(client, catalog, options.clock, options.installationLookPauseMs), client };
 }
 
 function installedAppsOf(userId: string): string {
@@ -182,9 +185,16 @@ function isMalformedId(answer: GraphAnswer): boolean {
   return answer.status === 400 && /invalid object identifier/i.test(graphErrorOf(answer.body).message ?? '');
 }
 
+/**
+ * One person's failed step. Teams answers 404 "User Id '…' not found." for a person who is not in the
+ * directory, and a bare 404 "Not Found" when the catalog has no app of the id given (a wrong
+ * TEAMS_APP_CATALOG_ID, or the app removed from the catalog): only the first is "no such person".
+ */
 function personalFailure(userId: string, answer: GraphAnswer, step: string): InstallResult {
-  if (answer.status === 404) return { userId, outcome: 'notFound' };
-  return { userId, outcome: 'failed', error: `could not ${step}: ${describe(answer)}` };
+  const { code, message } = graphErrorOf(answer.body);
+  if (answer.status === 404 && (code === 'Request_ResourceNotFound' || /user.*not found/i.test(message ?? ''))) return { userId, outcome: 'notFound' };
+  const hint = answer.status === 404 ? ' (is the app in the tenant\'s catalog under the id used? see TEAMS_APP_CATALOG_ID)' : '';
+  return { userId, outcome: 'failed', error: `could not ${step}: ${describe(answer)}${hint}` };
 }
 
 function firstId(body: unknown): string | undefined {

@@ -29,7 +29,7 @@ const noTokens: GraphTokens = { token: async () => undefined };
 
 function directoryOn(fake: FakeGraph, env: Record<string, string> = {}, options: { perSecond?: number; maxAttempts?: number } = {}) {
   const settings = loadSettings({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', MICROSOFT_GRAPH_URL: fake.url, ...env });
-  return graphDirectoryFromSettings(settings, { clock: realClock, tokens: noTokens, perSecond: options.perSecond ?? 2_000, ...options });
+  return graphDirectoryFromSettings(settings, { clock: realClock, tokens: noTokens, perSecond: options.perSecond ?? 2_000, installationLookPauseMs: 50, ...options });
 }
 
 /** 500 addresses: people 1-480 by their address (every 40th a guest, found by mail), and 20 nobody has, spread through the list. */
@@ -121,6 +121,31 @@ describe('the Graph directory, over HTTP against the fake Graph', () => {
     assert.deepEqual(results.filter((result) => result.outcome === 'notFound').map((result) => result.userId), ['ghost-1', 'ghost-2']);
     assert.equal(fake.counters.installs, 45);
     assert.equal(fake.counters.installConflicts, 15);
+  });
+
+  it('looks again for an installation Graph shows late, and fails only the ones it never shows', async () => {
+    const users = numberedUsers(4);
+    const fake = await startGraph({ seed: { users }, installationLag: 2 });
+    const { directory } = directoryOn(fake, { TEAMS_APP_CATALOG_ID: catalogAppId });
+
+    const shownLate = await directory.installForUsers(tenantId, users.slice(0, 2).map((user) => user.id));
+    assert.deepEqual(shownLate.map((result) => result.outcome), ['installed', 'installed'], 'shown at the third look');
+
+    fake.directory.installationLag = 5;
+    const neverShown = await directory.installForUsers(tenantId, users.slice(2).map((user) => user.id));
+    assert.deepEqual(neverShown.map((result) => result.outcome), ['failed', 'failed']);
+    assert.match(neverShown[0]!.outcome === 'failed' ? neverShown[0]!.error : '', /did not show the installation after 3 looks/);
+  });
+
+  it('fails each installation, with a hint at the catalog id, when the catalog has no app of that id, rather than calling the people unknown', async () => {
+    const users = numberedUsers(3);
+    const fake = await startGraph({ seed: { users } });
+    const { directory } = directoryOn(fake, { TEAMS_APP_CATALOG_ID: 'not-in-the-catalog' });
+
+    const results = await directory.installForUsers(tenantId, users.map((user) => user.id));
+
+    assert.deepEqual(results.map((result) => result.outcome), ['failed', 'failed', 'failed']);
+    assert.match(results[0]!.outcome === 'failed' ? results[0]!.error : '', /404 NotFound Not Found.*TEAMS_APP_CATALOG_ID/);
   });
 
   it('looks the app up in the tenant\'s catalog by its manifest id once, when no catalog id is set', async () => {
