@@ -60,7 +60,7 @@ const countBy = (rows: readonly RecipientRow[]): Record<string, number> => {
 
 describe('the per-recipient export of a queued notification', () => {
   test('after a send with failures, gone conversations and opted-out people, each recipient has one row with the outcome it had, and the counts match the status', async () => {
-    const failing = { 'a:conv-00003': { status: 403, code: 'MessageWritesBlocked' }, 'a:conv-00011': { status: 403, code: 'MessageWritesBlocked' } };
+    const failing = { 'a:conv-00003': { status: 400, code: 'BadArgument' }, 'a:conv-00011': { status: 400, code: 'BadArgument' } };
     const gone = { 'a:conv-00020': { status: 404, code: 'ConversationNotFound' } };
     const connector = await fakeConnector({ conversationFaults: { ...failing, ...gone } });
     const optOuts = new MemoryOptOutStore();
@@ -85,7 +85,7 @@ describe('the per-recipient export of a queued notification', () => {
     assert.deepEqual(countBy(rows), { delivered: 115, failed: 2, pruned: 1, optedOut: 2 });
     const byConversation = new Map(rows.map((row) => [row.conversationId, row]));
     assert.equal(byConversation.get('a:conv-00003')?.outcome, 'failed');
-    assert.match(byConversation.get('a:conv-00003')?.error ?? '', /^403 MessageWritesBlocked: /);
+    assert.match(byConversation.get('a:conv-00003')?.error ?? '', /^400 BadArgument: /);
     assert.equal(byConversation.get('a:conv-00020')?.outcome, 'pruned');
     assert.match(byConversation.get('a:conv-00020')?.error ?? '', /^404 ConversationNotFound: /);
     assert.equal(byConversation.get('a:conv-00005')?.outcome, 'optedOut');
@@ -105,7 +105,7 @@ describe('the per-recipient export of a queued notification', () => {
   });
 
   test('JSON pages return each recipient exactly once, whatever the page size, and the filters keep only what they name', async () => {
-    const connector = await fakeConnector({ conversationFaults: { 'a:conv-00004': { status: 403, code: 'MessageWritesBlocked' } } });
+    const connector = await fakeConnector({ conversationFaults: { 'a:conv-00004': { status: 400, code: 'BadArgument' } } });
     const app = services();
     const ids = await seedConversations(app.store, connector.serviceUrl, { count: 150, tenants: 4 });
     await sendAndFinish(app, 'export-pages');
@@ -144,7 +144,7 @@ describe('the per-recipient export of a queued notification', () => {
   });
 
   test('the CSV has a header and one line per recipient, quoted where a field needs it', async () => {
-    const connector = await fakeConnector({ conversationFaults: { 'a:conv-00001': { status: 403, code: 'MessageWritesBlocked', message: 'not in roster, "really"' } } });
+    const connector = await fakeConnector({ conversationFaults: { 'a:conv-00001': { status: 400, code: 'BadArgument', message: 'not in roster, "really"' } } });
     const app = services();
     await seedConversations(app.store, connector.serviceUrl, { count: 30, tenants: 2 });
     await sendAndFinish(app, 'export-csv');
@@ -157,7 +157,7 @@ describe('the per-recipient export of a queued notification', () => {
     assert.equal(lines.length, 31);
     const firstId = connector.received.find((activity) => activity.conversationId === 'a:conv-00000')?.id;
     assert.ok(lines.includes(`a:conv-00000,29:user-a:conv-00000,tenant-0,delivered,,${firstId},,`), lines.find((line) => line.startsWith('a:conv-00000')));
-    assert.ok(lines.includes('a:conv-00001,29:user-a:conv-00001,tenant-1,failed,"403 MessageWritesBlocked: not in roster, ""really""",,,'), lines.find((line) => line.startsWith('a:conv-00001')));
+    assert.ok(lines.includes('a:conv-00001,29:user-a:conv-00001,tenant-1,failed,"400 BadArgument: not in roster, ""really""",,,'), lines.find((line) => line.startsWith('a:conv-00001')));
   });
 
   test('a continuation token this export did not give out is refused by name', async () => {
