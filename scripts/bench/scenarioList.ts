@@ -1,4 +1,5 @@
 import type { Scenario } from './scenario';
+import { activityIds } from './scenarios/activityIds';
 import { cost } from './scenarios/cost';
 import { faults } from './scenarios/faults';
 import { hog } from './scenarios/hog';
@@ -22,5 +23,6 @@ export const scenarios: readonly Scenario[] = [
   tenants,
   manyTenants,
   queued,
+  activityIds,
   cost,
 ];

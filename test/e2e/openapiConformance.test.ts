@@ -236,6 +236,26 @@ describe('the app answers as docs/openapi.yaml says', () => {
       assertConforms(await call(app, 'GET', '/api/notifications?limit=0'), 400);
       assertConforms(await call(app, 'GET', '/api/notifications?limit=ten'), 400);
     });
+
+    test('PATCH /api/notifications/{id} answers 202 with the new revision, 400, 404, 413 and 415; POST .../recall answers 202 and 404; an edit once recalled is 409', async () => {
+      const edited = await call(app, 'PATCH', '/api/notifications/oa-queued', json({ text: 'queued, edited' }));
+      assertConforms(edited, 202);
+      assert.equal((JSON.parse(edited.bodyText) as { revision: number }).revision, 2);
+      assertConforms(await call(app, 'PATCH', '/api/notifications/oa-queued', json({ text: 'x', target: { conversationTypes: ['personal'] } })), 400);
+      assertConforms(await call(app, 'PATCH', '/api/notifications/oa-queued', json({ card: { type: 'Card' } })), 400);
+      assertConforms(await call(app, 'PATCH', '/api/notifications/oa-unknown', json({ text: 'nobody' })), 404);
+      assertConforms(await call(app, 'PATCH', '/api/notifications/oa-queued', { body: bodyOfMoreThan(1024 * 1024), headers: { 'content-type': 'application/json' } }), 413);
+      assertConforms(await call(app, 'PATCH', '/api/notifications/oa-queued', { body: 'hello', headers: { 'content-type': 'text/plain; charset=utf-8' } }), 415);
+
+      const recalled = await call(app, 'POST', '/api/notifications/oa-queued/recall');
+      assertConforms(recalled, 202);
+      assert.equal((JSON.parse(recalled.bodyText) as { state: string }).state, 'recalled');
+      assertConforms(await call(app, 'POST', '/api/notifications/oa-queued/recall'), 202);
+      assertConforms(await call(app, 'POST', '/api/notifications/oa-unknown/recall'), 404);
+      const refused = await call(app, 'PATCH', '/api/notifications/oa-queued', json({ text: 'too late' }));
+      assertConforms(refused, 409);
+      assert.equal((JSON.parse(refused.bodyText) as { error: string }).error, 'NotificationNotEditable');
+    });
   });
 
   describe('with conversations that refuse, throttle or are slow', () => {
@@ -296,6 +316,8 @@ describe('the app answers as docs/openapi.yaml says', () => {
       call(outage, 'GET', '/api/notifications'),
       call(outage, 'GET', '/api/notifications/oa-outage'),
       call(outage, 'DELETE', '/api/notifications/oa-outage'),
+      call(outage, 'PATCH', '/api/notifications/oa-outage', json({ text: 'nothing is edited' })),
+      call(outage, 'POST', '/api/notifications/oa-outage/recall'),
       call(outage, 'GET', '/api/notifications/oa-outage/recipients?format=csv'),
       call(outage, 'POST', '/api/notifications/oa-outage/remind'),
       call(outage, 'POST', '/api/notifications/preview', json({ text: 'who?' })),

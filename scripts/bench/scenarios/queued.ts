@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import { startAzurite, type RunningAzurite } from '../../azurite';
 import { startQueueWorkers } from '../../queueWorkers';
-import { createServices, type Services } from '../../../shared/services';
+import { createServices, type ServiceOverrides, type Services } from '../../../shared/services';
 import type { Settings } from '../../../shared/settings';
 import type { ConversationStore } from '../../../shared/storage/conversationStore';
 import { TableConversationStore } from '../../../shared/storage/tableConversationStore';
@@ -132,13 +132,14 @@ async function tenThrottled(azurite: RunningAzurite): Promise<SummaryRow[]> {
 }
 
 /** Submits one queued notification and lets `startWorkers` do the queue work until it has ended. */
-async function runQueued(
+export async function runQueued(
   settings: Settings,
   store: ConversationStore,
   /** Starts the queue work: in this process, with its services, or elsewhere. */
   startWorkers: (services: Services) => { stop(): Promise<void> } | Promise<{ stop(): Promise<void> }>,
+  overrides: ServiceOverrides = {},
 ): Promise<PhaseResult> {
-  const services = createServices(settings, { store, logger: quietLogger });
+  const services = createServices(settings, { store, logger: quietLogger, ...overrides });
   const id = `bench-queued-${Date.now()}`;
   const workers = await startWorkers(services);
   try {
