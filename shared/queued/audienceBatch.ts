@@ -107,17 +107,17 @@ async function sendBatch(
   { redo, signal, optOuts, people }: BatchOptions & { readonly people?: readonly PersonRecipient[] },
 ): Promise<BroadcastSummary> {
   const ledger = deps.ledgers.open(ledgerNameOf(notification.id, tenantId), { groupWindowMs: deps.tuning.ledgerGroupMs, revision: notification.revision });
-  const indexForReadReceipts = readReceiptIndexing(deps.readReceipts, notification.id, conversations, deps.logger);
+  const readReceipts = readReceiptIndexing(deps.readReceipts, notification.id, conversations, deps.logger);
   // A fresh batch was sent by nobody yet: no read per recipient. Every delivery is recorded either way.
   const batchLedger: DeliveryLedger = {
     wasDelivered: redo ? (key) => ledger.wasDelivered(key) : async () => false,
     recordDelivered: async (key, activityId) => {
       await ledger.recordDelivered(key, activityId);
-      await indexForReadReceipts(key, activityId);
+      readReceipts.delivered(key, activityId);
     },
   };
   const broadcast = deps.engineFor(batchStore(conversations, deps.store));
-  return broadcast({
+  const summary = await broadcast({
     id: notification.id,
     activity: sentActivity(notification.request, notification.id),
     ledger: batchLedger,
@@ -127,6 +127,9 @@ async function sendBatch(
     ...(optOuts === undefined ? {} : { optOuts }),
     ...(people === undefined ? {} : { people }),
   });
+  // Once the batch is sent, before it is counted: a send's time is not lengthened, and a finished batch has its deliveries indexed.
+  await readReceipts.index();
+  return summary;
 }
 
 /** A store whose listing is one batch; deletes (pruning) and lookups go to the real store. */

@@ -37,9 +37,9 @@ function remindAction(deps: QueuedDependencies, notification: NotificationRecord
   const activity = sentActivity(notification.request, notification.id);
   return {
     mark: { name: pass },
-    // A reminder is a new message in the chat, not a change of the delivered one.
-    requiresActivityId: false,
     needs: (entry: LedgerEntry, conversation: StoredConversation) => !entry.marks.has('recalled') && !entry.marks.has(pass) && !acknowledged.has(conversation),
+    // A new message in the chat: the delivered one's id is not needed (deliveries recorded before ids were kept are reminded too).
+    requiresActivityId: false,
     act: async (conversation, _entry, options) => {
       await deps.activities.send(conversation, activity, options);
     },
