@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
-import { FakeDirectory, type FakeGraphSeed, type FakeGraphUser } from './fakeGraphDirectory';
+import { FakeDirectory, type FakeGraphGroup, type FakeGraphSeed, type FakeGraphUser } from './fakeGraphDirectory';
 
 export type { FakeGraphSeed, FakeGraphUser, FakeGraphGroup, FakeCatalogApp, FakeInstallation } from './fakeGraphDirectory';
 export { numberedUsers } from './fakeGraphDirectory';
@@ -14,7 +14,8 @@ export { numberedUsers } from './fakeGraphDirectory';
  *   GET  /v1.0/users/{id | userPrincipalName}                     404 Request_ResourceNotFound for unknown
  *   GET  /v1.0/users?$filter=<p> eq '<v>' [or <p> eq '<v>' ...]    p: id, userPrincipalName, mail (case-insensitive)
  *   GET  /v1.0/groups/{id}/transitiveMembers[/microsoft.graph.user]?$top=&$skiptoken=
- *                                                                  pages with @odata.nextLink; $top 1..999 (default 100), else 400
+ *                                                                  pages with @odata.nextLink; $top 1..999 (default 100), else 400;
+ *                                                                  404 for an unknown group, 400 "Invalid object identifier" for an id of other characters
  *   POST /v1.0/users/{id}/teamwork/installedApps                    {"teamsApp@odata.bind": ".../appCatalogs/teamsApps/{id}"}: 201, 409 when installed
  *   GET  /v1.0/users/{id}/teamwork/installedApps?$expand=teamsApp&$filter=teamsApp/id eq '{id}'
  *   GET  /v1.0/users/{id}/teamwork/installedApps/{installationId}/chat
@@ -55,6 +56,8 @@ export interface FakeGraphOptions {
   readonly latencyMs?: number;
   /** The bot's id in the chat ids of installations (`19:<user>_<bot>@unq.gbl.spaces`). Default `bot`. */
   readonly botId?: string;
+  /** Listings of a person's apps that leave out an installation just made, as Graph sometimes does for a while. Default 0. */
+  readonly installationLag?: number;
 }
 
 export interface FakeGraphCounters {
@@ -136,6 +139,7 @@ class FakeGraphServer implements FakeGraph {
 
   constructor(private readonly options: FakeGraphOptions) {
     this.directory = new FakeDirectory(options.botId ?? 'bot');
+    this.directory.installationLag = options.installationLag ?? 0;
     if (options.seed !== undefined) this.directory.load(options.seed);
     this.throttle = options.throttle;
     this.refused = new Set(options.refusePermissions ?? []);
@@ -379,6 +383,7 @@ function listUsers(directory: FakeDirectory, query: URLSearchParams): Answer {
 }
 
 function transitiveMembers(directory: FakeDirectory, groupId: string, usersOnly: boolean, query: URLSearchParams, selfUrl: string): Answer {
+  if (!/^[0-9A-Za-z][0-9A-Za-z-]*$/.test(groupId)) return graphError(400, 'Request_BadRequest', `Invalid object identifier '${groupId}'.`);
   const users = directory.transitiveUsers(groupId);
   if (users === undefined) return notFound(groupId);
   const topText = query.get('$top');
@@ -386,11 +391,14 @@ function transitiveMembers(directory: FakeDirectory, groupId: string, usersOnly:
   if (!Number.isInteger(top) || top < 1 || top > maxPageSize) {
     return graphError(400, 'Request_BadRequest', `Invalid page size specified: '${topText}'. Must be between 1 and ${maxPageSize} inclusive.`);
   }
-  const members: Record<string, unknown>[] = users.map((user) => ({ '@odata.type': '#microsoft.graph.user', ...userJson(user, query.get('$select')) }));
-  if (!usersOnly) for (const group of directory.nestedGroups(groupId)) members.push({ '@odata.type': '#microsoft.graph.group', id: group.id, displayName: group.displayName ?? null });
+  const members: readonly (FakeGraphUser | FakeGraphGroup)[] = usersOnly ? users : [...users, ...directory.nestedGroups(groupId)];
   const offset = readSkipToken(query.get('$skiptoken'));
   if (offset === undefined) return graphError(400, 'Request_BadRequest', 'Invalid $skiptoken');
-  const page = members.slice(offset, offset + top);
+  const page = members.slice(offset, offset + top).map((member) =>
+    'userPrincipalName' in member
+      ? { '@odata.type': '#microsoft.graph.user', ...userJson(member, query.get('$select')) }
+      : { '@odata.type': '#microsoft.graph.group', id: member.id, displayName: member.displayName ?? null },
+  );
   const next = new URLSearchParams(query);
   next.set('$skiptoken', Buffer.from(JSON.stringify({ offset: offset + top })).toString('base64url'));
   return {
@@ -410,15 +418,16 @@ function install(directory: FakeDirectory, userId: string, body: unknown, baseUr
     return graphError(400, 'BadRequest', `teamsApp@odata.bind must be ${prefix}{id}`);
   }
   const outcome = directory.install(userId, decodeURIComponent(bind.slice(prefix.length)));
-  if (outcome === 'noUser') return notFound(userId);
-  if (outcome === 'noApp') return graphError(404, 'NotFound', 'The app is not in the catalog');
+  // Teams' own answers: the person named, or a bare "Not Found" for an app the catalog lacks.
+  if (outcome === 'noUser') return graphError(404, 'NotFound', `User Id '${userId}' not found.`);
+  if (outcome === 'noApp') return graphError(404, 'NotFound', 'Not Found');
   if (outcome === 'exists') return graphError(409, 'Conflict', 'App is already installed for this user');
   return { status: 201 };
 }
 
 function listInstalledApps(directory: FakeDirectory, userId: string, query: URLSearchParams): Answer {
-  const installations = directory.installationsOf(userId);
-  if (installations === undefined) return notFound(userId);
+  const installations = directory.listInstallations(userId);
+  if (installations === undefined) return graphError(404, 'NotFound', `User Id '${userId}' not found.`);
   const filter = query.get('$filter');
   const terms = filter === null ? [] : eqTerms(filter, ['teamsApp/id']);
   if (terms === undefined) return graphError(400, 'BadRequest', `Unsupported filter: ${filter}`);

@@ -49,6 +49,8 @@ export interface StoredInstallation {
   readonly id: string;
   readonly catalogAppId: string;
   readonly chatId: string;
+  /** Listings of the person's apps that still leave it out (Graph shows a new installation late). */
+  hiddenFromListings: number;
 }
 
 export type InstallOutcome = 'created' | 'exists' | 'noUser' | 'noApp';
@@ -56,10 +58,14 @@ export type InstallOutcome = 'created' | 'exists' | 'noUser' | 'noApp';
 export class FakeDirectory {
   private readonly users = new Map<string, FakeGraphUser>();
   private readonly usersByUpn = new Map<string, FakeGraphUser>();
+  private readonly usersByMail = new Map<string, FakeGraphUser[]>();
   private readonly groups = new Map<string, FakeGraphGroup>();
   private readonly catalog = new Map<string, FakeCatalogApp>();
   private readonly installed = new Map<string, StoredInstallation[]>();
   private readonly transitiveCache = new Map<string, FakeGraphUser[]>();
+
+  /** How many listings of a person's apps leave out an installation just made (0: shown at once). */
+  installationLag = 0;
 
   constructor(private readonly botId: string) {}
 
@@ -67,10 +73,17 @@ export class FakeDirectory {
     for (const user of seed.users ?? []) {
       this.users.set(user.id, user);
       this.usersByUpn.set(user.userPrincipalName.toLowerCase(), user);
+      if (user.mail !== undefined) {
+        const key = user.mail.toLowerCase();
+        this.usersByMail.set(key, [...(this.usersByMail.get(key) ?? []).filter((other) => other.id !== user.id), user]);
+      }
     }
     for (const group of seed.groups ?? []) this.groups.set(group.id, group);
     for (const app of seed.catalog ?? []) this.catalog.set(app.id, app);
+    const lag = this.installationLag;
+    this.installationLag = 0; // what a test seeds was installed long ago
     for (const installation of seed.installations ?? []) this.install(installation.userId, installation.catalogAppId);
+    this.installationLag = lag;
     this.transitiveCache.clear();
   }
 
@@ -86,8 +99,7 @@ export class FakeDirectory {
       const user = this.usersByUpn.get(value.toLowerCase());
       return user === undefined ? [] : [user];
     }
-    const lower = value.toLowerCase();
-    return [...this.users.values()].filter((user) => user.mail?.toLowerCase() === lower);
+    return [...(this.usersByMail.get(value.toLowerCase()) ?? [])];
   }
 
   hasGroup(id: string): boolean {
@@ -154,6 +166,7 @@ export class FakeDirectory {
       id: Buffer.from(`${userId}##${catalogAppId}`).toString('base64url'),
       catalogAppId,
       chatId: `19:${userId}_${this.botId}@unq.gbl.spaces`,
+      hiddenFromListings: this.installationLag,
     });
     this.installed.set(userId, list);
     return 'created';
@@ -162,6 +175,15 @@ export class FakeDirectory {
   installationsOf(userId: string): readonly StoredInstallation[] | undefined {
     if (!this.users.has(userId)) return undefined;
     return this.installed.get(userId) ?? [];
+  }
+
+  /** The installations a listing of the person's apps shows now; each listing brings a late one closer to showing. */
+  listInstallations(userId: string): readonly StoredInstallation[] | undefined {
+    const installations = this.installationsOf(userId);
+    if (installations === undefined) return undefined;
+    const shown = installations.filter((installation) => installation.hiddenFromListings === 0);
+    for (const installation of installations) installation.hiddenFromListings = Math.max(0, installation.hiddenFromListings - 1);
+    return shown;
   }
 
   isInstalled(userId: string, catalogAppId: string): boolean {

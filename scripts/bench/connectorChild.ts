@@ -13,6 +13,10 @@ async function main(options: FakeConnectorOptions): Promise<void> {
       cpuAtReset = process.cpuUsage();
       reply({ done: true });
     }
+    if (message.command === 'seedTeams') {
+      for (const team of message.teams) connector.teams.seedTeam(team);
+      reply({ done: true });
+    }
     if (message.command === 'stop') void connector.stop().then(() => process.exit(0));
   });
   reply({ serviceUrl: connector.serviceUrl });

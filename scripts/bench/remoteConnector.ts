@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import type { FakeConnectorOptions } from '../fakeConnector';
+import type { FakeTeam } from '../fakeConnectorTeams';
 
 /**
  * The fake Bot Connector in a child process (connectorChild.ts): its own event
@@ -27,7 +28,11 @@ export interface ConnectorStats {
   readonly cpuMs: number;
 }
 
-export type ChildCommand = { readonly command: 'stats' } | { readonly command: 'reset' } | { readonly command: 'stop' };
+export type ChildCommand =
+  | { readonly command: 'stats' }
+  | { readonly command: 'reset' }
+  | { readonly command: 'stop' }
+  | { readonly command: 'seedTeams'; readonly teams: readonly FakeTeam[] };
 export type ChildMessage = { readonly serviceUrl: string } | { readonly stats: ConnectorStats } | { readonly done: true };
 
 export class RemoteConnector {
@@ -51,6 +56,11 @@ export class RemoteConnector {
 
   async reset(): Promise<void> {
     await this.ask({ command: 'reset' });
+  }
+
+  /** Seeds Teams' teams (over IPC: thousands of members do not fit the command line). */
+  async seedTeams(teams: readonly FakeTeam[]): Promise<void> {
+    await this.ask({ command: 'seedTeams', teams });
   }
 
   async stop(): Promise<void> {

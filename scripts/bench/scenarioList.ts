@@ -5,6 +5,7 @@ import { hog } from './scenarios/hog';
 import { jitter } from './scenarios/jitter';
 import { limit } from './scenarios/limit';
 import { manyTenants } from './scenarios/manyTenants';
+import { personalChats } from './scenarios/personalChats';
 import { queued } from './scenarios/queued';
 import { single } from './scenarios/single';
 import { tenants } from './scenarios/tenants';
@@ -23,4 +24,5 @@ export const scenarios: readonly Scenario[] = [
   manyTenants,
   queued,
   cost,
+  personalChats,
 ];

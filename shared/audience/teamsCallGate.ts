@@ -70,9 +70,9 @@ export class TeamsCallGate {
    * answer on (`RateLimiter.answered`).
    */
   wireSlot(target: TeamsCallTarget, signal?: AbortSignal): Promise<WireSlot | undefined> {
-    const laneKey = `${target.kind}\u0000${target.threadKey}`;
+    // The thread's limits are the windows' here; the limiter counts the call in the tenant's budget only.
     return this.windows[target.kind].pass(target.threadKey, () =>
-      this.options.rateLimiter.waitForWireSlot(target.tenantId, laneKey, () => signal?.aborted === true),
+      this.options.rateLimiter.waitForWireSlot(target.tenantId, undefined, () => signal?.aborted === true),
     );
   }
 }

@@ -36,7 +36,8 @@ export interface WireSlot {
 
 /** A request waiting for its turn on the wire. */
 interface Waiter {
-  readonly conversation: Lane;
+  /** Undefined for a request that counts against the tenant only (its caller keeps its thread's limits). */
+  readonly conversation: Lane | undefined;
   readonly go: (slot: WireSlot | undefined) => void;
   /** True once the request will not be sent after all: it leaves without taking a slot. */
   readonly cancelled: () => boolean;
@@ -190,10 +191,12 @@ export class RateLimiter {
    * Resolves with the slot to report the answer on (`answered`). A request for which
    * `cancelled()` is true when its turn comes is let go without being counted as a send
    * (resolves undefined; the caller must then not send it), so it takes no one's slot.
+   * Without a conversation key the request counts against the tenant alone: a roster call or a
+   * new chat, whose thread limits the caller keeps (audience/teamsCallGate.ts).
    */
-  waitForWireSlot(tenantId: string, conversationKey: string, cancelled: () => boolean = () => false): Promise<WireSlot | undefined> {
+  waitForWireSlot(tenantId: string, conversationKey: string | undefined, cancelled: () => boolean = () => false): Promise<WireSlot | undefined> {
     const tenant = this.tenantLane(tenantId);
-    const conversation = this.laneOf(this.conversations, conversationKey);
+    const conversation = conversationKey === undefined ? undefined : this.laneOf(this.conversations, conversationKey);
     return new Promise((go) => {
       tenant.waiters.push({ conversation, go, cancelled });
       if (!tenant.pumping) void this.pump(tenantId, tenant);
@@ -251,7 +254,7 @@ export class RateLimiter {
         wireAllowedAt(tenant, ceilingRate, this.tenantWindowSize, warmup),
         // The pace, when under the ceiling: floor(rate) sends per second, so never above the limit it found.
         tenantRate < ceilingRate ? wireAllowedAt(tenant, tenantRate, windowSizeFor(tenantRate), warmup) : never,
-        wireAllowedAt(head.conversation, this.conversationRate(), this.conversationWindowSize, 0),
+        head.conversation === undefined ? never : wireAllowedAt(head.conversation, this.conversationRate(), this.conversationWindowSize, 0),
       );
       if (allowedAt > now) {
         sleptFor = head;
@@ -264,7 +267,9 @@ export class RateLimiter {
       // late (cold code and connections, a busy start), and the next window is measured from their arrival.
       const countedAt = tenant.warmupSends < this.tenantWindowSize ? now + this.warmupMs : now;
       record(tenant, countedAt, this.tenantWindowSize, Math.max(dueAt, now - (forgivenLateness * 1_000) / tenantRate));
-      record(head.conversation, now, this.conversationWindowSize, Math.max(dueAt, now - (forgivenLateness * 1_000) / this.conversationRate()));
+      if (head.conversation !== undefined) {
+        record(head.conversation, now, this.conversationWindowSize, Math.max(dueAt, now - (forgivenLateness * 1_000) / this.conversationRate()));
+      }
       tenant.warmupSends += 1;
       const pace = tenant.pace;
       head.go(pace === undefined ? undefined : { pace, record: pace.sent(now) });

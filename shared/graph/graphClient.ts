@@ -91,21 +91,90 @@ export class GraphClient {
         this.refuseOnAuthorization(tenantId, request.url, answer);
         if (!isRetryable(answer.status) || attempt >= this.maxAttempts) return answer;
       }
-      await this.waitBeforeRetry(tenantId, answer === undefined ? [] : [answer], attempt);
+      const wait = this.retryWait(answer === undefined ? [] : [answer], attempt);
+      // A 429 holds the tenant back in the budget, which the next attempt waits for; anything else waits here.
+      if (answer?.status === 429) this.budget.holdOff(tenantId, wait);
+      else await this.clock.sleep(wait);
       this.stats.retries += 1;
     }
   }
 
   /**
-   * Any number of requests, 20 to a $batch, several $batch calls at once; the answers in the order of
-   * the requests. Only the requests of a $batch answered 429/502/503/504 are sent again, in a new
-   * $batch, after the longest Retry-After among them; the others are never resent.
+   * Any number of requests, 20 to a $batch, up to `batchConcurrency` $batch calls at once; the
+   * answers in the order of the requests. Only the requests answered 429/502/503/504 are sent again,
+   * each once its own Retry-After has passed, in a later $batch (with fresh requests filling it);
+   * the others are never resent.
    */
   async batch(tenantId: string, requests: readonly GraphRequest[]): Promise<GraphAnswer[]> {
-    const chunks: GraphRequest[][] = [];
-    for (let start = 0; start < requests.length; start += maxBatchSize) chunks.push(requests.slice(start, start + maxBatchSize));
-    const answers = await mapWithConcurrency(chunks, this.batchConcurrency, (chunk) => this.batchChunk(tenantId, chunk));
-    return answers.flat();
+    const run: BatchRun = {
+      answers: requests.map(() => undefined),
+      fresh: requests.map((request, index) => ({ request, index, attempt: 1, dueAt: 0 })),
+      nextFresh: 0,
+      waiting: [],
+      failed: false,
+    };
+    const workers = Math.min(this.batchConcurrency, Math.ceil(requests.length / maxBatchSize));
+    await Promise.all(Array.from({ length: workers }, () => this.batchWorker(tenantId, run)));
+    return run.answers as GraphAnswer[];
+  }
+
+  private async batchWorker(tenantId: string, run: BatchRun): Promise<void> {
+    while (!run.failed && (run.nextFresh < run.fresh.length || run.waiting.length > 0)) {
+      const items = takeDue(run, this.clock.now());
+      if (items.length === 0) {
+        const earliest = Math.min(...run.waiting.map((item) => item.dueAt));
+        await this.clock.sleep(earliest - this.clock.now());
+        continue;
+      }
+      try {
+        await this.sendBatch(tenantId, run, items);
+      } catch (error) {
+        run.failed = true; // the other workers stop: the call has failed as a whole
+        throw error;
+      }
+    }
+  }
+
+  /** One $batch of `items`; final answers go to the run, retryable ones back to its waiting list with their due time. */
+  private async sendBatch(tenantId: string, run: BatchRun, items: readonly BatchItem[]): Promise<void> {
+    await this.budget.take(tenantId, items.length);
+    this.stats.operations += items.length;
+    this.stats.batches += 1;
+    const attempt = Math.max(...items.map((item) => item.attempt));
+    const envelope = await this.exchange(tenantId, batchRequest(items.map((item) => item.request)), attempt);
+    const subAnswers = envelope === undefined ? undefined : readBatchAnswers(envelope, items.length);
+    if (subAnswers === undefined) {
+      // The $batch itself failed (network, 429/5xx on the envelope): all of it again, within the attempts.
+      if (envelope !== undefined && !isRetryable(envelope.status)) {
+        throw new GraphRequestError(`Graph refused a $batch: ${describe(envelope)}`, envelope.status, graphErrorOf(envelope.body).code);
+      }
+      if (attempt >= this.maxAttempts) {
+        throw new GraphUnavailableError(`Graph's $batch kept failing after ${attempt} attempts${envelope ? `: ${describe(envelope)}` : ''}`, envelope?.status);
+      }
+      const wait = this.retryWait(envelope === undefined ? [] : [envelope], attempt);
+      if (envelope?.status === 429) this.budget.holdOff(tenantId, wait);
+      const dueAt = this.clock.now() + wait;
+      for (const item of items) run.waiting.push({ ...item, attempt: item.attempt + 1, dueAt });
+      this.stats.retries += items.length;
+      return;
+    }
+    const retried: { item: BatchItem; answer: GraphAnswer }[] = [];
+    items.forEach((item, position) => {
+      const answer = subAnswers[position] as GraphAnswer;
+      this.refuseOnAuthorization(tenantId, item.request.url, answer);
+      if (answer.status === 429) this.stats.throttled += 1;
+      if (isRetryable(answer.status) && item.attempt < this.maxAttempts) retried.push({ item, answer });
+      else run.answers[item.index] = answer;
+    });
+    for (const { item, answer } of retried) {
+      run.waiting.push({ ...item, attempt: item.attempt + 1, dueAt: this.clock.now() + this.retryWait([answer], item.attempt) });
+      this.stats.retries += 1;
+    }
+    // Half a $batch or more throttled: the tenant is over Graph's limit, not one unlucky request.
+    const throttled = retried.filter(({ answer }) => answer.status === 429);
+    if (throttled.length > 0 && throttled.length * 2 >= items.length) {
+      this.budget.holdOff(tenantId, this.retryWait(throttled.map(({ answer }) => answer), attempt));
+    }
   }
 
   /** The absolute URL of a path relative to the version root; nextLinks must stay on the Graph base, where the token may go. */
@@ -117,50 +186,9 @@ export class GraphClient {
     return `${this.versionRoot}${url.startsWith('/') ? '' : '/'}${url}`;
   }
 
-  private async batchChunk(tenantId: string, chunk: readonly GraphRequest[]): Promise<GraphAnswer[]> {
-    const answers: (GraphAnswer | undefined)[] = chunk.map(() => undefined);
-    let pending = chunk.map((request, index) => ({ request, index }));
-    for (let attempt = 1; pending.length > 0; attempt++) {
-      await this.budget.take(tenantId, pending.length);
-      this.stats.operations += pending.length;
-      this.stats.batches += 1;
-      const envelope = await this.exchange(tenantId, batchRequest(pending.map((item) => item.request)), attempt);
-      const subAnswers = envelope === undefined ? undefined : readBatchAnswers(envelope, pending.length);
-      if (subAnswers === undefined) {
-        // The $batch itself failed (network, 429/5xx on the envelope): all of it again, within the attempts.
-        if (envelope !== undefined && !isRetryable(envelope.status)) {
-          throw new GraphRequestError(`Graph refused a $batch: ${describe(envelope)}`, envelope.status, graphErrorOf(envelope.body).code);
-        }
-        if (attempt >= this.maxAttempts) {
-          throw new GraphUnavailableError(`Graph's $batch kept failing after ${attempt} attempts${envelope ? `: ${describe(envelope)}` : ''}`, envelope?.status);
-        }
-        await this.waitBeforeRetry(tenantId, envelope === undefined ? [] : [envelope], attempt);
-        this.stats.retries += pending.length;
-        continue;
-      }
-      const retry: typeof pending = [];
-      const retried: GraphAnswer[] = [];
-      pending.forEach((item, position) => {
-        const answer = subAnswers[position] as GraphAnswer;
-        this.refuseOnAuthorization(tenantId, item.request.url, answer);
-        if (answer.status === 429) this.stats.throttled += 1;
-        if (isRetryable(answer.status) && attempt < this.maxAttempts) {
-          retry.push(item);
-          retried.push(answer);
-        } else answers[item.index] = answer;
-      });
-      if (retry.length > 0) {
-        await this.waitBeforeRetry(tenantId, retried, attempt);
-        this.stats.retries += retry.length;
-      }
-      pending = retry;
-    }
-    return answers as GraphAnswer[];
-  }
-
   /**
    * One HTTP exchange. Undefined when no answer came (network error, timeout): the caller retries.
-   * 429s on the envelope or a single request are counted here; those inside a $batch by batchChunk.
+   * 429s on the envelope or a single request are counted here; those inside a $batch by sendBatch.
    */
   private async exchange(tenantId: string, request: GraphRequest, attempt: number): Promise<GraphAnswer | undefined> {
     const token = await this.options.tokens.token(tenantId);
@@ -199,20 +227,45 @@ export class GraphClient {
   }
 
   /**
-   * Before attempt `attempt + 1`: 429s hold the whole tenant back for their longest Retry-After (or a
-   * backoff when they give none); other failures (5xx without Retry-After, network) wait a backoff here.
+   * How long before attempt `attempt + 1` of `failed`: the longest Retry-After among them, else a backoff.
+   * Where 429s say the tenant is over Graph's limit (a single request or a $batch envelope throttled,
+   * or half a $batch or more), the callers also hold the whole tenant back that long in the budget;
+   * a few throttled requests in a $batch only wait themselves, so one throttled answer does not stall
+   * the tenant's other work.
    */
-  private async waitBeforeRetry(tenantId: string, failed: readonly GraphAnswer[], attempt: number): Promise<void> {
-    const throttled = failed.filter((answer) => answer.status === 429);
-    const backoff = backoffMs(attempt, this.random);
+  private retryWait(failed: readonly GraphAnswer[], attempt: number): number {
     const asked = failed.map((answer) => retryAfterMs(answer.headers['retry-after'], Date.now())).filter((ms): ms is number => ms !== undefined);
-    const wait = asked.length > 0 ? Math.max(...asked) : backoff;
-    if (throttled.length > 0) {
-      this.budget.holdOff(tenantId, wait);
-      return; // the budget makes the next attempt wait
-    }
-    await this.clock.sleep(wait);
+    return asked.length > 0 ? Math.max(...asked) : backoffMs(attempt, this.random);
   }
+}
+
+interface BatchItem {
+  readonly request: GraphRequest;
+  /** Its place in the requests of `batch`, and of the answers. */
+  readonly index: number;
+  /** The attempt it is due for, from 1. */
+  readonly attempt: number;
+  /** Clock ms before which it must not be sent again (its Retry-After). */
+  readonly dueAt: number;
+}
+
+interface BatchRun {
+  readonly answers: (GraphAnswer | undefined)[];
+  /** Every request, in order; those from `nextFresh` on are not sent yet. */
+  readonly fresh: readonly BatchItem[];
+  nextFresh: number;
+  /** To be sent again, each after its `dueAt`. */
+  waiting: BatchItem[];
+  failed: boolean;
+}
+
+/** Up to 20 items for the next $batch: retries that are due first, then fresh requests. */
+function takeDue(run: BatchRun, now: number): BatchItem[] {
+  const due = run.waiting.filter((item) => item.dueAt <= now).slice(0, maxBatchSize);
+  if (due.length > 0) run.waiting = run.waiting.filter((item) => !due.includes(item));
+  const fresh = run.fresh.slice(run.nextFresh, run.nextFresh + maxBatchSize - due.length);
+  run.nextFresh += fresh.length;
+  return [...due, ...fresh];
 }
 
 function batchRequest(requests: readonly GraphRequest[]): GraphRequest {
@@ -273,18 +326,4 @@ async function bodyOf(response: Response): Promise<unknown> {
 export function describe(answer: GraphAnswer): string {
   const { code, message } = graphErrorOf(answer.body);
   return [String(answer.status), code, message].filter((part) => part !== undefined && part !== '').join(' ');
-}
-
-/** Like Promise.all over `items.map(work)`, with at most `limit` at once; results in the order of `items`. */
-async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index] as T);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }

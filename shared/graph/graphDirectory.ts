@@ -4,6 +4,7 @@ import { AppCatalog } from './appCatalog';
 import type { Directory, DirectoryUser, GroupMembersPage, InstallResult, UserLookup } from './directory';
 import { GraphRequestError, GraphUnavailableError } from './graphErrors';
 import { describe, GraphClient, type GraphAnswer, type GraphRequest } from './graphClient';
+import { graphErrorOf } from './graphPermissions';
 import { isRetryable } from './graphRetry';
 import { IdentityGraphTokens, type GraphTokens } from './graphTokens';
 import { filterParameter, odataString } from './odata';
@@ -13,9 +14,8 @@ const userFields = 'id,userType,displayName,userPrincipalName,mail';
 /** Graph's largest page of directory objects. */
 const membersPageSize = 999;
 
-/** How often the installation is looked for after installing, and the pause before each new look (Graph may show it late). */
+/** How often the installation is looked for after installing (Graph may show it late). */
 const installationLooks = 3;
-const installationLookPauseMs = 1_000;
 
 /**
  * The directory over Microsoft Graph (see directory.ts for the contract). Costs, in Graph requests:
@@ -27,6 +27,8 @@ export class GraphDirectory implements Directory {
     private readonly client: GraphClient,
     private readonly catalog: AppCatalog,
     private readonly clock: Clock,
+    /** The pause before the second look for a new installation; the third waits twice as long. */
+    private readonly installationLookPauseMs = 1_000,
   ) {}
 
   /**
@@ -48,8 +50,7 @@ export class GraphDirectory implements Directory {
       `/groups/${encodeURIComponent(groupId)}/transitiveMembers/microsoft.graph.user?$select=id,userType,displayName&$top=${membersPageSize}&$count=true`;
     // The cast to users is an advanced query: it needs ConsistencyLevel and $count.
     const answer = await this.client.send(tenantId, { method: 'GET', url, headers: { ConsistencyLevel: 'eventual' } });
-    // 400 is Graph's answer to an id that is not an object id at all: no such group either.
-    if (answer.status === 404 || answer.status === 400) return { outcome: 'notFound' };
+    if (answer.status === 404 || isMalformedId(answer)) return { outcome: 'notFound' };
     const body = expectOk(answer, `the members of group ${groupId}`) as { value?: unknown; '@odata.nextLink'?: unknown };
     const users = (Array.isArray(body.value) ? body.value : []).map(directoryUser).filter((user): user is DirectoryUser => user !== undefined);
     const next = body['@odata.nextLink'];
@@ -58,6 +59,7 @@ export class GraphDirectory implements Directory {
 
   async installForUsers(tenantId: string, userIds: readonly string[]): Promise<readonly InstallResult[]> {
     const distinct = [...new Set(userIds)];
+    if (distinct.length === 0) return [];
     const catalogId = await this.catalog.idFor(tenantId);
     const results = new Map<string, InstallResult>();
     const installed = await this.install(tenantId, catalogId, distinct, results);
@@ -69,7 +71,7 @@ export class GraphDirectory implements Directory {
   /** Installs the app for each; answers who has it now (201, or 409: already). */
   private async install(tenantId: string, catalogId: string, userIds: readonly string[], results: Map<string, InstallResult>): Promise<string[]> {
     const body = { 'teamsApp@odata.bind': this.client.urlOf(`/appCatalogs/teamsApps/${encodeURIComponent(catalogId)}`) };
-    const answers = await this.client.batch(tenantId, userIds.map((userId) => ({ method: 'POST', url: `${installedAppsOf(userId)}`, body })));
+    const answers = await this.client.batch(tenantId, userIds.map((userId) => ({ method: 'POST', url: installedAppsOf(userId), body })));
     const installed: string[] = [];
     userIds.forEach((userId, index) => {
       const answer = answers[index] as GraphAnswer;
@@ -89,7 +91,7 @@ export class GraphDirectory implements Directory {
     const installations = new Map<string, string>();
     let missing = [...userIds];
     for (let look = 1; look <= installationLooks && missing.length > 0; look++) {
-      if (look > 1) await this.clock.sleep(installationLookPauseMs * (look - 1));
+      if (look > 1) await this.clock.sleep(this.installationLookPauseMs * (look - 1));
       const url = (userId: string): string =>
         `${installedAppsOf(userId)}?$expand=teamsApp&${filterParameter(`teamsApp/id eq ${odataString(catalogId)}`)}`;
       const answers = await this.client.batch(tenantId, missing.map((userId) => ({ method: 'GET', url: url(userId) })));
@@ -130,6 +132,8 @@ export interface GraphDirectoryOptions {
   /** Graph requests per second per tenant; see GraphClientOptions. */
   readonly perSecond?: number;
   readonly maxAttempts?: number;
+  /** See GraphDirectory. */
+  readonly installationLookPauseMs?: number;
 }
 
 /** The directory and its client, as the app's settings describe them. */
@@ -142,7 +146,7 @@ export function graphDirectoryFromSettings(settings: Settings, options: GraphDir
     ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
   });
   const catalog = new AppCatalog(client, { teamsAppCatalogId: settings.teamsAppCatalogId, manifestId: settings.microsoftAppId });
-  return { directory: new GraphDirectory(client, catalog, options.clock), client };
+  return { directory: new GraphDirectory(client, catalog, options.clock, options.installationLookPauseMs), client };
 }
 
 function installedAppsOf(userId: string): string {
@@ -176,9 +180,21 @@ function expectOk(answer: GraphAnswer, what: string): object {
   throw new GraphRequestError(`Microsoft Graph refused the request for ${what}: ${describe(answer)}`, answer.status);
 }
 
+/** Graph's 400 for an id that is not an object id at all ("Invalid object identifier"): no such group either. Other 400s are bugs, not absences. */
+function isMalformedId(answer: GraphAnswer): boolean {
+  return answer.status === 400 && /invalid object identifier/i.test(graphErrorOf(answer.body).message ?? '');
+}
+
+/**
+ * One person's failed step. Teams answers 404 "User Id '…' not found." for a person who is not in the
+ * directory, and a bare 404 "Not Found" when the catalog has no app of the id given (a wrong
+ * TEAMS_APP_CATALOG_ID, or the app removed from the catalog): only the first is "no such person".
+ */
 function personalFailure(userId: string, answer: GraphAnswer, step: string): InstallResult {
-  if (answer.status === 404) return { userId, outcome: 'notFound' };
-  return { userId, outcome: 'failed', error: `could not ${step}: ${describe(answer)}` };
+  const { code, message } = graphErrorOf(answer.body);
+  if (answer.status === 404 && (code === 'Request_ResourceNotFound' || /user.*not found/i.test(message ?? ''))) return { userId, outcome: 'notFound' };
+  const hint = answer.status === 404 ? ' (is the app in the tenant\'s catalog under the id used? see TEAMS_APP_CATALOG_ID)' : '';
+  return { userId, outcome: 'failed', error: `could not ${step}: ${describe(answer)}${hint}` };
 }
 
 function firstId(body: unknown): string | undefined {

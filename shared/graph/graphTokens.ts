@@ -60,6 +60,8 @@ export const identityCredential: CredentialFactory = (choice, secret) =>
  */
 export class IdentityGraphTokens implements GraphTokens {
   private readonly credentials = new Map<string, TokenCredential>();
+  /** Requests for a token under way, so concurrent $batch calls of a run wait for one sign-in rather than each starting one. */
+  private readonly pending = new Map<string, Promise<string>>();
   private readonly scope: string;
 
   constructor(
@@ -81,6 +83,15 @@ export class IdentityGraphTokens implements GraphTokens {
       credential = this.createCredential(choice, this.settings.microsoftAppPassword);
       this.credentials.set(key, credential);
     }
+    let token = this.pending.get(key);
+    if (token === undefined) {
+      token = this.signIn(credential, choice, tenantId).finally(() => this.pending.delete(key));
+      this.pending.set(key, token);
+    }
+    return token;
+  }
+
+  private async signIn(credential: TokenCredential, choice: Exclude<GraphCredentialChoice, { kind: 'none' }>, tenantId: string): Promise<string> {
     try {
       const accessToken = await credential.getToken(this.scope);
       if (accessToken === null) throw new Error('the credential returned no token');

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
+import { after, afterEach, describe, it } from 'node:test';
 import { realClock } from '../../shared/clock';
 import { loadSettings } from '../../shared/settings';
-import { GraphPermissionError, GraphUnavailableError } from '../../shared/graph/graphErrors';
+import { GraphPermissionError, GraphRequestError, GraphUnavailableError } from '../../shared/graph/graphErrors';
 import { graphDirectoryFromSettings } from '../../shared/graph/graphDirectory';
 import type { GraphTokens } from '../../shared/graph/graphTokens';
 import { numberedUsers, startFakeGraph, type FakeGraph, type FakeGraphOptions } from '../../scripts/fakeGraph';
+import { startManagedIdentityEndpoint, type ManagedIdentityEndpoint } from '../support/managedIdentityEndpoint';
 
 const tenantId = '0f8e5c3a-1111-4222-8333-944455556666';
 const catalogAppId = 'catalog-app-1';
@@ -28,7 +29,7 @@ const noTokens: GraphTokens = { token: async () => undefined };
 
 function directoryOn(fake: FakeGraph, env: Record<string, string> = {}, options: { perSecond?: number; maxAttempts?: number } = {}) {
   const settings = loadSettings({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', MICROSOFT_GRAPH_URL: fake.url, ...env });
-  return graphDirectoryFromSettings(settings, { clock: realClock, tokens: noTokens, perSecond: options.perSecond ?? 2_000, ...options });
+  return graphDirectoryFromSettings(settings, { clock: realClock, tokens: noTokens, perSecond: options.perSecond ?? 2_000, installationLookPauseMs: 50, ...options });
 }
 
 /** 500 addresses: people 1-480 by their address (every 40th a guest, found by mail), and 20 nobody has, spread through the list. */
@@ -95,6 +96,14 @@ describe('the Graph directory, over HTTP against the fake Graph', () => {
     assert.equal(new Set(seen).size, 5_000);
     assert.equal(pages, Math.ceil(5_000 / 999));
     assert.deepEqual(await directory.groupMembers(tenantId, 'no-such-group'), { outcome: 'notFound' });
+    assert.deepEqual(await directory.groupMembers(tenantId, 'not an id!'), { outcome: 'notFound' });
+  });
+
+  it('never follows a nextLink off the Graph base, where the app\'s token would go to someone else', async () => {
+    const fake = await startGraph();
+    const { directory } = directoryOn(fake);
+    await assert.rejects(directory.groupMembers(tenantId, 'g', 'https://graph.example.net/v1.0/groups/g/transitiveMembers?$skiptoken=x'), GraphRequestError);
+    assert.equal(fake.counters.requests, 0);
   });
 
   it('installs the app for people who lack it, takes "already installed" (409) as installed, and gives everyone their personal chat', async () => {
@@ -112,6 +121,31 @@ describe('the Graph directory, over HTTP against the fake Graph', () => {
     assert.deepEqual(results.filter((result) => result.outcome === 'notFound').map((result) => result.userId), ['ghost-1', 'ghost-2']);
     assert.equal(fake.counters.installs, 45);
     assert.equal(fake.counters.installConflicts, 15);
+  });
+
+  it('looks again for an installation Graph shows late, and fails only the ones it never shows', async () => {
+    const users = numberedUsers(4);
+    const fake = await startGraph({ seed: { users }, installationLag: 2 });
+    const { directory } = directoryOn(fake, { TEAMS_APP_CATALOG_ID: catalogAppId });
+
+    const shownLate = await directory.installForUsers(tenantId, users.slice(0, 2).map((user) => user.id));
+    assert.deepEqual(shownLate.map((result) => result.outcome), ['installed', 'installed'], 'shown at the third look');
+
+    fake.directory.installationLag = 5;
+    const neverShown = await directory.installForUsers(tenantId, users.slice(2).map((user) => user.id));
+    assert.deepEqual(neverShown.map((result) => result.outcome), ['failed', 'failed']);
+    assert.match(neverShown[0]!.outcome === 'failed' ? neverShown[0]!.error : '', /did not show the installation after 3 looks/);
+  });
+
+  it('fails each installation, with a hint at the catalog id, when the catalog has no app of that id, rather than calling the people unknown', async () => {
+    const users = numberedUsers(3);
+    const fake = await startGraph({ seed: { users } });
+    const { directory } = directoryOn(fake, { TEAMS_APP_CATALOG_ID: 'not-in-the-catalog' });
+
+    const results = await directory.installForUsers(tenantId, users.map((user) => user.id));
+
+    assert.deepEqual(results.map((result) => result.outcome), ['failed', 'failed', 'failed']);
+    assert.match(results[0]!.outcome === 'failed' ? results[0]!.error : '', /404 NotFound Not Found.*TEAMS_APP_CATALOG_ID/);
   });
 
   it('looks the app up in the tenant\'s catalog by its manifest id once, when no catalog id is set', async () => {
@@ -160,6 +194,7 @@ describe('the Graph directory, over HTTP against the fake Graph', () => {
     assert.ok(fake.counters.throttled > 50, `the fake throttled ${fake.counters.throttled} answers`);
     assert.equal(client.stats.throttled, fake.counters.throttled);
     assert.equal(client.stats.retries, fake.counters.throttled, 'every throttled request was sent again once per 429, no other');
+    assert.equal(fake.counters.operations, 500 + Math.ceil(5_000 / 999) + 3 * 100 + fake.counters.throttled, 'Graph saw each request once, plus one more per 429');
     assert.equal(fake.counters.earlyRetries, 0, 'no request came back before its Retry-After');
   });
 
@@ -204,5 +239,48 @@ describe('the Graph directory, over HTTP against the fake Graph', () => {
     await assert.rejects(directory.groupMembers(tenantId, 'any'), (error: unknown) => error instanceof GraphUnavailableError && error.status === 503);
     await assert.rejects(directory.findUsers(tenantId, ['user-1@contoso.com']), GraphUnavailableError);
     assert.equal(fake.counters.operations, 4, 'each call tried twice');
+  });
+
+  it('reports a Graph it cannot reach as GraphUnavailableError after its bounded retries', async () => {
+    const fake = await startGraph();
+    const { directory } = directoryOn(fake, {}, { maxAttempts: 2 });
+    await fake.stop();
+
+    await assert.rejects(directory.findUsers(tenantId, ['user-1@contoso.com']), (error: unknown) => error instanceof GraphUnavailableError && /could not be reached after 2 attempts/.test(error.message));
+  });
+});
+
+describe('the Graph directory signed in as the bot\'s managed identity', () => {
+  const saved = { IDENTITY_ENDPOINT: process.env.IDENTITY_ENDPOINT, IDENTITY_HEADER: process.env.IDENTITY_HEADER };
+  let endpoint: ManagedIdentityEndpoint | undefined;
+
+  after(async () => {
+    await endpoint?.stop();
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  });
+
+  it('sends the identity\'s token for the Graph origin with every request, asking the identity endpoint once', async () => {
+    endpoint = await startManagedIdentityEndpoint();
+    // @azure/identity finds App Service's identity endpoint in the environment.
+    Object.assign(process.env, endpoint.env);
+    const fake = await startGraph({ seed: { users: numberedUsers(40) } });
+    const clientId = '5e7f9a1b-2c3d-4e5f-8a9b-0c1d2e3f4a5b';
+    const settings = loadSettings({
+      AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+      MICROSOFT_GRAPH_URL: fake.url,
+      MicrosoftAppType: 'UserAssignedMSI',
+      MicrosoftAppId: clientId,
+      MicrosoftAppTenantId: tenantId,
+    });
+    const { directory } = graphDirectoryFromSettings(settings, { clock: realClock });
+
+    const lookups = await directory.findUsers(tenantId, numberedUsers(40).map((user) => user.userPrincipalName));
+
+    assert.ok(lookups.every((lookup) => lookup.outcome === 'found'));
+    assert.deepEqual(fake.counters.byAuthorization, { [`Bearer ${endpoint.tokenFor(fake.url, clientId)}`]: 2 });
+    assert.deepEqual(endpoint.requests.map((request) => [request.query.get('resource'), request.query.get('client_id')]), [[fake.url, clientId]]);
   });
 });

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, test } from 'node:test';
+import { ServiceClientCredentialsFactory, type ServiceClientCredentials } from 'botframework-connector';
 import { startFakeConnector, type FakeConnector, type FakeConnectorOptions } from '../../scripts/fakeConnector';
 import type { FakeTeamMember } from '../../scripts/fakeConnectorTeams';
 import type { PersonRecipient } from '../../shared/delivery/broadcastTypes';
@@ -24,9 +25,36 @@ async function fakeConnector(options: FakeConnectorOptions = {}): Promise<FakeCo
 }
 
 /** The app's services on a memory store (nothing here touches storage but the references). */
-function services(extra: Record<string, string> = {}): Services {
+function services(extra: Record<string, string> = {}, credentialsFactory?: ServiceClientCredentialsFactory): Services {
   const settings = loadSettings({ AzureWebJobsStorage: 'UseDevelopmentStorage=true', NOTIFY_CONCURRENCY: '32', ...extra });
-  return createServices(settings, { logger: recordingLogger(), store: new MemoryConversationStore() });
+  return createServices(settings, {
+    logger: recordingLogger(),
+    store: new MemoryConversationStore(),
+    ...(credentialsFactory === undefined ? {} : { adapterOptions: { credentialsFactory } }),
+  });
+}
+
+const botAppId = '11111111-2222-3333-4444-555555555555';
+const bearer = 'Bearer test-token-for-the-fake-connector';
+
+/** Credentials that sign every request with a fixed token (Azure AD cannot be reached from tests). */
+class FixedTokenCredentialsFactory extends ServiceClientCredentialsFactory {
+  override async isValidAppId(appId = ''): Promise<boolean> {
+    return appId === botAppId;
+  }
+
+  override async isAuthenticationDisabled(): Promise<boolean> {
+    return false;
+  }
+
+  override async createCredentials(): Promise<ServiceClientCredentials> {
+    return {
+      async signRequest(request) {
+        request.headers.set('Authorization', bearer);
+        return request;
+      },
+    };
+  }
 }
 
 function members(count: number, prefix = 'm'): FakeTeamMember[] {
@@ -170,8 +198,25 @@ describe('Teams connector calls over HTTP against the fake connector', () => {
     assert.deepEqual(blocker.ok ? undefined : [blocker.reason, blocker.status], ['blocked', 403]);
   });
 
+  test("with the bot's credentials, the roster, the channel list and a new chat each carry the bot's token", async () => {
+    const connector = await fakeConnector({ requireAuthorization: bearer });
+    const [member] = members(1);
+    connector.teams.seedTeam({ tenantId, id: teamId, members: [member!], channels: [{ id: '19:news@thread.tacv2', name: 'News' }] });
+    const app = services({ MicrosoftAppId: botAppId, MicrosoftAppPassword: 'unused' }, new FixedTokenCredentialsFactory());
+
+    const page = await app.teams.membersPage(team(connector));
+    const channels = await app.teams.channels(team(connector));
+    const created = await app.teams.createPersonalConversation({ serviceUrl: connector.serviceUrl, tenantId, memberId: member!.id });
+
+    assert.equal(page.members.length, 1);
+    assert.equal(channels.length, 2);
+    assert.ok(created.ok);
+    assert.equal(connector.byStatus.get(401), undefined, 'no request went without the token');
+  });
+
   test("a throttled roster call is tried again after the connector's Retry-After and then answers", async () => {
-    const connector = await fakeConnector({ throttle: { perTenantPerSecond: 1, retryAfterSeconds: 0.2 } });
+    // Retry-After of a whole window: the retry cannot come before the first call's second is over.
+    const connector = await fakeConnector({ throttle: { perTenantPerSecond: 1, retryAfterSeconds: 1 } });
     connector.teams.seedTeam({ tenantId, id: teamId, members: members(60) });
     const app = services();
     const first = await app.teams.membersPage(team(connector), undefined, 50);
