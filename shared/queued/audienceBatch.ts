@@ -26,14 +26,6 @@ export function unreachedKey(unreached: UnreachedRecipient): ConversationKey {
   return { channelId: 'audience', conversationId: unreached.subject };
 }
 
-/** Persons of a batch need the reach dependencies (Teams connector, Graph); a process built without them cannot deliver to persons. */
-export class ReachNotConfiguredError extends Error {
-  constructor() {
-    super('This notification names people (team members, emails or groups), and this process was built without the Teams and Graph clients that reach them.');
-    this.name = 'ReachNotConfiguredError';
-  }
-}
-
 /**
  * One batch of a tenant's planned audience through the engine: stored
  * conversations as they are, persons as the engine's `people` (their chat is
@@ -54,7 +46,6 @@ export async function sendAudienceBatch(
   const conversations = recipients.filter(isConversation);
   const people = recipients.filter(isPerson).map(engineRecipient);
   const unreached = recipients.filter(isUnreached);
-  if (people.length > 0 && deps.reach === undefined) throw new ReachNotConfiguredError();
   const summary =
     conversations.length > 0 || people.length > 0
       ? await sendBatch(deps, notification, tenantId, conversations, { ...options, ...(people.length > 0 ? { people } : {}) })
