@@ -104,7 +104,9 @@ async function sendBatch(
     activity: notification.request.activity,
     ledger: batchLedger,
     // A safety net only: a batch normally takes batchSize / 50 s; past this it is redone by the queue's retry.
-    deadlineSeconds: Math.max(60, deps.tuning.sliceMs / 1_000 + 60),
+    // A person may cost two requests (opening the chat, then the send) and a chunk of people holds more
+    // recipients than a chunk of references: 0.2 s more per person, so a slow channel still finishes a batch.
+    deadlineSeconds: Math.max(60, deps.tuning.sliceMs / 1_000 + 60) + Math.ceil((people?.length ?? 0) / 5),
     signal,
     ...(optOuts === undefined ? {} : { optOuts }),
     ...(people === undefined ? {} : { people }),
