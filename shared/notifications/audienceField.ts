@@ -77,7 +77,7 @@ function parseSource(
       const users = source['users'];
       if (!Array.isArray(users) || users.length === 0) errors.push(`"${name}.users" must be a non-empty array of email addresses or UPNs.`);
       else {
-        const bad = users.filter((user) => typeof user !== 'string' || user.trim().length > maxUserChars || !userPattern.test(user.trim()));
+        const bad = users.filter((user) => typeof user !== 'string' || user.length > maxUserChars || !userPattern.test(user.trim()));
         if (bad.length > 0) errors.push(`"${name}.users" must hold email addresses or UPNs (name@domain); not: ${bad.slice(0, 5).map((user) => JSON.stringify(user)).join(', ')}${bad.length > 5 ? ` and ${bad.length - 5} more` : ''}.`);
       }
       return errors.length > 0 ? { ok: false, errors } : { ok: true, value: { users: (users as string[]).map((user) => user.trim()), ...tenant } };

@@ -28,14 +28,6 @@ export function unreachedKey(unreached: UnreachedRecipient): ConversationKey {
   return { channelId: 'audience', conversationId: unreached.subject };
 }
 
-/** Persons of a batch need the reach dependencies (Teams connector, Graph); a process built without them cannot deliver to persons. */
-export class ReachNotConfiguredError extends Error {
-  constructor() {
-    super('This notification names people (team members, emails or groups), and this process was built without the Teams and Graph clients that reach them.');
-    this.name = 'ReachNotConfiguredError';
-  }
-}
-
 /**
  * One batch of a tenant's planned audience through the engine: stored
  * conversations as they are, persons as the engine's `people` (their chat is
@@ -56,7 +48,6 @@ export async function sendAudienceBatch(
   const conversations = recipients.filter(isConversation);
   const people = recipients.filter(isPerson).map(engineRecipient);
   const unreached = recipients.filter(isUnreached);
-  if (people.length > 0 && deps.reach === undefined) throw new ReachNotConfiguredError();
   const summary =
     conversations.length > 0 || people.length > 0
       ? await sendBatch(deps, notification, tenantId, conversations, { ...options, ...(people.length > 0 ? { people } : {}) })
@@ -122,7 +113,9 @@ async function sendBatch(
     activity: sentActivity(notification.request, notification.id),
     ledger: batchLedger,
     // A safety net only: a batch normally takes batchSize / 50 s; past this it is redone by the queue's retry.
-    deadlineSeconds: Math.max(60, deps.tuning.sliceMs / 1_000 + 60),
+    // A person may cost two requests (opening the chat, then the send) and a chunk of people holds more
+    // recipients than a chunk of references: 0.2 s more per person, so a slow channel still finishes a batch.
+    deadlineSeconds: Math.max(60, deps.tuning.sliceMs / 1_000 + 60) + Math.ceil((people?.length ?? 0) / 5),
     signal,
     ...(optOuts === undefined ? {} : { optOuts }),
     ...(people === undefined ? {} : { people }),

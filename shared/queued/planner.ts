@@ -4,7 +4,6 @@ import { onceEach } from '../audience/onceEach';
 import type { PlannedRecipient } from '../audience/plannedRecipient';
 import { GraphPermissionError } from '../graph/graphErrors';
 import type { ConversationPage, StoredConversation } from '../storage/conversationStore';
-import { ReachNotConfiguredError } from './audienceBatch';
 import { StaleRecordError, terminalStates, type PlanRecord } from './notificationTable';
 import { finishIfDone, type QueuedDependencies } from './workContext';
 import { delayUntil, type PlanMessage } from './workQueues';
@@ -21,7 +20,7 @@ export type PlanOutcome =
   | 'cancelled'
   /** Another planner moved the checkpoint first (a duplicated message): it goes on, this one stops. */
   | 'superseded'
-  /** The audience could not be expanded for good (a missing Graph permission, no reach configured): the notification is `failed`, saying why. */
+  /** The audience could not be expanded for good (a missing Graph permission): the notification is `failed`, saying why. */
   | 'failed';
 
 /** A scheduled message that shows this little before its time (another instance's clock) is taken as on time. */
@@ -162,7 +161,6 @@ async function planAudience(
   { sliceEnd, known }: { readonly sliceEnd: number; readonly known: Set<string> },
 ): Promise<PlanOutcome> {
   const { reach } = deps;
-  if (reach === undefined) return failPlanning(deps, id, new ReachNotConfiguredError().message);
   const claiming = needsClaims(sources);
   let plan = start;
   while (!plan.done) {
@@ -195,7 +193,7 @@ function needsClaims(sources: readonly ResolvedSource[]): boolean {
   return !(sources.length === 1 && only !== undefined && (only.kind === 'stored' || (only.kind === 'team' && only.deliverTo !== 'members')));
 }
 
-/** Planning cannot go on (a permission to grant, a process without reach): the notification ends `failed` with the reason. */
+/** Planning cannot go on (a permission to grant): the notification ends `failed` with the reason. */
 async function failPlanning(deps: QueuedDependencies, id: string, error: string): Promise<PlanOutcome> {
   await deps.notifications.transition(id, 'failed', { completedAt: new Date(), error });
   deps.logger.error(`Notification ${id}: failed: ${error}`);

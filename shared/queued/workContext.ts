@@ -44,8 +44,8 @@ export interface QueuedDependencies {
   readonly readReceipts?: ReadReceiptStore;
   readonly logger: Logger;
   readonly tuning: QueuedTuning;
-  /** Audience sources beyond the stored conversations (teams, people, groups); without it such notifications fail, saying so. */
-  readonly reach?: ReachDependencies;
+  /** Audience sources beyond the stored conversations: teams, people, groups. */
+  readonly reach: ReachDependencies;
 }
 
 /** What expanding an `audience` takes: its readers, the person claims (each person once), and persons' conversations. */

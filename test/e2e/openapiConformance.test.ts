@@ -148,8 +148,11 @@ describe('the app answers as docs/openapi.yaml says', () => {
       const preview = await call(app, 'POST', '/api/notifications/preview', json({ text: 'who?' }));
       assertConforms(preview, 200);
       assert.equal((JSON.parse(preview.bodyText) as { matched: number }).matched, 2);
-      const examples = valueAt(contract.document, '/components/requestBodies/Notification/content/application~1json/examples') as Record<string, { value: unknown }>;
-      assert.ok(Object.keys(examples).length >= 3);
+      const examples = {
+        ...(valueAt(contract.document, '/components/requestBodies/Notification/content/application~1json/examples') as Record<string, { value: unknown }>),
+        ...(valueAt(contract.document, '/components/requestBodies/AudiencePreview/content/application~1json/examples') as Record<string, { value: unknown }>),
+      };
+      assert.ok(Object.keys(examples).length >= 4);
       for (const [name, example] of Object.entries(examples)) {
         const answer = await call(app, 'POST', '/api/notifications/preview', json(example.value));
         assert.equal(answer.status, 200, `the document's request example "${name}" is accepted: ${answer.bodyText}`);

@@ -58,9 +58,10 @@ async function send(app: Services, id: string, audience: unknown[]): Promise<Not
   return waitForState(app.queued, id, ['completed', 'failed', 'cancelled'], 240_000);
 }
 
-function deliveredOnce(connector: FakeConnector, conversationIds: readonly string[]): void {
+function deliveredOnce(connector: FakeConnector, conversationIds: readonly string[], status: NotificationStatusWithFailures): void {
   const counts = conversationIds.map((conversationId) => connector.deliveredCount(conversationId));
-  assert.deepEqual([...new Set(counts)], [1], 'each got exactly one message');
+  const twice = [...connector.duplicates().keys()].slice(0, 5).join(', ');
+  assert.deepEqual([...new Set(counts)], [1], `each got exactly one message (duplicates: ${twice}; retried ${status.retried}, 429s ${connector.throttled})`);
   assert.equal(connector.duplicates().size, 0);
 }
 
@@ -80,68 +81,79 @@ describe('queued notifications to an audience', { concurrency: false }, () => {
 
   test('each member of three overlapping teams gets one personal message, and a second notification opens no chat', async () => {
     const { app, connector } = await world();
-    const shared = members(90_000, 150);
-    await team(app, connector, '19:team-a@thread.tacv2', 'Alpha', [...members(0, 250), ...shared]);
-    await team(app, connector, '19:team-b@thread.tacv2', 'Beta', [...members(1_000, 300), ...shared.slice(0, 100)]);
-    await team(app, connector, '19:team-c@thread.tacv2', 'Gamma', [...members(2_000, 350), ...shared.slice(50)]);
+    // 90 people in two or three of the teams; 250 distinct (the e2e test runs the issue's 1,050).
+    const shared = members(90_000, 90);
+    await team(app, connector, '19:team-a@thread.tacv2', 'Alpha', [...members(0, 40), ...shared]);
+    await team(app, connector, '19:team-b@thread.tacv2', 'Beta', [...members(1_000, 50), ...shared.slice(0, 60)]);
+    await team(app, connector, '19:team-c@thread.tacv2', 'Gamma', [...members(2_000, 70), ...shared.slice(30)]);
     const audience = ['Alpha', 'Beta', 'Gamma'].map((name) => ({ team: name, deliverTo: 'members' }));
 
     const first = await send(app, 'members-1', audience);
     assert.equal(first.state, 'completed');
-    assert.equal(first.matched, 1_050);
-    assert.equal(first.sent, 1_050);
-    const people = [...members(0, 250), ...members(1_000, 300), ...members(2_000, 350), ...shared];
-    deliveredOnce(connector, people.map((person) => connector.teams.personalConversationOf(tenantId, person.id) ?? `missing ${person.id}`));
+    assert.equal(first.matched, 250);
+    assert.equal(first.sent, 250);
+    const people = [...members(0, 40), ...members(1_000, 50), ...members(2_000, 70), ...shared];
+    deliveredOnce(connector, people.map((person) => connector.teams.personalConversationOf(tenantId, person.id) ?? `missing ${person.id}`), first);
     const creates = connector.teams.creates;
-    assert.equal(creates, 1_050, 'one chat opened per person');
+    assert.equal(creates, 250, 'one chat opened per person');
 
     const second = await send(app, 'members-2', audience);
-    assert.equal(second.sent, 1_050);
+    assert.equal(second.sent, 250);
     assert.equal(connector.teams.creates, creates, 'the chats opened before are reused');
   });
 
-  test.skip('every channel of a team gets the post', async () => {
+  test('every channel of a team gets the post', async () => {
     const { app, connector } = await world();
     const channels = Array.from({ length: 11 }, (_, index) => ({ id: `19:channel-${index}@thread.tacv2`, name: `Channel ${index}` }));
     await team(app, connector, '19:twelve@thread.tacv2', 'Twelve', members(0, 3), channels);
     const status = await send(app, 'channels', [{ team: '19:twelve@thread.tacv2', deliverTo: 'allChannels' }]);
     assert.equal(status.sent, 12);
-    deliveredOnce(connector, ['19:twelve@thread.tacv2', ...channels.map((channel) => channel.id)]);
+    deliveredOnce(connector, ['19:twelve@thread.tacv2', ...channels.map((channel) => channel.id)], status);
   });
 
-  test.skip('people by email: the unknown addresses are listed as not found, the others reached', async () => {
+  test('people by email (120, 20 unknown): the unknown addresses are listed as not found, the others reached', async () => {
     const { app, connector, graph } = await world();
     await team(app, connector, '19:home@thread.tacv2', 'Home', []);
-    const users: FakeGraphUser[] = Array.from({ length: 480 }, (_, index) => ({ id: `aad-${index}`, userPrincipalName: `person${index}@contoso.com`, mail: `person${index}@contoso.com` }));
+    const users: FakeGraphUser[] = Array.from({ length: 100 }, (_, index) => ({ id: `aad-${index}`, userPrincipalName: `person${index}@contoso.com`, mail: `person${index}@contoso.com` }));
     graph.seed({ users });
     for (const user of users) connector.teams.seedPerson({ tenantId, id: `29:${user.id}`, aadObjectId: user.id, appInstalled: true });
     const unknown = Array.from({ length: 20 }, (_, index) => `nobody${index}@contoso.com`);
     const emails = [...users.map((user) => user.userPrincipalName), ...unknown];
 
     const status = await send(app, 'emails', [{ users: emails, tenantId }]);
-    if (status.sent !== 480) console.log(JSON.stringify({ ...status, failures: status.failures.slice(0, 5) }));
-    assert.equal(status.sent, 480);
+    assert.equal(status.sent, 100);
     assert.equal(status.notFound, 20);
     assert.equal(status.failed, 0);
     assert.deepEqual(status.failures.filter((failure) => failure.code === 'notFound').map((failure) => failure.conversationId).sort(), [...unknown].sort());
     const rows = await exported(app, 'emails');
     assert.equal(rows.filter((row) => row.outcome === 'notFound').length, 20);
-    assert.equal(rows.filter((row) => row.outcome === 'delivered').length, 480);
+    assert.equal(rows.filter((row) => row.outcome === 'delivered').length, 100);
+  });
+
+  test('a group the app may not read ends the notification failed, naming the permission to grant', async () => {
+    const { app, connector, graph } = await world();
+    await team(app, connector, '19:home@thread.tacv2', 'Home', []);
+    const groupId = '11111111-2222-4333-8444-555555555555';
+    graph.seed({ users: [{ id: 'aad-1', userPrincipalName: 'one@contoso.com' }], groups: [{ id: groupId, memberIds: ['aad-1'] }] });
+    graph.refusePermissions(['GroupMember.Read.All']);
+    const status = await send(app, 'group-refused', [{ group: groupId, tenantId }]);
+    assert.equal(status.state, 'failed');
+    assert.match(status.error ?? '', /group 11111111-2222-4333-8444-555555555555: .*GroupMember\.Read\.All/);
+    assert.equal(connector.received.length, 0);
   });
 
   for (const installForUsers of [true, false]) {
-    test.skip(`a group whose members partly lack the app: ${installForUsers ? 'installed for, everyone reached' : 'installing not allowed, they are counted notInstalled'}`, async () => {
+    test(`a group whose members partly lack the app: ${installForUsers ? 'installed for, everyone reached' : 'installing not allowed, they are counted notInstalled'}`, async () => {
       const { app, connector, graph } = await world({ installForUsers });
       await team(app, connector, '19:home@thread.tacv2', 'Home', []);
-      const users: FakeGraphUser[] = Array.from({ length: 500 }, (_, index) => ({ id: `aad-${index}`, userPrincipalName: `person${index}@contoso.com` }));
+      const users: FakeGraphUser[] = Array.from({ length: 150 }, (_, index) => ({ id: `aad-${index}`, userPrincipalName: `person${index}@contoso.com` }));
       const groupId = '11111111-2222-4333-8444-555555555555';
       graph.seed({ users, groups: [{ id: groupId, memberIds: users.map((user) => user.id) }] });
       users.forEach((user, index) => connector.teams.seedPerson({ tenantId, id: `29:${user.id}`, aadObjectId: user.id, appInstalled: index >= 30 }));
 
       const status = await send(app, `group-${installForUsers}`, [{ group: groupId, tenantId }]);
-      if (status.sent !== (installForUsers ? 500 : 470)) console.log(JSON.stringify({ ...status, failures: status.failures.slice(0, 5) }));
-      assert.equal(status.matched, 500);
-      assert.equal(status.sent, installForUsers ? 500 : 470);
+      assert.equal(status.matched, 150);
+      assert.equal(status.sent, installForUsers ? 150 : 120);
       assert.equal(status.notInstalled, installForUsers ? 0 : 30);
       assert.equal(status.failed, 0);
       assert.equal(graph.counters.installs, installForUsers ? 30 : 0);
