@@ -76,14 +76,22 @@ function printFile(file: TestFile, outcome: FileOutcome): void {
   process.stdout.write(`${failed ? '✖' : '✔'} ${file.name} ${describeOutcome(outcome)} (${seconds(outcome.durationMs)})\n`);
 }
 
+/**
+ * Node 22 exits 0 with `fail 0` when a suite throws while it is built (a describe body that cannot read its
+ * fixture): its tests never run. So a reported failure, or a file that ran no test at all, fails the file too.
+ */
 function passed(outcome: FileOutcome): boolean {
-  const counts = outcome.summary?.counts;
-  return outcome.exitCode === 0 && counts !== undefined && (counts['fail'] ?? 0) === 0 && (counts['cancelled'] ?? 0) === 0;
+  const summary = outcome.summary;
+  if (outcome.exitCode !== 0 || summary === undefined) return false;
+  const { counts, failures } = summary;
+  return (counts['fail'] ?? 0) === 0 && (counts['cancelled'] ?? 0) === 0 && failures.length === 0 && (counts['tests'] ?? 0) > 0;
 }
 
 function describeOutcome(outcome: FileOutcome): string {
   const counts = outcome.summary?.counts;
   const parts = counts === undefined ? ['no summary'] : [`${counts['pass'] ?? 0} passed`, `${(counts['fail'] ?? 0) + (counts['cancelled'] ?? 0)} failed`];
+  if (counts !== undefined && (counts['tests'] ?? 0) === 0) parts.push('no test ran');
+  else if (outcome.summary !== undefined && outcome.summary.failures.length > 0 && (counts?.['fail'] ?? 0) === 0) parts.push('a suite failed');
   if (outcome.killed) parts.push('killed after its timeout');
   else if (outcome.exitCode !== 0) parts.push(`exit ${outcome.exitCode ?? outcome.signal}`);
   return parts.join(', ');

@@ -38,12 +38,14 @@ const lastLine = (output: string): string => output.trimEnd().split('\n').at(-1)
 describe('npm test when a test file cannot finish', () => {
   let setupFails: Run;
   let setupHangs: Run;
+  let breaksAtLoad: Run;
 
   before(async () => {
-    [setupFails, setupHangs] = await Promise.all([
+    [setupFails, setupHangs, breaksAtLoad] = await Promise.all([
       // The browser cannot start: the setup fails after Azurite and a server started.
       runTests([fixture('setupFails'), fixture('lingers'), fixture('passes')], { CHROMIUM_PATH: '/nonexistent/chromium' }),
       runTests(['--file-timeout=20', fixture('setupHangs'), fixture('passes')]),
+      runTests([fixture('suiteBreaksAtLoad'), fixture('passes')]),
     ]);
   });
 
@@ -53,6 +55,13 @@ describe('npm test when a test file cannot finish', () => {
     assert.match(setupFails.output, /a suite whose setup fails after starting Azurite and a server: CHROMIUM_PATH is "\/nonexistent\/chromium", which is not an executable file/);
     assert.match(setupFails.output, /^files 3: 2 passed, 1 failed$/m);
     assert.equal(lastLine(setupFails.output), '5 passed, 2 failed');
+  });
+
+  test('a suite that throws while it is built fails its file and the run, though node reports no failed test', () => {
+    assert.equal(breaksAtLoad.exitCode, 1, breaksAtLoad.output);
+    assert.match(breaksAtLoad.output, /✖ dist\/test\/fixtures\/runner\/suiteBreaksAtLoad\.js: 0 passed, 0 failed, no test ran/);
+    assert.match(breaksAtLoad.output, /^files 2: 1 passed, 1 failed$/m);
+    assert.equal(lastLine(breaksAtLoad.output), '1 passed, 1 failed');
   });
 
   test('a file whose tests leave a server running ends once they are done, with every suite run', () => {
