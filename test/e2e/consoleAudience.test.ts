@@ -134,6 +134,40 @@ describe('notification console: who receives it', () => {
     assert.deepEqual(violations, [], JSON.stringify(violations, null, 2));
   });
 
+  test('shows, for each choice, how many it reaches: exact, or "at least" when counting stopped at the time bound', async () => {
+    // The per-source counts are the preview's (h-reach's planner counts them); its answer is given here
+    // as the API documents it, so that what is checked is how the page shows them.
+    await page.route('**/api/notifications/preview', async (route) => {
+      const body = JSON.parse(route.request().postData() ?? '{}') as { audience?: unknown[] };
+      const sources = [
+        { reached: 12, complete: true },
+        { reached: 400, complete: true },
+        { reached: 3, complete: true },
+        { reached: 5_000, complete: false },
+        { reached: 2, complete: true },
+      ];
+      await route.fulfill({
+        status: 200,
+        contentType: 'application/json',
+        body: JSON.stringify({ matched: 2, complete: true, byConversationType: { channel: 2 }, tenantCount: 1, tenants: [], ...(body.audience?.length === 5 ? { sources } : {}) }),
+      });
+    });
+    try {
+      await page.getByLabel('Message', { exact: true }).fill('Quarter close starts Monday, 9:00');
+      await page.locator('#audience-sources li').nth(4).waitFor();
+      assert.deepEqual(await page.locator('#audience-sources li').allTextContents(), [
+        'Finance, every channel: 12 channels',
+        'Engineering, each member personally: 400 people',
+        '3 addresses by email: 3 people',
+        `Group ${groupId}: at least 5,000 people`,
+        'Stored conversations: 2 conversations',
+      ]);
+    } finally {
+      await page.unroute('**/api/notifications/preview');
+      await page.getByLabel('Message', { exact: true }).fill('Quarter close starts Monday');
+    }
+  });
+
   test('with no team, person or group chosen, asks about the stored conversations as before: a target, no audience', async () => {
     for (const select of await page.locator('#team-list select').all()) await select.selectOption({ label: 'Not included' });
     await page.getByLabel('People by email').fill('');
