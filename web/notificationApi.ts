@@ -79,6 +79,11 @@ export interface NotificationStatus {
   readonly alreadySent: number;
   /** Skipped because they asked the bot to stop (absent from servers before opt-out). */
   readonly optedOut?: number;
+  /** Not reached, by reason (teams, people and groups): no such user or group, a guest, no app and not installed for them, blocked the bot. Absent from servers without audiences. */
+  readonly notFound?: number;
+  readonly guest?: number;
+  readonly notInstalled?: number;
+  readonly blocked?: number;
   /** People who pressed the acknowledge button; null (or absent) when it did not ask for acknowledgements. */
   readonly acknowledged?: number | null;
   /** Deliveries a read receipt showed as read (see `readCovers`). */
