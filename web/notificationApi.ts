@@ -18,8 +18,8 @@ export type TeamDelivery = 'channel' | 'allChannels' | 'members';
 /** One source of the request's `audience`: the notification goes to the union of its sources. */
 export type AudienceSource =
   | { readonly team: string; readonly deliverTo: TeamDelivery }
-  | { readonly users: readonly string[] }
-  | { readonly group: string }
+  | { readonly users: readonly string[]; readonly tenantId?: string }
+  | { readonly group: string; readonly tenantId?: string }
   | { readonly stored: NonNullable<NotificationBody['target']> | Record<string, never> };
 
 /** A team the bot is in (`GET /api/teams`). */

@@ -106,16 +106,21 @@ describe('notification console: who receives it', () => {
     assert.equal(await box.getAttribute('aria-invalid'), 'false');
   });
 
-  test('refuses a group id that is not one, beside the field', async () => {
+  test('refuses a group id or a tenant id that is not one, beside its field', async () => {
     await page.getByLabel('Entra group ids').fill('All-Staff');
     await page.locator('#audience-groups-problems', { hasText: 'not: "All-Staff"' }).waitFor();
     assert.equal(await page.getByRole('button', { name: 'Send', exact: true }).isDisabled(), true);
+    await page.getByLabel('Tenant of these people and groups').fill('contoso');
+    await page.locator('#audience-tenant-problems', { hasText: 'not: "contoso"' }).waitFor();
+    // The tenants the bot knows are offered.
+    assert.deepEqual((await page.locator('#known-tenants option').evaluateAll((options) => options.map((option) => option.getAttribute('value')))).sort(), [contoso, fabrikam].sort());
   });
 
   test('asks the API about the teams, people, groups and stored conversations chosen, as the sources of one audience', async () => {
     await page.getByRole('combobox', { name: 'Engineering' }).selectOption({ label: 'Each member personally' });
     await page.locator('.team-choice', { hasText: `tenant ${fabrikam}` }).getByRole('combobox', { name: 'Finance' }).selectOption({ label: 'Every channel' });
     await page.getByLabel('Entra group ids').fill(groupId);
+    await page.getByLabel('Tenant of these people and groups').fill(contoso);
     await page.getByLabel('Tenant ids').fill(contoso);
     const body = await nextPreviewBody();
     assert.deepEqual(body, {
@@ -124,8 +129,8 @@ describe('notification console: who receives it', () => {
         // In the order the page lists them: by tenant (fabrikam's id sorts first), then name.
         { team: '19:finance-fabrikam@thread.tacv2', deliverTo: 'allChannels' },
         { team: '19:engineering@thread.tacv2', deliverTo: 'members' },
-        { users: ['ada@contoso.com', 'bob@contoso.com', 'cy@contoso.com'] },
-        { group: groupId },
+        { users: ['ada@contoso.com', 'bob@contoso.com', 'cy@contoso.com'], tenantId: contoso },
+        { group: groupId, tenantId: contoso },
         { stored: { tenantIds: [contoso] } },
       ],
     });
