@@ -7,7 +7,8 @@ import { describeSourceReach, type SourceReach } from './sourceReach';
  * (`POST /api/notifications/preview`) how many stored conversations the
  * current body reaches, and shows the count by tenant and conversation type,
  * and, for a body with an `audience`, how many each of its sources reaches
- * (the preview's `sources`, in the order of the request's). A body the
+ * (the preview's `sources`, in the order of the request's; `matched` is
+ * then their union, each person once). A body the
  * server refuses is reported in the form's problems.
  */
 
@@ -113,7 +114,8 @@ export class AudienceView {
     const summary = document.createElement('p');
     summary.className = 'audience-count';
     summary.id = 'audience-count';
-    const conversations = preview.matched === 1 ? 'conversation' : 'conversations';
+    // With an audience, `matched` counts people and conversations together, each once.
+    const conversations = body.audience !== undefined ? (preview.matched === 1 ? 'recipient' : 'recipients') : preview.matched === 1 ? 'conversation' : 'conversations';
     const tenants = preview.tenantCount === 1 ? 'tenant' : 'tenants';
     summary.textContent = `${preview.complete ? '' : 'At least '}${formatCount(preview.matched)} ${conversations} in ${formatCount(preview.tenantCount)} ${tenants}`;
     const types = document.createElement('p');

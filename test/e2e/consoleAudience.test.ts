@@ -144,17 +144,18 @@ describe('notification console: who receives it', () => {
     // as the API documents it, so that what is checked is how the page shows them.
     await page.route('**/api/notifications/preview', async (route) => {
       const body = JSON.parse(route.request().postData() ?? '{}') as { audience?: unknown[] };
+      const counts = (reaches: number, complete = true, notFound = 0, guest = 0) => ({ reaches, complete, notFound, guest });
       const sources = [
-        { reached: 12, complete: true },
-        { reached: 400, complete: true },
-        { reached: 3, complete: true },
-        { reached: 5_000, complete: false },
-        { reached: 2, complete: true },
+        { source: 'team "Finance" (allChannels)', ...counts(12) },
+        { source: 'team "Engineering" (members)', ...counts(400, true, 0, 2) },
+        { source: '3 users', ...counts(2, true, 1) },
+        { source: `group ${groupId}`, ...counts(5_000, false) },
+        { source: 'stored', ...counts(2) },
       ];
       await route.fulfill({
         status: 200,
         contentType: 'application/json',
-        body: JSON.stringify({ matched: 2, complete: true, byConversationType: { channel: 2 }, tenantCount: 1, tenants: [], ...(body.audience?.length === 5 ? { sources } : {}) }),
+        body: JSON.stringify({ matched: 5_414, complete: false, byConversationType: { channel: 14, personal: 5_400 }, tenantCount: 2, tenants: [], ...(body.audience?.length === 5 ? { sources } : {}) }),
       });
     });
     try {
@@ -162,11 +163,12 @@ describe('notification console: who receives it', () => {
       await page.locator('#audience-sources li').nth(4).waitFor();
       assert.deepEqual(await page.locator('#audience-sources li').allTextContents(), [
         'Finance, every channel: 12 channels',
-        'Engineering, each member personally: 400 people',
-        '3 addresses by email: 3 people',
+        'Engineering, each member personally: 400 people, 2 guests (not reached)',
+        '3 addresses by email: 2 people, 1 not found',
         `Group ${groupId}: at least 5,000 people`,
         'Stored conversations: 2 conversations',
       ]);
+      assert.equal(await page.locator('#audience-count').textContent(), 'At least 5,414 recipients in 2 tenants');
     } finally {
       await page.unroute('**/api/notifications/preview');
       await page.getByLabel('Message', { exact: true }).fill('Quarter close starts Monday');
