@@ -104,7 +104,7 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
   const broadcast: Broadcast = (request) => engine.broadcast(request);
   const ledgers = overrides.ledgers ?? new TableDeliveryLedgers(settings.conversationsStorage);
   const optOuts = settings.allowOptOut ? (overrides.optOuts ?? new TableOptOutStore(settings.conversationsStorage)) : undefined;
-  const activities = { ...(overrides.activities ?? { update: operations.update, remove: operations.remove }), send: engineDependencies.send };
+  const activities = { send: engineDependencies.send, ...(overrides.activities ?? { update: operations.update, remove: operations.remove }) };
   const acknowledgements = overrides.acknowledgements ?? new TableAcknowledgementStore(settings.conversationsStorage);
   const readReceipts = overrides.readReceipts ?? new TableReadReceiptStore(settings.conversationsStorage);
   const queued = createQueuedNotifications(settings, { ...engineDependencies, ledgers, overrides, optOuts, activities, acknowledgements, readReceipts });
@@ -138,7 +138,7 @@ function createQueuedNotifications(
     readonly ledgers: DeliveryLedgers & Partial<DeliveryLedgerAccess & DeliveryLedgerReading & DeliveryLedgerRemoval>;
     readonly overrides: ServiceOverrides;
     readonly optOuts: OptOutStore | undefined;
-    readonly activities: Pick<ActivityOperations, 'update' | 'remove'> & { readonly send: SendActivity };
+    readonly activities: ActivityOperations;
     readonly acknowledgements: AcknowledgementStore;
     readonly readReceipts: ReadReceiptStore;
   },

@@ -161,17 +161,17 @@ async function sendBatch(
   { redo, signal, optOuts }: { readonly redo: boolean; readonly signal: AbortSignal; readonly optOuts: OptOutCheck | undefined },
 ): Promise<BroadcastSummary> {
   const ledger = deps.ledgers.open(ledgerNameOf(notification.id, tenantId), { groupWindowMs: deps.tuning.ledgerGroupMs, revision: notification.revision });
-  const indexForReadReceipts = readReceiptIndexing(deps.readReceipts, notification.id, batch.map((row) => row.conversation), deps.logger);
+  const readReceipts = readReceiptIndexing(deps.readReceipts, notification.id, batch.map((row) => row.conversation), deps.logger);
   // A fresh batch was sent by nobody yet: no read per recipient. Every delivery is recorded either way.
   const batchLedger: DeliveryLedger = {
     wasDelivered: redo ? (key) => ledger.wasDelivered(key) : async () => false,
     recordDelivered: async (key, activityId) => {
       await ledger.recordDelivered(key, activityId);
-      await indexForReadReceipts(key, activityId);
+      readReceipts.delivered(key, activityId);
     },
   };
   const broadcast = deps.engineFor(batchStore(batch.map((row) => row.conversation), deps.store));
-  return broadcast({
+  const summary = await broadcast({
     id: notification.id,
     activity: sentActivity(notification.request, notification.id),
     ledger: batchLedger,
@@ -180,6 +180,9 @@ async function sendBatch(
     signal,
     ...(optOuts === undefined ? {} : { optOuts }),
   });
+  // Once the batch is sent, before it is counted: a send's time is not lengthened, and a finished batch has its deliveries indexed.
+  await readReceipts.index();
+  return summary;
 }
 
 /** Failure rows first, then counts and cursor in one conditional write: a batch counts once. */

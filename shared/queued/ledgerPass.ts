@@ -43,10 +43,15 @@ export interface PassAction {
   /** Whether a delivered chat still needs the action; false counts it as unchanged. */
   needs(entry: LedgerEntry, conversation: StoredConversation): boolean;
   /**
+   * Whether the action addresses the delivered message itself (update, delete): a chat delivered without a
+   * recorded activity id then cannot be reached and counts as failed. False for an action that sends anew.
+   */
+  readonly requiresActivityId: boolean;
+  /**
    * One attempt on one chat; throws what the channel answered (the engine paces, retries and classifies).
    * `options.beforeWire` must be passed on to the operation: it is the rate limiter's gate.
    */
-  act(conversation: StoredConversation, entry: LedgerEntry & { readonly activityId: string }, options: SendOptions | undefined): Promise<void>;
+  act(conversation: StoredConversation, entry: LedgerEntry, options: SendOptions | undefined): Promise<void>;
   /** Whether the pass goes on once the notification is in `state` (checked between batches). */
   continuesIn(state: NotificationState): boolean;
 }
@@ -174,7 +179,7 @@ function sortBatch(batch: readonly AudienceRow[], entries: ReadonlyMap<string, L
     const entry = entries.get(deliveryRowKey(conversation));
     if (entry === undefined) continue;
     if (!action.needs(entry, conversation)) unchanged += 1;
-    else if (entry.activityId === undefined) withoutId += 1;
+    else if (action.requiresActivityId && entry.activityId === undefined) withoutId += 1;
     else targets.push(conversation);
   }
   return { targets, unchanged, withoutId };
@@ -194,8 +199,8 @@ async function actOnBatch(
   const ledger: DeliveryLedger = { wasDelivered: async () => false, recordDelivered: (key) => marks.record(key) };
   const act: SendActivity = async (conversation, _activity, options) => {
     const entry = entries.get(deliveryRowKey(conversation));
-    if (entry?.activityId === undefined) throw new Error(`no activity id for ${conversation.conversationId}`);
-    await action.act(conversation, { ...entry, activityId: entry.activityId }, options);
+    if (entry === undefined) throw new Error(`no ledger entry for ${conversation.conversationId}`); // sortBatch picked only chats with one
+    await action.act(conversation, entry, options);
   };
   const broadcast = deps.engineFor(batchStore(targets, deps.store), act);
   return broadcast({

@@ -1,4 +1,5 @@
 import { classifyDeliveryError } from '../delivery/deliveryError';
+import type { LedgerEntry } from '../ledgers/deliveryLedgers';
 import type { PassAction, PassPlan } from './ledgerPass';
 import type { NotificationRecord } from './notificationTable';
 import type { QueuedDependencies } from './workContext';
@@ -42,7 +43,8 @@ function revisionAction(deps: QueuedDependencies, notification: NotificationReco
   return {
     mark: { name: 'revision', revision },
     needs: (entry) => entry.revision < revision && !entry.marks.has('recalled'),
-    act: (conversation, entry, options) => deps.activities.update(conversation, entry.activityId, activity, options),
+    requiresActivityId: true,
+    act: (conversation, entry, options) => deps.activities.update(conversation, activityIdOf(entry), activity, options),
     continuesIn: (state) => state !== 'recalled',
   };
 }
@@ -52,9 +54,10 @@ function recallAction(deps: QueuedDependencies): PassAction {
   return {
     mark: { name: 'recalled' },
     needs: (entry) => !entry.marks.has('recalled'),
+    requiresActivityId: true,
     act: async (conversation, entry, options) => {
       try {
-        await deps.activities.remove(conversation, entry.activityId, options);
+        await deps.activities.remove(conversation, activityIdOf(entry), options);
       } catch (error) {
         // The chat no longer holds that message (a delete whose mark a crash lost, or one removed in Teams): it is gone, as asked.
         if (!isUnknownActivity(error)) throw error;
@@ -62,6 +65,12 @@ function recallAction(deps: QueuedDependencies): PassAction {
     },
     continuesIn: () => true,
   };
+}
+
+/** The chats of an action that requires an id all have one (ledgerPass.ts leaves the others out). */
+function activityIdOf(entry: LedgerEntry): string {
+  if (entry.activityId === undefined) throw new Error('a chat without an activity id reached an action that needs one');
+  return entry.activityId;
 }
 
 /** A 404 that is not the conversation's: the activity id is unknown to the channel. */

@@ -4,26 +4,50 @@ import type { Logger } from '../logger';
 import { deliveryRowKey } from '../ledgers/deliveryLedgers';
 import type { ConversationKey, StoredConversation } from '../storage/conversationStore';
 
+/** Index writes in flight at once for one batch. */
+const concurrentWrites = 16;
+
+export interface ReadReceiptIndexing {
+  /** Notes a delivery (recorded in the ledger) of the batch. */
+  delivered(key: ConversationKey, activityId: string | undefined): void;
+  /** Writes what was noted; resolves when every write has ended (a failed one is logged). */
+  index(): Promise<void>;
+}
+
 /**
- * What the deliverer does once a delivery is recorded in the ledger, for read receipts: a delivery to
- * a personal chat, whose message id the channel gave, is indexed under its chat (one write). Teams
- * sends read receipts in personal chats only, so nothing else is indexed. A failed write is logged
- * and the delivery stands: the message was delivered, only its reading goes unseen.
+ * What the deliverer does for read receipts with a batch's deliveries: each one to a personal chat,
+ * whose message id the channel gave, is indexed under its chat (one Table write), after the batch is
+ * sent and before it is counted, so a send is not held up by it and a finished batch's deliveries
+ * are indexed. Teams sends read receipts in personal chats only, so nothing else is indexed. A
+ * failed write is logged and the delivery stands: the message was delivered, only its reading goes
+ * unseen; so does a crash between the sends and the writes (the redo finds them delivered).
  */
 export function readReceiptIndexing(
   readReceipts: Pick<ReadReceiptStore, 'recordSent'> | undefined,
   notificationId: string,
   batch: readonly StoredConversation[],
   logger: Logger,
-): (key: ConversationKey, activityId: string | undefined) => Promise<void> {
-  if (readReceipts === undefined) return async () => {};
+): ReadReceiptIndexing {
   const personal = new Set(batch.filter((conversation) => isPersonalConversation(conversation)).map((conversation) => deliveryRowKey(conversation)));
-  return async (key, activityId) => {
-    if (activityId === undefined || !personal.has(deliveryRowKey(key))) return;
-    try {
-      await readReceipts.recordSent({ notificationId, conversation: { channelId: key.channelId, conversationId: key.conversationId }, activityId });
-    } catch (error) {
-      logger.warn(`Notification ${notificationId}: delivered to ${key.conversationId} but could not index it for read receipts: ${error instanceof Error ? error.message : String(error)}`);
-    }
+  const noted: { readonly key: ConversationKey; readonly activityId: string }[] = [];
+  return {
+    delivered: (key, activityId) => {
+      if (readReceipts !== undefined && activityId !== undefined && personal.has(deliveryRowKey(key))) noted.push({ key, activityId });
+    },
+    index: async () => {
+      if (readReceipts === undefined) return;
+      const write = async ({ key, activityId }: (typeof noted)[number]): Promise<void> => {
+        try {
+          await readReceipts.recordSent({ notificationId, conversation: { channelId: key.channelId, conversationId: key.conversationId }, activityId });
+        } catch (error) {
+          logger.warn(`Notification ${notificationId}: delivered to ${key.conversationId} but could not index it for read receipts: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      };
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < noted.length) await write(noted[next++] as (typeof noted)[number]);
+      };
+      await Promise.all(Array.from({ length: Math.min(concurrentWrites, noted.length) }, worker));
+    },
   };
 }

@@ -38,6 +38,8 @@ function remindAction(deps: QueuedDependencies, notification: NotificationRecord
   return {
     mark: { name: pass },
     needs: (entry: LedgerEntry, conversation: StoredConversation) => !entry.marks.has('recalled') && !entry.marks.has(pass) && !acknowledged.has(conversation),
+    // A new message in the chat: the delivered one's id is not needed (deliveries recorded before ids were kept are reminded too).
+    requiresActivityId: false,
     act: async (conversation, _entry, options) => {
       await deps.activities.send(conversation, activity, options);
     },

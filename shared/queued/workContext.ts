@@ -1,5 +1,5 @@
 import type { Broadcast, OptOutCheck } from '../delivery/broadcastTypes';
-import type { DeleteActivity, SendActivity, UpdateActivity } from '../delivery/proactiveSender';
+import type { ActivityOperations, SendActivity } from '../delivery/proactiveSender';
 import { defaultGroupWindowMs, type DeliveryLedgerAccess, type DeliveryLedgerReading, type DeliveryLedgerRemoval } from '../ledgers/deliveryLedgers';
 import type { Logger } from '../logger';
 import type { AcknowledgementStore } from '../engagement/acknowledgementStore';
@@ -30,8 +30,8 @@ export interface QueuedDependencies {
   readonly engineFor: (recipients: ConversationStore, send?: SendActivity) => Broadcast;
   /** Checkpoints of passes over the ledger (edits, recalls), in the notifications table. */
   readonly passes: PassTable;
-  /** Updates and deletes of delivered activities, and new sends in their chats (reminders), through the same single-attempt path as sends. */
-  readonly activities: { readonly update: UpdateActivity; readonly remove: DeleteActivity; readonly send: SendActivity };
+  /** Sends, updates and deletes of activities, one attempt each (a pass's action calls them; the engine paces and retries). */
+  readonly activities: ActivityOperations;
   readonly cancelWatch: CancelWatch;
   /** The opt-outs for one delivery slice; absent when opt-out is turned off (NOTIFY_ALLOW_OPT_OUT=false). */
   readonly optOuts?: () => OptOutCheck;
