@@ -25,7 +25,8 @@ const deliveries: readonly (readonly [TeamDelivery | '', string])[] = [
 /** With more teams than this, a search box narrows the list (chosen teams always stay in view). */
 const teamsWithoutFilter = 8;
 
-const groupIdPattern = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+/** Entra object ids (groups, tenants) are GUIDs. */
+const guidPattern = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 export class AudiencePicker {
   private readonly teamList = elementById('team-list', HTMLElement);
@@ -38,6 +39,9 @@ export class AudiencePicker {
   private readonly emailsProblems = elementById('audience-emails-problems', HTMLElement);
   private readonly groups = elementById('audience-groups', HTMLTextAreaElement);
   private readonly groupsProblems = elementById('audience-groups-problems', HTMLElement);
+  private readonly tenant = elementById('audience-tenant', HTMLInputElement);
+  private readonly knownTenants = elementById('known-tenants', HTMLDataListElement);
+  private readonly tenantProblems = elementById('audience-tenant-problems', HTMLElement);
   private teams: readonly StoredTeam[] = [];
 
   constructor(private readonly api: NotificationApi) {
@@ -58,6 +62,7 @@ export class AudiencePicker {
     for (const team of this.teams) named.set(nameOf(team), (named.get(nameOf(team)) ?? 0) + 1);
     this.teamList.replaceChildren(...this.teams.map((team, index) => this.teamRow(team, index, (named.get(nameOf(team)) ?? 0) > 1)));
     this.filterField.hidden = this.teams.length <= teamsWithoutFilter;
+    this.knownTenants.replaceChildren(...[...new Set(this.teams.map((team) => team.tenantId))].map((tenantId) => new Option(tenantId, tenantId)));
     changed();
   }
 
@@ -69,6 +74,14 @@ export class AudiencePicker {
       if (deliverTo !== '') sources.push({ team: team.teamId, deliverTo: deliverTo as TeamDelivery });
     });
 
+    const tenantId = this.tenant.value.trim();
+    const badTenant = tenantId !== '' && !guidPattern.test(tenantId);
+    const tenantProblem = badTenant ? [`A tenant id looks like 72f988bf-86f1-41af-91ab-2d7cd011db47; not: "${tenantId}"`] : [];
+    showProblems(this.tenantProblems, tenantProblem);
+    this.tenant.setAttribute('aria-invalid', String(badTenant));
+    problems.push(...tenantProblem.map((problem) => `Tenant of people and groups: ${problem}`));
+    const tenant = tenantId === '' || badTenant ? {} : { tenantId };
+
     const pasted = readPastedAddresses(this.emails.value);
     this.emailsRead.textContent =
       pasted.read === 0
@@ -79,15 +92,15 @@ export class AudiencePicker {
     showProblems(this.emailsProblems, malformed);
     this.emails.setAttribute('aria-invalid', String(malformed.length > 0));
     problems.push(...malformed.map((problem) => `People by email: ${problem}`));
-    if (pasted.addresses.length > 0) sources.push({ users: pasted.addresses });
+    if (pasted.addresses.length > 0) sources.push({ users: pasted.addresses, ...tenant });
 
     const groupIds = [...new Set(this.groups.value.split(/[\s,;]+/).filter((id) => id !== ''))];
-    const badGroups = groupIds.filter((id) => !groupIdPattern.test(id));
+    const badGroups = groupIds.filter((id) => !guidPattern.test(id));
     const groupProblem = badGroups.length === 0 ? [] : [`A group id looks like 0f8fad5b-d9cb-469f-a165-70867728950e; not: ${listed(badGroups)}`];
     showProblems(this.groupsProblems, groupProblem);
     this.groups.setAttribute('aria-invalid', String(badGroups.length > 0));
     problems.push(...groupProblem.map((problem) => `Groups: ${problem}`));
-    for (const group of groupIds.filter((id) => groupIdPattern.test(id))) sources.push({ group });
+    for (const group of groupIds.filter((id) => guidPattern.test(id))) sources.push({ group, ...tenant });
 
     return { sources, problems };
   }

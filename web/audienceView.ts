@@ -1,11 +1,15 @@
 import { elementById, formatCount } from './elementById';
 import { ApiError, type AudiencePreview, type NotificationApi, type NotificationBody } from './notificationApi';
+import { describeSourceReach, type SourceReach } from './sourceReach';
 
 /**
  * The audience box: after each edit (debounced), asks the server's dry run
  * (`POST /api/notifications/preview`) how many stored conversations the
- * current body reaches, and shows the count by tenant and conversation type.
- * A body the server refuses is reported in the form's problems.
+ * current body reaches, and shows the count by tenant and conversation type,
+ * and, for a body with an `audience`, how many each of its sources reaches
+ * (the preview's `sources`, in the order of the request's; `matched` is
+ * then their union, each person once). A body the
+ * server refuses is reported in the form's problems.
  */
 
 export type AudienceState =
@@ -45,6 +49,8 @@ export class AudienceView {
   constructor(
     private readonly api: NotificationApi,
     private readonly changed: (state: AudienceState) => void,
+    /** A team's name for people, from its id. */
+    private readonly teamName: (teamId: string) => string,
   ) {}
 
   /**
@@ -76,7 +82,7 @@ export class AudienceView {
       const preview = await this.api.preview(body, controller.signal);
       if (controller.signal.aborted) return;
       this.counting(false);
-      this.render(preview);
+      this.render(preview, body);
       this.changed({ kind: 'counted', preview });
     } catch (error) {
       if (controller.signal.aborted) return;
@@ -104,11 +110,12 @@ export class AudienceView {
     this.box.replaceChildren(line);
   }
 
-  private render(preview: AudiencePreview): void {
+  private render(preview: AudiencePreview & { readonly sources?: readonly SourceReach[] }, body: NotificationBody): void {
     const summary = document.createElement('p');
     summary.className = 'audience-count';
     summary.id = 'audience-count';
-    const conversations = preview.matched === 1 ? 'conversation' : 'conversations';
+    // With an audience, `matched` counts people and conversations together, each once.
+    const conversations = body.audience !== undefined ? (preview.matched === 1 ? 'recipient' : 'recipients') : preview.matched === 1 ? 'conversation' : 'conversations';
     const tenants = preview.tenantCount === 1 ? 'tenant' : 'tenants';
     summary.textContent = `${preview.complete ? '' : 'At least '}${formatCount(preview.matched)} ${conversations} in ${formatCount(preview.tenantCount)} ${tenants}`;
     const types = document.createElement('p');
@@ -120,8 +127,23 @@ export class AudienceView {
       note.textContent = 'Counting stopped before the end of a very large audience; the send reaches everyone who matches.';
       parts.push(note);
     }
+    const sources = body.audience ?? [];
+    if (sources.length > 0 && preview.sources?.length === sources.length) parts.push(this.sourceList(sources, preview.sources));
     if (preview.tenants.length > 0) parts.push(this.tenantTable(preview));
     this.box.replaceChildren(...parts);
+  }
+
+  private sourceList(sources: NonNullable<NotificationBody['audience']>, reach: readonly SourceReach[]): HTMLElement {
+    const list = document.createElement('ul');
+    list.className = 'audience-sources';
+    list.id = 'audience-sources';
+    list.setAttribute('aria-label', 'Reach of each choice');
+    sources.forEach((source, index) => {
+      const item = document.createElement('li');
+      item.textContent = describeSourceReach(source, reach[index] as SourceReach, this.teamName);
+      list.append(item);
+    });
+    return list;
   }
 
   private tenantTable(preview: AudiencePreview): HTMLElement {

@@ -39,10 +39,14 @@ function start(): void {
     showProblems(formProblems, problems);
     sendButton.disabled = sending || !composition.ok || audience.kind === 'refused';
   };
-  const audienceView = new AudienceView(api, (state) => {
-    audience = state;
-    refreshSendButton();
-  });
+  const audienceView = new AudienceView(
+    api,
+    (state) => {
+      audience = state;
+      refreshSendButton();
+    },
+    (teamId) => compose.audience.teamName(teamId),
+  );
 
   compose.onChange((next) => {
     composition = next;

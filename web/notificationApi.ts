@@ -18,8 +18,8 @@ export type TeamDelivery = 'channel' | 'allChannels' | 'members';
 /** One source of the request's `audience`: the notification goes to the union of its sources. */
 export type AudienceSource =
   | { readonly team: string; readonly deliverTo: TeamDelivery }
-  | { readonly users: readonly string[] }
-  | { readonly group: string }
+  | { readonly users: readonly string[]; readonly tenantId?: string }
+  | { readonly group: string; readonly tenantId?: string }
   | { readonly stored: NonNullable<NotificationBody['target']> | Record<string, never> };
 
 /** A team the bot is in (`GET /api/teams`). */
@@ -79,6 +79,11 @@ export interface NotificationStatus {
   readonly alreadySent: number;
   /** Skipped because they asked the bot to stop (absent from servers before opt-out). */
   readonly optedOut?: number;
+  /** Not reached, by reason (teams, people and groups): no such user or group, a guest, no app and not installed for them, blocked the bot. Absent from servers without audiences. */
+  readonly notFound?: number;
+  readonly guest?: number;
+  readonly notInstalled?: number;
+  readonly blocked?: number;
   /** People who pressed the acknowledge button; null (or absent) when it did not ask for acknowledgements. */
   readonly acknowledged?: number | null;
   /** Deliveries a read receipt showed as read (see `readCovers`). */

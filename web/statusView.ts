@@ -236,6 +236,9 @@ export class StatusView {
     const asksAcknowledgement = typeof status.acknowledged === 'number';
     this.remindButton.hidden = !(reached && asksAcknowledgement);
     this.acknowledgedCount.hidden = !asksAcknowledgement;
+    // Reasons people were not reached: shown when the server counts them and one of them is not 0.
+    const unreached = [status.notFound, status.guest, status.notInstalled, status.blocked].some((count) => typeof count === 'number' && count > 0);
+    for (const count of document.querySelectorAll<HTMLElement>('.reach-count')) count.hidden = !unreached;
     this.readCovers.textContent = status.readCovers === undefined ? '' : `Read counts ${status.readCovers} only.`;
     this.passes.replaceChildren(
       ...passSummaries(status).map((summary) => {
@@ -253,6 +256,10 @@ export class StatusView {
       optedOut: status.optedOut ?? 0,
       acknowledged: status.acknowledged,
       read: status.read ?? 0,
+      notFound: status.notFound,
+      guest: status.guest,
+      notInstalled: status.notInstalled,
+      blocked: status.blocked,
       // Unknown before it starts: the audience is counted at its time.
       pending: scheduled ? undefined : pendingOf(status),
       alreadySent: status.alreadySent,

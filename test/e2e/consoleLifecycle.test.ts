@@ -58,6 +58,9 @@ describe('notification console: after the send', () => {
   /** Each chat's message as first delivered, by the id the connector gave it. */
   const deliveredIds = new Map<string, string>();
   const pageErrors: string[] = [];
+  /** The page is opened with a function key, as in Azure (the local host does not check it). */
+  const functionKey = 'lifecycle-test-key-51c2';
+  const apiRequests: { url: string; key: string | undefined }[] = [];
 
   before(async () => {
     [storage, connector, browser] = await Promise.all([startTestStorage({ queues: true }), startFakeConnector({ recordActivities: true }), launchChromium()]);
@@ -70,7 +73,10 @@ describe('notification console: after the send', () => {
       if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) pageErrors.push(message.text());
     });
     page.on('pageerror', (error) => pageErrors.push(error.message));
-    await page.goto(`${app.baseUrl}/api/console`);
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname.startsWith('/api/notifications/')) apiRequests.push({ url: request.url(), key: request.headers()['x-functions-key'] });
+    });
+    await page.goto(`${app.baseUrl}/api/console?code=${functionKey}`);
   });
 
   after(async () => {
@@ -132,6 +138,9 @@ describe('notification console: after the send', () => {
     const acknowledged = rows.filter((row) => (row.split(',')[6] ?? '') !== '').map((row) => row.split(',')[0]);
     assert.deepEqual(acknowledged.sort(), pressed.map((index) => chats[index]).sort());
     await page.locator('#action-note', { hasText: 'Downloaded' }).waitFor();
+    const csvRequests = apiRequests.filter((request) => request.url.endsWith('/recipients?format=csv'));
+    assert.deepEqual(csvRequests.map((request) => request.key), [functionKey], 'the file was fetched once, with the function key as a header');
+    assert.ok(csvRequests.every((request) => !request.url.includes(functionKey)), 'never in the URL');
   });
 
   test('the page with the edit form and the recall question open has no serious accessibility violations', async () => {
@@ -196,7 +205,10 @@ describe('notification console: after the send', () => {
     }
   });
 
-  test('had no script errors or content security policy violations on the way', () => {
+  test('had no script errors or content security policy violations on the way, and sent the function key with every call', () => {
     assert.deepEqual(pageErrors, []);
+    const methods = new Set(apiRequests.map((request) => new URL(request.url).pathname.split('/').at(-1)));
+    for (const action of ['recall', 'remind']) assert.ok(methods.has(action), `the page called ${action}`);
+    assert.deepEqual(apiRequests.filter((request) => request.key !== functionKey), []);
   });
 });
