@@ -42,7 +42,9 @@ function summaryLine(event: TestEvent, path: string[]): SummaryLine | undefined 
 
 function firstLine(error: unknown): string {
   const cause = (error as { cause?: unknown } | undefined)?.cause ?? error;
-  const message = cause instanceof Error ? cause.message : String(cause);
+  // An error rebuilt from another process may be a plain object without toString (a null prototype).
+  const message =
+    cause instanceof Error ? cause.message : typeof cause === 'object' && cause !== null && 'message' in cause ? String(cause.message) : String(cause);
   return message.split('\n')[0] ?? '';
 }
 

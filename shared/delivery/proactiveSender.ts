@@ -79,8 +79,8 @@ export function senderOf(call: ConnectorCaller): SendActivity {
 /**
  * Runs `work` in a proactive turn of `reference` (its serviceUrl picks the connector client), as one
  * attempt exactly like a send: one HTTP request, no hidden retries, the same timeout, wire gate and
- * connection pool. `work` makes its request through the turn's ConnectorClient
- * (`connectorClientOf(context, adapter)`) or the context; what the channel answers is thrown as is.
+ * connection pool. `work` makes its one request through the turn's context or the ConnectorClient it
+ * is given; what the channel answers is thrown as is.
  */
 export type ConnectorCaller = <T>(reference: Partial<ConversationReference>, work: ConnectorWork<T>, options?: SendOptions) => Promise<T>;
 
