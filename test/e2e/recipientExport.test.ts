@@ -33,7 +33,7 @@ interface Row {
 const refused = Array.from({ length: 12 }, (_, i) => `a:conv-${String(i * 23 + 1).padStart(5, '0')}`);
 const gone = ['a:conv-00002', 'a:conv-00150', 'a:conv-00299'];
 const faults: Record<string, Fault> = {
-  ...Object.fromEntries(refused.map((id) => [id, { status: 403, code: 'MessageWritesBlocked', message: 'Writes are blocked' }])),
+  ...Object.fromEntries(refused.map((id) => [id, { status: 400, code: 'BadArgument', message: 'The activity is not valid' }])),
   ...Object.fromEntries(gone.map((id) => [id, { status: 404, code: 'ConversationNotFound' }])),
 };
 
@@ -99,7 +99,7 @@ describe('GET /api/notifications/{id}/recipients through the local host', () => 
     assert.equal(count('pruned'), finished.pruned);
     assert.deepEqual(rows.filter((row) => row.outcome === 'failed').map((row) => row.conversationId).sort(), [...refused].sort());
     assert.deepEqual(rows.filter((row) => row.outcome === 'pruned').map((row) => row.conversationId).sort(), [...gone].sort());
-    assert.ok(rows.filter((row) => row.outcome === 'failed').every((row) => row.error === '403 MessageWritesBlocked: Writes are blocked'));
+    assert.ok(rows.filter((row) => row.outcome === 'failed').every((row) => row.error === '400 BadArgument: The activity is not valid'));
   });
 
   test('the CSV comes as an attachment with a header and one line per recipient', async () => {
