@@ -113,7 +113,7 @@ describe('the /api/notifications functions', () => {
     const queued = await get('api-progress');
     assert.equal(queued.status, 200);
     assert.deepEqual(Object.keys(body(queued)).sort(), [
-      'alreadySent', 'completedAt', 'createdAt', 'failed', 'failedWork', 'failures', 'id', 'matched', 'optedOut', 'pending', 'pruned', 'retried', 'revision', 'revisions', 'sendAt', 'sent', 'startedAt', 'state',
+      'acknowledged', 'alreadySent', 'completedAt', 'createdAt', 'failed', 'failedWork', 'failures', 'id', 'matched', 'optedOut', 'pending', 'pruned', 'read', 'readCovers', 'reminders', 'retried', 'revision', 'revisions', 'sendAt', 'sent', 'startedAt', 'state',
     ]);
     assert.deepEqual({ state: body(queued)['state'], matched: body(queued)['matched'] }, { state: 'queued', matched: null });
 
