@@ -34,8 +34,8 @@ export function unreachedKey(unreached: UnreachedRecipient): ConversationKey {
  * found, opened or installed for by the reach hook, in the tenant's budget,
  * and the ledger knows them by Entra id). Recipients planning could not
  * reach, and persons Teams would not open a chat with, are counted by reason
- * and listed in the failures, not counted as failed; so is a send refused
- * because the person blocked the bot (403 MessageWritesBlocked).
+ * and listed in the failures, not counted as failed; so is a send to a person
+ * refused because they blocked the bot (403 MessageWritesBlocked).
  */
 export async function sendAudienceBatch(
   deps: QueuedDependencies,
@@ -58,7 +58,10 @@ export async function sendAudienceBatch(
   const failures: RecipientFailure[] = unreached.map((recipient) => ({ ...unreachedKey(recipient), code: recipient.reason, message: recipient.message, attempts: 0, pruned: false }));
   let unreachedOnSend = 0;
   for (const failure of summary.failures) {
-    const reason = failure.reason ?? (failure.status === 403 && /MessageWritesBlocked/i.test(failure.code) ? 'blocked' : undefined);
+    // A person who blocked the bot is `blocked` whether Teams said so on opening the chat or on the send; a stored
+    // conversation's refusal stays a failure as before audiences (its export and failures keep their code).
+    const blockedOnSend = failure.aadObjectId !== undefined && failure.status === 403 && /MessageWritesBlocked/i.test(failure.code);
+    const reason = failure.reason ?? (blockedOnSend ? 'blocked' : undefined);
     if (reason !== undefined) {
       counts[reason] += 1;
       unreachedOnSend += 1;

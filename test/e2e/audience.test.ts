@@ -5,7 +5,7 @@ import type { FakeConnector } from '../../scripts/fakeConnector';
 import type { FakeTeamMember } from '../../scripts/fakeConnectorTeams';
 import type { ConversationStore } from '../../shared/storage/conversationStore';
 import { conversation } from '../support/conversationStoreContract';
-import { post, status, store, teamsLimits, useQueuedHosts, waitFor } from '../support/queuedHosts';
+import { post, status, store, teamsLimits, useQueuedHosts, waitFor, waitUntil } from '../support/queuedHosts';
 
 /**
  * Audiences end to end: the app in the local host of `npm start`, a real Azurite, real HTTP, the fake
@@ -107,5 +107,57 @@ describe('audiences through the local host', () => {
     const full = (await status(host, 'emails')) as unknown as { notFound: number; failures: { code: string; conversationId: string }[] };
     assert.equal(full.notFound, 20);
     assert.deepEqual(full.failures.filter((failure) => failure.code === 'notFound').map((failure) => failure.conversationId).sort(), [...unknown].sort());
+  });
+
+  for (const installForUsers of [true, false]) {
+    test(`a group of 5,000 with 300 without the app: ${installForUsers ? 'installed for, 5,000 delivered' : 'installing not allowed, 4,700 delivered and 300 notInstalled'}`, { timeout: 1_200_000 }, async (t: TestContext) => {
+      const testStorage = await storage();
+      const channel = await connector(teamsLimits);
+      const graph = await fakeGraph();
+      await team(store(testStorage), channel, '19:home@thread.tacv2', 'Home', []);
+      const users: FakeGraphUser[] = Array.from({ length: 5_000 }, (_, index) => ({ id: `aad-${index}`, userPrincipalName: `person${index}@contoso.com` }));
+      const groupId = '11111111-2222-4333-8444-555555555555';
+      graph.seed({ users, groups: [{ id: groupId, memberIds: users.map((user) => user.id) }] });
+      users.forEach((user, index) => channel.teams.seedPerson({ tenantId, id: `29:${user.id}`, aadObjectId: user.id, appInstalled: index >= 300 }));
+      const host = await app(testStorage, { MICROSOFT_GRAPH_URL: graph.url, NOTIFY_INSTALL_FOR_USERS: String(installForUsers), TEAMS_APP_CATALOG_ID: 'catalog-app' });
+
+      const started = performance.now();
+      assert.equal((await post(host, { id: 'group', text: 'To the group', audience: [{ group: groupId, tenantId }] })).response.status, 202);
+      const final = await waitFor(() => host, 'group', ['completed', 'failed', 'cancelled'], 1_100_000);
+      const counts = (await status(host, 'group')) as unknown as { sent: number; failed: number; notInstalled: number; matched: number };
+      t.diagnostic(`5,000 group members: ${Math.round(performance.now() - started)} ms; ${graph.counters.installs} installs; ${channel.teams.creates} creates`);
+      assert.equal(final.state, 'completed');
+      assert.deepEqual(
+        { matched: counts.matched, sent: counts.sent, failed: counts.failed, notInstalled: counts.notInstalled },
+        installForUsers ? { matched: 5_000, sent: 5_000, failed: 0, notInstalled: 0 } : { matched: 5_000, sent: 4_700, failed: 0, notInstalled: 300 },
+      );
+      assert.equal(graph.counters.installs, installForUsers ? 300 : 0);
+    });
+  }
+
+  test('SIGKILL of the host while a 3,000-member team is half done: restarted, every member is delivered', { timeout: 1_200_000 }, async (t: TestContext) => {
+    const testStorage = await storage();
+    const channel = await connector();
+    const graph = await fakeGraph();
+    const roster = members(0, 3_000);
+    await team(store(testStorage), channel, '19:big@thread.tacv2', 'Everyone', roster);
+    // A higher rate than Teams' so the test stays short; the fake connector does not throttle here.
+    const settings = { MICROSOFT_GRAPH_URL: graph.url, NOTIFY_TENANT_RATE_PER_SECOND: '150', NOTIFY_CONVERSATION_RATE_PER_SECOND: '150' };
+    let host = await app(testStorage, settings);
+    assert.equal((await post(host, { id: 'crash', text: 'Survives a crash', audience: [{ team: 'Everyone', deliverTo: 'members' }] })).response.status, 202);
+    await waitUntil(() => channel.received.length >= 1_500, '1,500 deliveries', 600_000);
+
+    await host.kill();
+    const atKill = channel.received.length;
+    host = await app(testStorage, settings);
+    const final = await waitFor(() => host, 'crash', ['completed', 'failed', 'cancelled'], 900_000);
+
+    const duplicates = [...channel.duplicates().values()].reduce((sum, times) => sum + times - 1, 0);
+    t.diagnostic(`killed after ${atKill} deliveries; ${duplicates} duplicate(s); status sent ${final.sent}, alreadySent ${final.alreadySent}`);
+    assert.equal(final.state, 'completed');
+    const reached = new Set(channel.received.map((activity) => activity.conversationId));
+    assert.equal(reached.size, 3_000, 'every member was delivered');
+    assert.equal(final.sent + final.alreadySent, 3_000, 'each member is counted once');
+    assert.ok(duplicates <= 128, `duplicates only from sends in flight at the kill (at most NOTIFY_CONCURRENCY), got ${duplicates}`);
   });
 });
