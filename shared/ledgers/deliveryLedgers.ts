@@ -18,7 +18,17 @@ export interface DeliveryLedger {
    * Records the delivery, with the id the channel gave the activity when it gave one (what an edit or a
    * recall needs to reach the message later), in the same write.
    */
-  recordDelivered(key: ConversationKey, activityId?: string): Promise<void>;
+  recordDelivered(key: ConversationKey, activityId?: string, chat?: DeliveredChat): Promise<void>;
+}
+
+/**
+ * The chat a delivery went to when the ledger knows it under another key: a person reached through an
+ * audience source is recorded under their Entra id, and their personal chat (found or opened at delivery)
+ * is what a later pass (edit, recall, remind) and read receipts address. The tenant is the ledger's.
+ */
+export interface DeliveredChat {
+  readonly conversationId: string;
+  readonly serviceUrl: string;
 }
 
 /**
@@ -32,6 +42,8 @@ export interface LedgerEntry {
   readonly revision: number;
   /** Passes done on this chat (see `LedgerMark`), by name. */
   readonly marks: ReadonlySet<string>;
+  /** The chat it went to, for a delivery recorded under a person's key; undefined for a conversation's own row (and rows written before chats were kept). */
+  readonly chat: DeliveredChat | undefined;
 }
 
 /** The revision of a delivery recorded without one: the notification as first sent. */
@@ -112,13 +124,17 @@ export function deliveryRowKey({ channelId, conversationId }: ConversationKey): 
 
 /** Folds a ledger's rows, read in any order (deliveries and marks), into its entries. */
 export class LedgerEntryFold {
-  private readonly deliveries = new Map<string, { readonly activityId: string | undefined; readonly revision: number }>();
+  private readonly deliveries = new Map<string, { readonly activityId: string | undefined; readonly revision: number; readonly chat: DeliveredChat | undefined }>();
   private readonly marks = new Map<string, LedgerMark[]>();
 
-  delivery(key: string, activityId: string | undefined, revision: number = firstRevision): void {
+  delivery(key: string, activityId: string | undefined, revision: number = firstRevision, chat?: DeliveredChat): void {
     const known = this.deliveries.get(key);
     // Recorded twice (a redo that sent again): the later revision is what the chat shows.
-    if (known === undefined || revision >= known.revision) this.deliveries.set(key, { activityId: activityId ?? known?.activityId, revision });
+    if (known === undefined || revision >= known.revision) {
+      // The id and the chat of one delivery go together: a later record without an id keeps the earlier pair.
+      const keepsKnown = activityId === undefined && known !== undefined;
+      this.deliveries.set(key, { activityId: keepsKnown ? known.activityId : activityId, revision, chat: keepsKnown ? (chat ?? known.chat) : chat });
+    }
   }
 
   mark(key: string, mark: LedgerMark): void {
@@ -132,7 +148,7 @@ export class LedgerEntryFold {
     for (const [key, delivery] of this.deliveries) {
       const marks = this.marks.get(key) ?? [];
       const revision = Math.max(delivery.revision, ...marks.map((mark) => mark.revision ?? firstRevision));
-      entries.set(key, { activityId: delivery.activityId, revision, marks: new Set(marks.map((mark) => mark.name)) });
+      entries.set(key, { activityId: delivery.activityId, revision, marks: new Set(marks.map((mark) => mark.name)), chat: delivery.chat });
     }
     return entries;
   }

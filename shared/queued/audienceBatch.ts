@@ -111,9 +111,9 @@ async function sendBatch(
   // A fresh batch was sent by nobody yet: no read per recipient. Every delivery is recorded either way.
   const batchLedger: DeliveryLedger = {
     wasDelivered: redo ? (key) => ledger.wasDelivered(key) : async () => false,
-    recordDelivered: async (key, activityId) => {
-      await ledger.recordDelivered(key, activityId);
-      await indexForReadReceipts(key, activityId);
+    recordDelivered: async (key, activityId, chat) => {
+      await ledger.recordDelivered(key, activityId, chat);
+      await indexForReadReceipts(key, activityId, chat);
     },
   };
   const broadcast = deps.engineFor(batchStore(conversations, deps.store));
