@@ -44,6 +44,8 @@ export interface LedgerEntry {
   readonly marks: ReadonlySet<string>;
   /** The chat it went to, for a delivery recorded under a person's key; undefined for a conversation's own row (and rows written before chats were kept). */
   readonly chat: DeliveredChat | undefined;
+  /** Ids of the messages passes sent into the chat since (reminders), which a recall deletes too; empty when none. */
+  readonly laterActivityIds: readonly string[];
 }
 
 /** The revision of a delivery recorded without one: the notification as first sent. */
@@ -60,7 +62,8 @@ export interface LedgerMark {
 
 /** Records the marks of one pass, grouped like deliveries; each `record` resolves once its row is stored. */
 export interface LedgerMarkWriter {
-  record(key: ConversationKey): Promise<void>;
+  /** `activityId`: the id of a message the pass sent into the chat (a reminder), kept with the mark. */
+  record(key: ConversationKey, activityId?: string): Promise<void>;
 }
 
 export interface DeliveryLedgers {
@@ -125,7 +128,7 @@ export function deliveryRowKey({ channelId, conversationId }: ConversationKey): 
 /** Folds a ledger's rows, read in any order (deliveries and marks), into its entries. */
 export class LedgerEntryFold {
   private readonly deliveries = new Map<string, { readonly activityId: string | undefined; readonly revision: number; readonly chat: DeliveredChat | undefined }>();
-  private readonly marks = new Map<string, LedgerMark[]>();
+  private readonly marks = new Map<string, Array<{ readonly mark: LedgerMark; readonly activityId: string | undefined }>>();
 
   delivery(key: string, activityId: string | undefined, revision: number = firstRevision, chat?: DeliveredChat): void {
     const known = this.deliveries.get(key);
@@ -137,18 +140,19 @@ export class LedgerEntryFold {
     }
   }
 
-  mark(key: string, mark: LedgerMark): void {
+  mark(key: string, mark: LedgerMark, activityId?: string): void {
     const list = this.marks.get(key);
-    if (list === undefined) this.marks.set(key, [mark]);
-    else list.push(mark);
+    if (list === undefined) this.marks.set(key, [{ mark, activityId }]);
+    else list.push({ mark, activityId });
   }
 
   entries(): Map<string, LedgerEntry> {
     const entries = new Map<string, LedgerEntry>();
     for (const [key, delivery] of this.deliveries) {
       const marks = this.marks.get(key) ?? [];
-      const revision = Math.max(delivery.revision, ...marks.map((mark) => mark.revision ?? firstRevision));
-      entries.set(key, { activityId: delivery.activityId, revision, marks: new Set(marks.map((mark) => mark.name)), chat: delivery.chat });
+      const revision = Math.max(delivery.revision, ...marks.map(({ mark }) => mark.revision ?? firstRevision));
+      const laterActivityIds = [...new Set(marks.flatMap(({ activityId }) => (activityId === undefined ? [] : [activityId])))];
+      entries.set(key, { activityId: delivery.activityId, revision, marks: new Set(marks.map(({ mark }) => mark.name)), chat: delivery.chat, laterActivityIds });
     }
     return entries;
   }

@@ -19,7 +19,7 @@ import {
 /** One ledger's rows: a delivery per key, and the marks passes wrote. */
 interface MemoryLedger {
   readonly delivered: Map<string, { readonly activityId: string | undefined; readonly revision: number; readonly chat?: DeliveredChat }>;
-  readonly marks: Array<{ readonly key: string; readonly mark: LedgerMark }>;
+  readonly marks: Array<{ readonly key: string; readonly mark: LedgerMark; readonly activityId?: string }>;
 }
 
 /** The in-memory twin of TableDeliveryLedgers, for unit tests: same keys and claims, lost with the process. */
@@ -58,7 +58,7 @@ export class MemoryDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAcc
     const fold = new LedgerEntryFold();
     const ledger = this.ledgers.get(ledgerName);
     for (const [key, delivery] of ledger?.delivered ?? []) fold.delivery(key, delivery.activityId, delivery.revision, delivery.chat);
-    for (const { key, mark } of ledger?.marks ?? []) fold.mark(key, mark);
+    for (const { key, mark, activityId } of ledger?.marks ?? []) fold.mark(key, mark, activityId);
     return fold.entries();
   }
 
@@ -88,8 +88,8 @@ export class MemoryDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAcc
   openMarks(ledgerName: string, mark: LedgerMark): LedgerMarkWriter {
     const ledger = this.rows(ledgerName);
     return {
-      record: async (key) => {
-        ledger.marks.push({ key: deliveryRowKey(key), mark });
+      record: async (key, activityId) => {
+        ledger.marks.push({ key: deliveryRowKey(key), mark, ...(activityId === undefined ? {} : { activityId }) });
       },
     };
   }

@@ -36,7 +36,8 @@ import type { StorageConnection } from '../settings';
  * `revision`: the notification's revision they carry; `chats`: for deliveries recorded under a person's
  * key, `[conversationId, serviceUrl]` of the chat each went to, at the same index, null for the others,
  * absent when none of the group has one). A pass over a ledger (an edit, a recall)
- * writes mark rows the same way (`keys`, `mark`, and for an edit `revision`): what it did to those chats.
+ * writes mark rows the same way (`keys`, `mark`, for an edit `revision`, and for a pass that sends (a reminder)
+ * `activityIds`, the ids of the messages it sent): what it did to those chats.
  */
 
 export const defaultDeliveriesTable = 'deliveries';
@@ -149,10 +150,11 @@ export class TableDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAcce
     const partitionKey = toKey(ledgerName);
     const columns = { mark: mark.name, ...(mark.revision === undefined ? {} : { revision: mark.revision }) };
     const writer = new GroupWriter((items) => {
-      const row = { partitionKey, rowKey: groupRowKey('mark'), keys: JSON.stringify(items.map((item) => item.key)), ...columns, markedAt: new Date() };
+      const ids = items.some((item) => item.activityId !== undefined) ? { activityIds: JSON.stringify(items.map((item) => item.activityId ?? null)) } : {};
+      const row = { partitionKey, rowKey: groupRowKey('mark'), keys: JSON.stringify(items.map((item) => item.key)), ...columns, ...ids, markedAt: new Date() };
       return this.table.call('mark', (client) => client.upsertEntity(row, 'Replace'));
     }, options.groupWindowMs);
-    return { record: (key) => writer.record(deliveryRowKey(key), undefined, undefined) };
+    return { record: (key, activityId) => writer.record(deliveryRowKey(key), activityId, undefined) };
   }
 
   entries(ledgerName: string): Promise<ReadonlyMap<string, LedgerEntry>> {
@@ -161,12 +163,12 @@ export class TableDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAcce
       for await (const row of this.rowsOf(toKey(ledgerName))) {
         if (typeof row.keys === 'string') {
           const keys = JSON.parse(row.keys) as string[];
+          const ids = typeof row.activityIds === 'string' ? (JSON.parse(row.activityIds) as Array<string | null>) : [];
           if (typeof row.mark === 'string') {
             const mark: LedgerMark = { name: row.mark, ...(typeof row.revision === 'number' ? { revision: row.revision } : {}) };
-            for (const key of keys) fold.mark(key, mark);
+            keys.forEach((key, index) => fold.mark(key, mark, ids[index] ?? undefined));
             continue;
           }
-          const ids = typeof row.activityIds === 'string' ? (JSON.parse(row.activityIds) as Array<string | null>) : [];
           const chats = typeof row.chats === 'string' ? (JSON.parse(row.chats) as unknown[]) : [];
           keys.forEach((key, index) => fold.delivery(key, ids[index] ?? undefined, row.revision ?? firstRevision, chatOf(chats[index])));
         } else if (typeof row.rowKey === 'string' && row.rowKey !== leaseRowKey) {

@@ -53,9 +53,10 @@ export interface PassAction {
   readonly requiresActivityId: boolean;
   /**
    * One attempt on one chat; throws what the channel answered (the engine paces, retries and classifies).
-   * `options.beforeWire` must be passed on to the operation: it is the rate limiter's gate.
+   * `options.beforeWire` must be passed on to the operation: it is the rate limiter's gate. Resolves with
+   * the id of a message it sent (a reminder), kept with the chat's mark so that a recall deletes it too.
    */
-  act(conversation: StoredConversation, entry: LedgerEntry, options: SendOptions | undefined): Promise<void>;
+  act(conversation: StoredConversation, entry: LedgerEntry, options: SendOptions | undefined): Promise<string | undefined | void>;
   /** Whether the pass goes on once the notification is in `state` (checked between batches). */
   continuesIn(state: NotificationState): boolean;
 }
@@ -226,11 +227,11 @@ async function actOnBatch(
   const byChat = new Map(targets.map((target) => [deliveryRowKey(target.conversation), target]));
   const marks = deps.ledgers.openMarks(ledgerNameOf(notification.id, tenantId), action.mark, { groupWindowMs: deps.tuning.ledgerGroupMs });
   // The mark goes where the delivery is: under the person's key for a person.
-  const ledger: DeliveryLedger = { wasDelivered: async () => false, recordDelivered: (key) => marks.record(byChat.get(deliveryRowKey(key))?.ledgerKey ?? key) };
+  const ledger: DeliveryLedger = { wasDelivered: async () => false, recordDelivered: (key, activityId) => marks.record(byChat.get(deliveryRowKey(key))?.ledgerKey ?? key, activityId) };
   const act: SendActivity = async (conversation, _activity, options) => {
     const target = byChat.get(deliveryRowKey(conversation));
     if (target === undefined) throw new Error(`no ledger entry for ${conversation.conversationId}`); // sortBatch picked only chats with one
-    await action.act(conversation, target.entry, options);
+    return action.act(conversation, target.entry, options);
   };
   const broadcast = deps.engineFor(batchStore(targets.map((target) => target.conversation), deps.store), act);
   return broadcast({

@@ -185,6 +185,18 @@ function openedLedgerContract(create: () => DeliveryLedgers & DeliveryLedgerAcce
     assert.deepEqual((await ledgers.entries(name)).get(deliveryRowKey(person))?.chat, chat, 'a mark keeps the chat');
   });
 
+  test("the ids of messages a pass sent (reminders) read back with the chat's entry; a mark without one adds none", async () => {
+    const ledgers = create();
+    const name = 'queued\nreminded\ntenant-a';
+    await ledgers.open(name).recordDelivered(teamsChat, '1700000000001');
+    await ledgers.openMarks(name, { name: 'remind-a' }).record(teamsChat, '1700000000005');
+    await ledgers.openMarks(name, { name: 'remind-b' }).record(teamsChat, '1700000000009');
+    await ledgers.openMarks(name, { name: 'revision', revision: 2 }).record(teamsChat);
+    const entry = (await ledgers.entries(name)).get(deliveryRowKey(teamsChat));
+    assert.deepEqual([...(entry?.laterActivityIds ?? [])].sort(), ['1700000000005', '1700000000009']);
+    assert.equal(entry?.activityId, '1700000000001');
+  });
+
   test("a claimed ledger records a person's chat too", async () => {
     const ledgers = create();
     const person = { channelId: 'msteams', conversationId: 'person:aad-2' };

@@ -74,7 +74,7 @@ describe('edit, remind, read receipts and recall for people reached as members o
     await Promise.all(graphs.splice(0).map((graph) => graph.stop()));
   });
 
-  test('every person is edited once, reminded unless they acknowledged, their reads counted, and the message recalled from their chat', async () => {
+  test('every person is edited once, reminded unless they acknowledged, their reads counted, and the message and its reminders recalled from their chat', async () => {
     const { app, connector } = await world();
     const people = members(60);
     // 20 of the 60 were reached before (their chats are stored); the other 40 never were, and get a chat opened.
@@ -139,7 +139,11 @@ describe('edit, remind, read receipts and recall for people reached as members o
     assert.equal((await app.queued.recall('drill')).kind, 'recalled');
     const recalled = await waitForStatus(app.queued, 'drill', (status) => status.recall?.state === 'done', 120_000);
     assert.deepEqual(recalled.recall, { state: 'done', removed: 60, failed: 0, pending: 0 });
-    assert.equal(connector.activityChanges.deleted - deletedBefore, 60);
+    assert.equal(connector.activityChanges.deleted - deletedBefore, 60 + 45, 'the message and the reminders, each deleted once');
     assert.deepEqual(chats.filter((chat) => connector.messages(chat).some((message) => message.id === drillMessage.get(chat))), [], 'the drill message is gone from every chat');
+    // Only the warm-up's message is left, in the chats of the 20 it reached.
+    const warmedUp = new Set(people.slice(0, 20).map((person) => chatOf.get(person.aadObjectId)));
+    assert.deepEqual(chats.filter((chat) => connector.messages(chat).length !== (warmedUp.has(chat) ? 1 : 0)), [], 'nothing of the drill is left, reminders included');
+    assert.deepEqual(chats.filter((chat) => texts(connector, chat).some((text) => text !== original)), []);
   });
 });
