@@ -151,7 +151,7 @@ async function passBatches(
       return 'continued';
     }
     if (record.started !== record.cursor) record = await deps.passes.update(id, record, { started: record.cursor });
-    const sorted = sortBatch(batch, entries, action);
+    const sorted = sortBatch(batch, entries, action, deps.reach?.botId);
     const summary = sorted.targets.length === 0 ? undefined : await actOnBatch(deps, notification, tenantId, sorted.targets, action, lost);
     if (lost.aborted) return 'leaseLost';
     if (summary !== undefined && (summary.stoppedEarly !== undefined || summary.notAttempted > 0)) {
@@ -187,12 +187,12 @@ interface PassTarget {
  * not part of a pass. A person is reached in the chat their delivery recorded; one delivered before
  * chats were recorded has none to address and counts as failed, like a delivery without an activity id.
  */
-function sortBatch(batch: readonly AudienceRow[], entries: ReadonlyMap<string, LedgerEntry>, action: PassAction): { targets: PassTarget[]; unchanged: number; withoutId: number } {
+function sortBatch(batch: readonly AudienceRow[], entries: ReadonlyMap<string, LedgerEntry>, action: PassAction, botId: string | undefined): { targets: PassTarget[]; unchanged: number; withoutId: number } {
   const targets: PassTarget[] = [];
   let unchanged = 0;
   let withoutId = 0;
   for (const { recipient } of batch) {
-    const delivered = deliveredChat(recipient, entries);
+    const delivered = deliveredChat(recipient, entries, botId);
     if (delivered === undefined) continue;
     const { conversation, entry, ledgerKey } = delivered;
     if (conversation !== undefined && !action.needs(entry, conversation)) unchanged += 1;
@@ -203,7 +203,7 @@ function sortBatch(batch: readonly AudienceRow[], entries: ReadonlyMap<string, L
 }
 
 /** A recipient's ledger entry and the chat it was delivered in (undefined for a person delivered before chats were recorded); undefined when not delivered. */
-function deliveredChat(recipient: PlannedRecipient, entries: ReadonlyMap<string, LedgerEntry>): { conversation: StoredConversation | undefined; entry: LedgerEntry; ledgerKey: ConversationKey } | undefined {
+function deliveredChat(recipient: PlannedRecipient, entries: ReadonlyMap<string, LedgerEntry>, botId: string | undefined): { conversation: StoredConversation | undefined; entry: LedgerEntry; ledgerKey: ConversationKey } | undefined {
   if (isConversation(recipient)) {
     const entry = entries.get(deliveryRowKey(recipient));
     return entry === undefined ? undefined : { conversation: recipient, entry, ledgerKey: recipient };
@@ -212,7 +212,7 @@ function deliveredChat(recipient: PlannedRecipient, entries: ReadonlyMap<string,
   const ledgerKey = personKey(recipient);
   const entry = entries.get(deliveryRowKey(ledgerKey));
   if (entry === undefined) return undefined;
-  return { conversation: entry.chat === undefined ? undefined : personChat(recipient, entry.chat), entry, ledgerKey };
+  return { conversation: entry.chat === undefined ? undefined : personChat(recipient, entry.chat, botId), entry, ledgerKey };
 }
 
 /** The engine over the chats, doing the action instead of a send, marking each success in the ledger. */

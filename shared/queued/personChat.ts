@@ -7,7 +7,7 @@ import type { StoredConversation } from '../storage/conversationStore';
  * engine addresses a conversation: what the ledger recorded (the chat's id and service URL), the
  * tenant, and the person (their Entra id makes it their personal chat for opt-outs and acknowledgements).
  */
-export function personChat(person: PersonRecipient, chat: DeliveredChat): StoredConversation {
+export function personChat(person: PersonRecipient, chat: DeliveredChat, botId: string | undefined): StoredConversation {
   const channelId = 'msteams';
   const userId = person.memberId ?? person.aadObjectId;
   const { tenantId, aadObjectId } = person;
@@ -23,6 +23,7 @@ export function personChat(person: PersonRecipient, chat: DeliveredChat): Stored
     reference: {
       channelId,
       serviceUrl: chat.serviceUrl,
+      ...(botId === undefined ? {} : { bot: { id: botId, name: '' } }),
       user: { id: userId, name: person.name ?? '', aadObjectId },
       conversation: { id: chat.conversationId, tenantId, isGroup: false, conversationType: 'personal', name: '' },
     },
