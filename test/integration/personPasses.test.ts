@@ -5,7 +5,9 @@ import type { FakeConnector } from '../../scripts/fakeConnector';
 import type { FakeTeamMember } from '../../scripts/fakeConnectorTeams';
 import { resolveAudience } from '../../shared/audience/resolveAudience';
 import { parseNotificationRequest } from '../../shared/notifications/notificationRequest';
+import { personKey } from '../../shared/queued/audienceBatch';
 import { RecipientExport, type RecipientRow } from '../../shared/queued/recipientExport';
+import { ledgerNameOf } from '../../shared/queued/workContext';
 import type { Services } from '../../shared/services';
 import { conversation } from '../support/conversationStoreContract';
 import { useQueuedTestBed, waitForState, waitForStatus } from '../support/queuedTestBed';
@@ -145,5 +147,21 @@ describe('edit, remind, read receipts and recall for people reached as members o
     const warmedUp = new Set(people.slice(0, 20).map((person) => chatOf.get(person.aadObjectId)));
     assert.deepEqual(chats.filter((chat) => connector.messages(chat).length !== (warmedUp.has(chat) ? 1 : 0)), [], 'nothing of the drill is left, reminders included');
     assert.deepEqual(chats.filter((chat) => texts(connector, chat).some((text) => text !== original)), []);
+  });
+
+  test('a person whose delivery was recorded before chats were kept cannot be edited and counts as failed; the others are updated', async () => {
+    const { app, connector } = await world();
+    const people = members(20);
+    await team(app, connector, '19:old-rows@thread.tacv2', 'Old rows', people);
+    await sendToMembers(app, 'old-rows', 'Old rows');
+    // What a delivery recorded before this change left: the person's key and an activity id, no chat.
+    const first = people[0] as FakeTeamMember;
+    await app.queued.deps.ledgers.open(ledgerNameOf('old-rows', tenantId), { groupWindowMs: 0 }).recordDelivered(personKey({ aadObjectId: first.aadObjectId }), '1700000000001');
+
+    assert.equal((await app.queued.edit('old-rows', { type: 'message', text: edited })).kind, 'edited');
+    const status = await waitForStatus(app.queued, 'old-rows', (current) => current.revisions[0]?.state === 'done', 120_000);
+    assert.deepEqual(status.revisions, [{ revision: 2, state: 'done', updated: 19, failed: 1, pending: 0 }]);
+    const chatOfFirst = connector.teams.personalConversationOf(tenantId, first.id) ?? '';
+    assert.deepEqual(texts(connector, chatOfFirst), [original], 'their chat still shows the message as sent');
   });
 });
