@@ -252,6 +252,7 @@ function reachDependencies(
       installForUsers: settings.installForUsers,
       botId: settings.microsoftAppId,
     }),
+    botId: settings.microsoftAppId,
   };
 }
 

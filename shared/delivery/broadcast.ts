@@ -485,7 +485,9 @@ class BroadcastRun {
   private async recordDelivered(delivery: PendingDelivery, activityId: string | undefined): Promise<void> {
     this.counts.sent += 1;
     try {
-      await this.request.ledger?.recordDelivered(delivery.ledgerKey ?? delivery.conversation, activityId);
+      // A person is recorded under their own key, with the chat that reached them (what a later edit, recall or reminder addresses).
+      const chat = delivery.ledgerKey === undefined ? undefined : { conversationId: delivery.conversation.conversationId, serviceUrl: delivery.conversation.serviceUrl };
+      await this.request.ledger?.recordDelivered(delivery.ledgerKey ?? delivery.conversation, activityId, chat);
     } catch (error) {
       // The message did arrive; only a retried request with the same id could now send it twice.
       this.deps.logger.warn(`Broadcast ${this.request.id}: delivered to ${describe(delivery.conversation)} but could not record it in the ledger: ${errorMessage(error)}`);

@@ -18,7 +18,17 @@ export interface DeliveryLedger {
    * Records the delivery, with the id the channel gave the activity when it gave one (what an edit or a
    * recall needs to reach the message later), in the same write.
    */
-  recordDelivered(key: ConversationKey, activityId?: string): Promise<void>;
+  recordDelivered(key: ConversationKey, activityId?: string, chat?: DeliveredChat): Promise<void>;
+}
+
+/**
+ * The chat a delivery went to when the ledger knows it under another key: a person reached through an
+ * audience source is recorded under their Entra id, and their personal chat (found or opened at delivery)
+ * is what a later pass (edit, recall, remind) and read receipts address. The tenant is the ledger's.
+ */
+export interface DeliveredChat {
+  readonly conversationId: string;
+  readonly serviceUrl: string;
 }
 
 /**
@@ -32,6 +42,10 @@ export interface LedgerEntry {
   readonly revision: number;
   /** Passes done on this chat (see `LedgerMark`), by name. */
   readonly marks: ReadonlySet<string>;
+  /** The chat it went to, for a delivery recorded under a person's key; undefined for a conversation's own row (and rows written before chats were kept). */
+  readonly chat: DeliveredChat | undefined;
+  /** Ids of the messages passes sent into the chat since (reminders), which a recall deletes too; empty when none. */
+  readonly laterActivityIds: readonly string[];
 }
 
 /** The revision of a delivery recorded without one: the notification as first sent. */
@@ -48,7 +62,8 @@ export interface LedgerMark {
 
 /** Records the marks of one pass, grouped like deliveries; each `record` resolves once its row is stored. */
 export interface LedgerMarkWriter {
-  record(key: ConversationKey): Promise<void>;
+  /** `activityId`: the id of a message the pass sent into the chat (a reminder), kept with the mark. */
+  record(key: ConversationKey, activityId?: string): Promise<void>;
 }
 
 export interface DeliveryLedgers {
@@ -112,27 +127,32 @@ export function deliveryRowKey({ channelId, conversationId }: ConversationKey): 
 
 /** Folds a ledger's rows, read in any order (deliveries and marks), into its entries. */
 export class LedgerEntryFold {
-  private readonly deliveries = new Map<string, { readonly activityId: string | undefined; readonly revision: number }>();
-  private readonly marks = new Map<string, LedgerMark[]>();
+  private readonly deliveries = new Map<string, { readonly activityId: string | undefined; readonly revision: number; readonly chat: DeliveredChat | undefined }>();
+  private readonly marks = new Map<string, Array<{ readonly mark: LedgerMark; readonly activityId: string | undefined }>>();
 
-  delivery(key: string, activityId: string | undefined, revision: number = firstRevision): void {
+  delivery(key: string, activityId: string | undefined, revision: number = firstRevision, chat?: DeliveredChat): void {
     const known = this.deliveries.get(key);
     // Recorded twice (a redo that sent again): the later revision is what the chat shows.
-    if (known === undefined || revision >= known.revision) this.deliveries.set(key, { activityId: activityId ?? known?.activityId, revision });
+    if (known === undefined || revision >= known.revision) {
+      // The id and the chat of one delivery go together: a later record without an id keeps the earlier pair.
+      const keepsKnown = activityId === undefined && known !== undefined;
+      this.deliveries.set(key, { activityId: keepsKnown ? known.activityId : activityId, revision, chat: keepsKnown ? (chat ?? known.chat) : chat });
+    }
   }
 
-  mark(key: string, mark: LedgerMark): void {
+  mark(key: string, mark: LedgerMark, activityId?: string): void {
     const list = this.marks.get(key);
-    if (list === undefined) this.marks.set(key, [mark]);
-    else list.push(mark);
+    if (list === undefined) this.marks.set(key, [{ mark, activityId }]);
+    else list.push({ mark, activityId });
   }
 
   entries(): Map<string, LedgerEntry> {
     const entries = new Map<string, LedgerEntry>();
     for (const [key, delivery] of this.deliveries) {
       const marks = this.marks.get(key) ?? [];
-      const revision = Math.max(delivery.revision, ...marks.map((mark) => mark.revision ?? firstRevision));
-      entries.set(key, { activityId: delivery.activityId, revision, marks: new Set(marks.map((mark) => mark.name)) });
+      const revision = Math.max(delivery.revision, ...marks.map(({ mark }) => mark.revision ?? firstRevision));
+      const laterActivityIds = [...new Set(marks.flatMap(({ activityId }) => (activityId === undefined ? [] : [activityId])))];
+      entries.set(key, { activityId: delivery.activityId, revision, marks: new Set(marks.map(({ mark }) => mark.name)), chat: delivery.chat, laterActivityIds });
     }
     return entries;
   }

@@ -3,6 +3,7 @@ import {
   deliveryRowKey,
   firstRevision,
   LedgerEntryFold,
+  type DeliveredChat,
   type DeliveryLedger,
   type DeliveryLedgerAccess,
   type DeliveryLedgerReading,
@@ -17,8 +18,8 @@ import {
 
 /** One ledger's rows: a delivery per key, and the marks passes wrote. */
 interface MemoryLedger {
-  readonly delivered: Map<string, { readonly activityId: string | undefined; readonly revision: number }>;
-  readonly marks: Array<{ readonly key: string; readonly mark: LedgerMark }>;
+  readonly delivered: Map<string, { readonly activityId: string | undefined; readonly revision: number; readonly chat?: DeliveredChat }>;
+  readonly marks: Array<{ readonly key: string; readonly mark: LedgerMark; readonly activityId?: string }>;
 }
 
 /** The in-memory twin of TableDeliveryLedgers, for unit tests: same keys and claims, lost with the process. */
@@ -56,8 +57,8 @@ export class MemoryDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAcc
   async entries(ledgerName: string): Promise<ReadonlyMap<string, LedgerEntry>> {
     const fold = new LedgerEntryFold();
     const ledger = this.ledgers.get(ledgerName);
-    for (const [key, delivery] of ledger?.delivered ?? []) fold.delivery(key, delivery.activityId, delivery.revision);
-    for (const { key, mark } of ledger?.marks ?? []) fold.mark(key, mark);
+    for (const [key, delivery] of ledger?.delivered ?? []) fold.delivery(key, delivery.activityId, delivery.revision, delivery.chat);
+    for (const { key, mark, activityId } of ledger?.marks ?? []) fold.mark(key, mark, activityId);
     return fold.entries();
   }
 
@@ -87,8 +88,8 @@ export class MemoryDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAcc
   openMarks(ledgerName: string, mark: LedgerMark): LedgerMarkWriter {
     const ledger = this.rows(ledgerName);
     return {
-      record: async (key) => {
-        ledger.marks.push({ key: deliveryRowKey(key), mark });
+      record: async (key, activityId) => {
+        ledger.marks.push({ key: deliveryRowKey(key), mark, ...(activityId === undefined ? {} : { activityId }) });
       },
     };
   }
@@ -97,8 +98,8 @@ export class MemoryDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAcc
     const ledger = this.rows(ledgerName);
     return {
       wasDelivered: async (key: ConversationKey) => ledger.delivered.has(deliveryRowKey(key)),
-      recordDelivered: async (key: ConversationKey, activityId?: string) => {
-        ledger.delivered.set(deliveryRowKey(key), { activityId, revision });
+      recordDelivered: async (key: ConversationKey, activityId?: string, chat?: DeliveredChat) => {
+        ledger.delivered.set(deliveryRowKey(key), { activityId, revision, ...(chat === undefined ? {} : { chat }) });
       },
     };
   }

@@ -9,6 +9,7 @@ import {
   deliveryRowKey,
   firstRevision,
   LedgerEntryFold,
+  type DeliveredChat,
   type DeliveryLedger,
   type DeliveryLedgerAccess,
   type DeliveryLedgerReading,
@@ -32,8 +33,11 @@ import type { StorageConnection } from '../settings';
  *
  * Queued notifications write their deliveries in group rows instead (`keys`: the delivery keys,
  * `activityIds`: the activity id of each, at the same index, null where the channel gave none;
- * `revision`: the notification's revision they carry). A pass over a ledger (an edit, a recall)
- * writes mark rows the same way (`keys`, `mark`, and for an edit `revision`): what it did to those chats.
+ * `revision`: the notification's revision they carry; `chats`: for deliveries recorded under a person's
+ * key, `[conversationId, serviceUrl]` of the chat each went to, at the same index, null for the others,
+ * absent when none of the group has one). A pass over a ledger (an edit, a recall)
+ * writes mark rows the same way (`keys`, `mark`, for an edit `revision`, and for a pass that sends (a reminder)
+ * `activityIds`, the ids of the messages it sent): what it did to those chats.
  */
 
 export const defaultDeliveriesTable = 'deliveries';
@@ -66,10 +70,13 @@ interface DeliveryEntity {
   deliveredAt: Date;
   /** The id the channel gave the activity, when it gave one. */
   activityId?: string;
+  /** The chat it went to, for a delivery recorded under a person's key. */
+  chatConversationId?: string;
+  chatServiceUrl?: string;
 }
 
 /** A row as read back: a single delivery (`claim`), a group of deliveries, a group of marks, or the lease. */
-type LedgerRow = Partial<DeliveryEntity> & { keys?: string; activityIds?: string; revision?: number; mark?: string };
+type LedgerRow = Partial<DeliveryEntity> & { keys?: string; activityIds?: string; chats?: string; revision?: number; mark?: string };
 
 type LeaseTaken = { readonly ok: true; readonly etag: string } | { readonly ok: false; readonly reason: 'running' | 'reused' };
 
@@ -102,8 +109,8 @@ export class TableDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAcce
       claimed: true,
       ledger: {
         wasDelivered: async (key) => delivered.has(deliveryRowKey(key)),
-        recordDelivered: async (key, activityId) => {
-          await this.record(partitionKey, key, activityId);
+        recordDelivered: async (key, activityId, chat) => {
+          await this.record(partitionKey, key, activityId, chat);
           delivered.add(deliveryRowKey(key));
         },
       },
@@ -123,7 +130,8 @@ export class TableDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAcce
     const revision = options.revision === undefined ? {} : { revision: options.revision };
     const writer = new GroupWriter((items) => {
       const ids = items.some((item) => item.activityId !== undefined) ? { activityIds: JSON.stringify(items.map((item) => item.activityId ?? null)) } : {};
-      const row = { partitionKey, rowKey: groupRowKey('group'), keys: JSON.stringify(items.map((item) => item.key)), ...ids, ...revision, deliveredAt: new Date() };
+      const chats = items.some((item) => item.chat !== undefined) ? { chats: JSON.stringify(items.map((item) => chatColumn(item.chat))) } : {};
+      const row = { partitionKey, rowKey: groupRowKey('group'), keys: JSON.stringify(items.map((item) => item.key)), ...ids, ...chats, ...revision, deliveredAt: new Date() };
       return this.table.call('record', (client) => client.upsertEntity(row, 'Replace'));
     }, options.groupWindowMs);
     let delivered: Promise<Set<string>> | undefined;
@@ -134,7 +142,7 @@ export class TableDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAcce
       }));
     return {
       wasDelivered: async (key) => (await readOnce()).has(deliveryRowKey(key)),
-      recordDelivered: (key, activityId) => writer.record(deliveryRowKey(key), activityId),
+      recordDelivered: (key, activityId, chat) => writer.record(deliveryRowKey(key), activityId, chat),
     };
   }
 
@@ -142,10 +150,11 @@ export class TableDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAcce
     const partitionKey = toKey(ledgerName);
     const columns = { mark: mark.name, ...(mark.revision === undefined ? {} : { revision: mark.revision }) };
     const writer = new GroupWriter((items) => {
-      const row = { partitionKey, rowKey: groupRowKey('mark'), keys: JSON.stringify(items.map((item) => item.key)), ...columns, markedAt: new Date() };
+      const ids = items.some((item) => item.activityId !== undefined) ? { activityIds: JSON.stringify(items.map((item) => item.activityId ?? null)) } : {};
+      const row = { partitionKey, rowKey: groupRowKey('mark'), keys: JSON.stringify(items.map((item) => item.key)), ...columns, ...ids, markedAt: new Date() };
       return this.table.call('mark', (client) => client.upsertEntity(row, 'Replace'));
     }, options.groupWindowMs);
-    return { record: (key) => writer.record(deliveryRowKey(key), undefined) };
+    return { record: (key, activityId) => writer.record(deliveryRowKey(key), activityId, undefined) };
   }
 
   entries(ledgerName: string): Promise<ReadonlyMap<string, LedgerEntry>> {
@@ -154,15 +163,17 @@ export class TableDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAcce
       for await (const row of this.rowsOf(toKey(ledgerName))) {
         if (typeof row.keys === 'string') {
           const keys = JSON.parse(row.keys) as string[];
+          const ids = typeof row.activityIds === 'string' ? (JSON.parse(row.activityIds) as Array<string | null>) : [];
           if (typeof row.mark === 'string') {
             const mark: LedgerMark = { name: row.mark, ...(typeof row.revision === 'number' ? { revision: row.revision } : {}) };
-            for (const key of keys) fold.mark(key, mark);
+            keys.forEach((key, index) => fold.mark(key, mark, ids[index] ?? undefined));
             continue;
           }
-          const ids = typeof row.activityIds === 'string' ? (JSON.parse(row.activityIds) as Array<string | null>) : [];
-          keys.forEach((key, index) => fold.delivery(key, ids[index] ?? undefined, row.revision ?? firstRevision));
+          const chats = typeof row.chats === 'string' ? (JSON.parse(row.chats) as unknown[]) : [];
+          keys.forEach((key, index) => fold.delivery(key, ids[index] ?? undefined, row.revision ?? firstRevision, chatOf(chats[index])));
         } else if (typeof row.rowKey === 'string' && row.rowKey !== leaseRowKey) {
-          fold.delivery(row.rowKey, row.activityId);
+          const chat = typeof row.chatConversationId === 'string' && typeof row.chatServiceUrl === 'string' ? { conversationId: row.chatConversationId, serviceUrl: row.chatServiceUrl } : undefined;
+          fold.delivery(row.rowKey, row.activityId, firstRevision, chat);
         }
       }
       return fold.entries();
@@ -182,7 +193,7 @@ export class TableDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAcce
     return deleted;
   }
 
-  private async record(partitionKey: string, key: ConversationKey, activityId: string | undefined): Promise<void> {
+  private async record(partitionKey: string, key: ConversationKey, activityId: string | undefined, chat: DeliveredChat | undefined): Promise<void> {
     const entity: DeliveryEntity = {
       partitionKey,
       rowKey: deliveryRowKey(key),
@@ -190,6 +201,7 @@ export class TableDeliveryLedgers implements DeliveryLedgers, DeliveryLedgerAcce
       conversationId: key.conversationId,
       deliveredAt: new Date(),
       ...(activityId === undefined ? {} : { activityId }),
+      ...(chat === undefined ? {} : { chatConversationId: chat.conversationId, chatServiceUrl: chat.serviceUrl }),
     };
     await this.table.call('record', (client) => client.upsertEntity(entity, 'Replace'));
   }
@@ -269,12 +281,25 @@ const maxGroupChars = 28_000;
 interface GroupItem {
   readonly key: string;
   readonly activityId: string | undefined;
+  readonly chat: DeliveredChat | undefined;
+}
+
+function chatColumn(chat: DeliveredChat | undefined): [string, string] | null {
+  return chat === undefined ? null : [chat.conversationId, chat.serviceUrl];
+}
+
+/** A `chats` entry as read back; anything but a pair of strings is no chat. */
+function chatOf(value: unknown): DeliveredChat | undefined {
+  if (!Array.isArray(value) || typeof value[0] !== 'string' || typeof value[1] !== 'string') return undefined;
+  return { conversationId: value[0], serviceUrl: value[1] };
 }
 
 /** Collects delivery keys for a short while (or until a row is full) and writes them as one row; each caller learns when its key is stored. */
 class GroupWriter {
   private pending: Array<GroupItem & { readonly done: (error?: unknown) => void }> = [];
   private pendingChars = 0;
+  /** The `chats` column is a property of its own, with its own 32K characters. */
+  private pendingChatChars = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
@@ -282,12 +307,14 @@ class GroupWriter {
     private readonly maxWaitMs = defaultGroupWindowMs,
   ) {}
 
-  record(key: string, activityId: string | undefined): Promise<void> {
+  record(key: string, activityId: string | undefined, chat: DeliveredChat | undefined): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.pending.push({ key, activityId, done: (error) => (error === undefined ? resolve() : reject(error)) });
+      this.pending.push({ key, activityId, chat, done: (error) => (error === undefined ? resolve() : reject(error)) });
       // Both columns hold at most 32K characters: the key and its id (quoted, with a comma) count against the row's room.
       this.pendingChars += key.length + 3 + (activityId === undefined ? 0 : activityId.length + 3);
-      if (this.pending.length >= maxGroupKeys || this.pendingChars >= maxGroupChars) this.flush();
+      // A chat: two quoted strings in brackets (or null), with a comma.
+      this.pendingChatChars += chat === undefined ? 5 : chat.conversationId.length + chat.serviceUrl.length + 8;
+      if (this.pending.length >= maxGroupKeys || this.pendingChars >= maxGroupChars || this.pendingChatChars >= maxGroupChars) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.maxWaitMs);
     });
   }
@@ -298,6 +325,7 @@ class GroupWriter {
     const group = this.pending;
     this.pending = [];
     this.pendingChars = 0;
+    this.pendingChatChars = 0;
     this.write(group).then(
       () => group.forEach((item) => item.done()),
       (error: unknown) => group.forEach((item) => item.done(error ?? new Error('the ledger write failed'))),

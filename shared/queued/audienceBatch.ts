@@ -105,9 +105,9 @@ async function sendBatch(
   // A fresh batch was sent by nobody yet: no read per recipient. Every delivery is recorded either way.
   const batchLedger: DeliveryLedger = {
     wasDelivered: redo ? (key) => ledger.wasDelivered(key) : async () => false,
-    recordDelivered: async (key, activityId) => {
-      await ledger.recordDelivered(key, activityId);
-      readReceipts.delivered(key, activityId);
+    recordDelivered: async (key, activityId, chat) => {
+      await ledger.recordDelivered(key, activityId, chat);
+      readReceipts.delivered(key, activityId, chat);
     },
   };
   const broadcast = deps.engineFor(batchStore(conversations, deps.store));

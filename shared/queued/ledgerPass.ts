@@ -4,8 +4,10 @@ import { deliveryRowKey, type DeliveryLedger, type LedgerEntry, type LedgerMark 
 import type { StoredConversation } from '../storage/conversationStore';
 import type { AudienceRow } from './audienceTable';
 import { BatchStoppedError } from './deliverer';
-import { batchStore } from './audienceBatch';
-import { isConversation } from '../audience/plannedRecipient';
+import { batchStore, personKey } from './audienceBatch';
+import { isConversation, isPerson, type PlannedRecipient } from '../audience/plannedRecipient';
+import type { ConversationKey } from '../storage/conversationStore';
+import { personChat } from './personChat';
 import { StaleRecordError, type NotificationRecord, type NotificationState } from './notificationTable';
 import type { PassRecord, PassState } from './passTable';
 import { ledgerNameOf, type QueuedDependencies } from './workContext';
@@ -51,9 +53,10 @@ export interface PassAction {
   readonly requiresActivityId: boolean;
   /**
    * One attempt on one chat; throws what the channel answered (the engine paces, retries and classifies).
-   * `options.beforeWire` must be passed on to the operation: it is the rate limiter's gate.
+   * `options.beforeWire` must be passed on to the operation: it is the rate limiter's gate. Resolves with
+   * the id of a message it sent (a reminder), kept with the chat's mark so that a recall deletes it too.
    */
-  act(conversation: StoredConversation, entry: LedgerEntry, options: SendOptions | undefined): Promise<void>;
+  act(conversation: StoredConversation, entry: LedgerEntry, options: SendOptions | undefined): Promise<string | undefined | void>;
   /** Whether the pass goes on once the notification is in `state` (checked between batches). */
   continuesIn(state: NotificationState): boolean;
 }
@@ -148,8 +151,8 @@ async function passBatches(
       return 'continued';
     }
     if (record.started !== record.cursor) record = await deps.passes.update(id, record, { started: record.cursor });
-    const sorted = sortBatch(batch, entries, action);
-    const summary = sorted.targets.length === 0 ? undefined : await actOnBatch(deps, notification, tenantId, sorted.targets, entries, action, lost);
+    const sorted = sortBatch(batch, entries, action, deps.reach?.botId);
+    const summary = sorted.targets.length === 0 ? undefined : await actOnBatch(deps, notification, tenantId, sorted.targets, action, lost);
     if (lost.aborted) return 'leaseLost';
     if (summary !== undefined && (summary.stoppedEarly !== undefined || summary.notAttempted > 0)) {
       throw new BatchStoppedError(id, tenantId, summary.stoppedEarly ?? `${summary.notAttempted} chat(s) not reached before the batch's deadline`);
@@ -157,7 +160,7 @@ async function passBatches(
     for (const failure of summary?.failures ?? []) {
       deps.logger.warn(`Notification ${id}, pass "${message.pass}": ${failure.conversationId} (tenant "${tenantId}"): ${failure.status ?? '-'} ${failure.code}: ${failure.message}`);
     }
-    if (sorted.withoutId > 0) deps.logger.warn(`Notification ${id}, pass "${message.pass}": ${sorted.withoutId} chat(s) of tenant "${tenantId}" were delivered without a recorded activity id and cannot be reached`);
+    if (sorted.withoutId > 0) deps.logger.warn(`Notification ${id}, pass "${message.pass}": ${sorted.withoutId} chat(s) of tenant "${tenantId}" were delivered without a recorded activity id or chat and cannot be reached`);
     tally.done += summary?.sent ?? 0;
     const last = batch[batch.length - 1] as AudienceRow;
     record = await deps.passes.update(id, record, {
@@ -172,21 +175,44 @@ async function passBatches(
   }
 }
 
-/** The batch's delivered chats that need the action; the others are counted. Chats never delivered are not part of a pass. */
-function sortBatch(batch: readonly AudienceRow[], entries: ReadonlyMap<string, LedgerEntry>, action: PassAction): { targets: StoredConversation[]; unchanged: number; withoutId: number } {
-  const targets: StoredConversation[] = [];
+/** A delivered chat a pass acts on, with its ledger entry and the key the ledger knows it by (a person's, for a person). */
+interface PassTarget {
+  readonly conversation: StoredConversation;
+  readonly entry: LedgerEntry;
+  readonly ledgerKey: ConversationKey;
+}
+
+/**
+ * The batch's delivered chats that need the action; the others are counted. Chats never delivered are
+ * not part of a pass. A person is reached in the chat their delivery recorded; one delivered before
+ * chats were recorded has none to address and counts as failed, like a delivery without an activity id.
+ */
+function sortBatch(batch: readonly AudienceRow[], entries: ReadonlyMap<string, LedgerEntry>, action: PassAction, botId: string | undefined): { targets: PassTarget[]; unchanged: number; withoutId: number } {
+  const targets: PassTarget[] = [];
   let unchanged = 0;
   let withoutId = 0;
-  for (const { recipient: conversation } of batch) {
-    // People reached through audience sources are not part of passes yet: their ledger rows do not name their chat.
-    if (!isConversation(conversation)) continue;
-    const entry = entries.get(deliveryRowKey(conversation));
-    if (entry === undefined) continue;
-    if (!action.needs(entry, conversation)) unchanged += 1;
-    else if (action.requiresActivityId && entry.activityId === undefined) withoutId += 1;
-    else targets.push(conversation);
+  for (const { recipient } of batch) {
+    const delivered = deliveredChat(recipient, entries, botId);
+    if (delivered === undefined) continue;
+    const { conversation, entry, ledgerKey } = delivered;
+    if (conversation !== undefined && !action.needs(entry, conversation)) unchanged += 1;
+    else if (conversation === undefined || (action.requiresActivityId && entry.activityId === undefined)) withoutId += 1;
+    else targets.push({ conversation, entry, ledgerKey });
   }
   return { targets, unchanged, withoutId };
+}
+
+/** A recipient's ledger entry and the chat it was delivered in (undefined for a person delivered before chats were recorded); undefined when not delivered. */
+function deliveredChat(recipient: PlannedRecipient, entries: ReadonlyMap<string, LedgerEntry>, botId: string | undefined): { conversation: StoredConversation | undefined; entry: LedgerEntry; ledgerKey: ConversationKey } | undefined {
+  if (isConversation(recipient)) {
+    const entry = entries.get(deliveryRowKey(recipient));
+    return entry === undefined ? undefined : { conversation: recipient, entry, ledgerKey: recipient };
+  }
+  if (!isPerson(recipient)) return undefined;
+  const ledgerKey = personKey(recipient);
+  const entry = entries.get(deliveryRowKey(ledgerKey));
+  if (entry === undefined) return undefined;
+  return { conversation: entry.chat === undefined ? undefined : personChat(recipient, entry.chat, botId), entry, ledgerKey };
 }
 
 /** The engine over the chats, doing the action instead of a send, marking each success in the ledger. */
@@ -194,19 +220,20 @@ async function actOnBatch(
   deps: QueuedDependencies,
   notification: NotificationRecord,
   tenantId: string,
-  targets: readonly StoredConversation[],
-  entries: ReadonlyMap<string, LedgerEntry>,
+  targets: readonly PassTarget[],
   action: PassAction,
   signal: AbortSignal,
 ): Promise<BroadcastSummary> {
+  const byChat = new Map(targets.map((target) => [deliveryRowKey(target.conversation), target]));
   const marks = deps.ledgers.openMarks(ledgerNameOf(notification.id, tenantId), action.mark, { groupWindowMs: deps.tuning.ledgerGroupMs });
-  const ledger: DeliveryLedger = { wasDelivered: async () => false, recordDelivered: (key) => marks.record(key) };
+  // The mark goes where the delivery is: under the person's key for a person.
+  const ledger: DeliveryLedger = { wasDelivered: async () => false, recordDelivered: (key, activityId) => marks.record(byChat.get(deliveryRowKey(key))?.ledgerKey ?? key, activityId) };
   const act: SendActivity = async (conversation, _activity, options) => {
-    const entry = entries.get(deliveryRowKey(conversation));
-    if (entry === undefined) throw new Error(`no ledger entry for ${conversation.conversationId}`); // sortBatch picked only chats with one
-    await action.act(conversation, entry, options);
+    const target = byChat.get(deliveryRowKey(conversation));
+    if (target === undefined) throw new Error(`no ledger entry for ${conversation.conversationId}`); // sortBatch picked only chats with one
+    return action.act(conversation, target.entry, options);
   };
-  const broadcast = deps.engineFor(batchStore(targets, deps.store), act);
+  const broadcast = deps.engineFor(batchStore(targets.map((target) => target.conversation), deps.store), act);
   return broadcast({
     id: notification.id,
     activity: notification.request.activity,

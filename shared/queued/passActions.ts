@@ -9,7 +9,7 @@ import { sentActivity } from '../notifications/sentActivity';
  * The passes over a notification's delivered chats, by name:
  * - `revision-<n>`: an edit; brings every chat showing an older revision to the notification's
  *   current message (PUT), marks `revision` with the revision it put there;
- * - `recall`: deletes the message in every chat (DELETE), marks `recalled`.
+ * - `recall`: deletes the message in every chat (DELETE), and the reminders sent there since, marks `recalled`.
  * A new kind of pass adds its name and plan here.
  */
 
@@ -49,18 +49,24 @@ function revisionAction(deps: QueuedDependencies, notification: NotificationReco
   };
 }
 
-/** DELETEs the message in every chat it was delivered to. */
+/**
+ * DELETEs the message in every chat it was delivered to, and the reminders sent there: one request
+ * each, every one through the rate limiter's gate. A retry deletes them all again; those already
+ * gone answer 404 and count as removed.
+ */
 function recallAction(deps: QueuedDependencies): PassAction {
   return {
     mark: { name: 'recalled' },
     needs: (entry) => !entry.marks.has('recalled'),
     requiresActivityId: true,
     act: async (conversation, entry, options) => {
-      try {
-        await deps.activities.remove(conversation, activityIdOf(entry), options);
-      } catch (error) {
-        // The chat no longer holds that message (a delete whose mark a crash lost, or one removed in Teams): it is gone, as asked.
-        if (!isUnknownActivity(error)) throw error;
+      for (const activityId of [activityIdOf(entry), ...entry.laterActivityIds]) {
+        try {
+          await deps.activities.remove(conversation, activityId, options);
+        } catch (error) {
+          // The chat no longer holds that message (a delete whose mark a crash lost, or one removed in Teams): it is gone, as asked.
+          if (!isUnknownActivity(error)) throw error;
+        }
       }
     },
     continuesIn: () => true,

@@ -1,15 +1,15 @@
 import type { ReadReceiptStore } from '../engagement/readReceiptStore';
 import { isPersonalConversation } from '../engagement/optOutStore';
 import type { Logger } from '../logger';
-import { deliveryRowKey } from '../ledgers/deliveryLedgers';
+import { deliveryRowKey, type DeliveredChat } from '../ledgers/deliveryLedgers';
 import type { ConversationKey, StoredConversation } from '../storage/conversationStore';
 
 /** Index writes in flight at once for one batch. */
 const concurrentWrites = 16;
 
 export interface ReadReceiptIndexing {
-  /** Notes a delivery (recorded in the ledger) of the batch. */
-  delivered(key: ConversationKey, activityId: string | undefined): void;
+  /** Notes a delivery (recorded in the ledger) of the batch; `chat` is the personal chat that reached a person. */
+  delivered(key: ConversationKey, activityId: string | undefined, chat?: DeliveredChat): void;
   /** Writes what was noted; resolves when every write has ended (a failed one is logged). */
   index(): Promise<void>;
 }
@@ -19,8 +19,10 @@ export interface ReadReceiptIndexing {
  * whose message id the channel gave, is indexed under its chat (one Table write), after the batch is
  * sent and before it is counted, so a send is not held up by it and a finished batch's deliveries
  * are indexed. Teams sends read receipts in personal chats only, so nothing else is indexed. A
- * failed write is logged and the delivery stands: the message was delivered, only its reading goes
- * unseen; so does a crash between the sends and the writes (the redo finds them delivered).
+ * person reached through an audience source is recorded under their own key with the personal chat
+ * that reached them (`chat`): that chat is indexed, like a stored personal conversation. A failed
+ * write is logged and the delivery stands: the message was delivered, only its reading goes unseen;
+ * so does a crash between the sends and the writes (the redo finds them delivered).
  */
 export function readReceiptIndexing(
   readReceipts: Pick<ReadReceiptStore, 'recordSent'> | undefined,
@@ -29,18 +31,19 @@ export function readReceiptIndexing(
   logger: Logger,
 ): ReadReceiptIndexing {
   const personal = new Set(batch.filter((conversation) => isPersonalConversation(conversation)).map((conversation) => deliveryRowKey(conversation)));
-  const noted: { readonly key: ConversationKey; readonly activityId: string }[] = [];
+  const noted: { readonly conversation: ConversationKey; readonly activityId: string }[] = [];
   return {
-    delivered: (key, activityId) => {
-      if (readReceipts !== undefined && activityId !== undefined && personal.has(deliveryRowKey(key))) noted.push({ key, activityId });
+    delivered: (key, activityId, chat) => {
+      if (readReceipts === undefined || activityId === undefined || (chat === undefined && !personal.has(deliveryRowKey(key)))) return;
+      noted.push({ conversation: { channelId: key.channelId, conversationId: chat?.conversationId ?? key.conversationId }, activityId });
     },
     index: async () => {
       if (readReceipts === undefined) return;
-      const write = async ({ key, activityId }: (typeof noted)[number]): Promise<void> => {
+      const write = async ({ conversation, activityId }: (typeof noted)[number]): Promise<void> => {
         try {
-          await readReceipts.recordSent({ notificationId, conversation: { channelId: key.channelId, conversationId: key.conversationId }, activityId });
+          await readReceipts.recordSent({ notificationId, conversation, activityId });
         } catch (error) {
-          logger.warn(`Notification ${notificationId}: delivered to ${key.conversationId} but could not index it for read receipts: ${error instanceof Error ? error.message : String(error)}`);
+          logger.warn(`Notification ${notificationId}: delivered to ${conversation.conversationId} but could not index it for read receipts: ${error instanceof Error ? error.message : String(error)}`);
         }
       };
       let next = 0;

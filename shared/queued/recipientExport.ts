@@ -2,6 +2,7 @@ import { deliveryRowKey, type DeliveryLedgerReading } from '../ledgers/deliveryL
 import { isConversation, isPerson, isUnreached, unreachedReasons, type PlannedRecipient } from '../audience/plannedRecipient';
 import { personKey as personLedgerKey, unreachedKey } from './audienceBatch';
 import { toKey } from '../storage/conversationKeys';
+import type { ConversationKey } from '../storage/conversationStore';
 import type { AudienceTable } from './audienceTable';
 import { terminalStates, type FailureRecord, type NotificationRecord, type NotificationTable, type WorkRecord } from './notificationTable';
 import { ledgerNameOf } from './workContext';
@@ -164,7 +165,10 @@ export class RecipientExport {
     const failed = new Map(failures.map((failure) => [deliveryRowKey(failure), failure]));
     const goesOn = work.state === 'active' && !ended;
     return (recipient, rowKey) => {
-      const { key, conversationId, userId } = exportIdentity(recipient);
+      const { key, userId, ...identity } = exportIdentity(recipient);
+      const entry = delivered.get(key);
+      // A person's chat is known once delivered: the ledger recorded it with the delivery.
+      const chat = identity.chat ?? (entry?.chat === undefined ? undefined : { channelId: 'msteams', conversationId: entry.chat.conversationId });
       const failure = delivered.has(key) ? undefined : failed.get(key);
       const outcome: RecipientOutcome = delivered.has(key)
         ? 'delivered'
@@ -174,14 +178,14 @@ export class RecipientExport {
             ? 'optedOut'
             : goesOn ? 'pending' : 'notAttempted';
       return {
-        conversationId,
+        conversationId: chat?.conversationId ?? '',
         userId,
         tenantId: recipient.tenantId,
         outcome,
         error: failure === undefined ? null : describeFailure(failure),
         activityId: delivered.get(key)?.activityId ?? null,
         acknowledgedAt: engagement.acknowledgedAt(recipient),
-        readAt: isConversation(recipient) ? (engagement.readAt.get(chatKey(recipient)) ?? null) : null,
+        readAt: chat === undefined ? null : (engagement.readAt.get(chatKey(chat)) ?? null),
       };
     };
   }
@@ -189,13 +193,14 @@ export class RecipientExport {
 
 /**
  * A recipient's ledger and failure key and the ids its row shows: a conversation by its ids; a person
- * by their Entra id (in `userId`; the conversation is found or made at delivery); someone planning could
+ * by their Entra id (in `userId`; the conversation is found or made at delivery, and shown once the ledger
+ * recorded it with the delivery); someone planning could
  * not reach by what the request named (an email, a group id) in `userId`.
  */
-function exportIdentity(recipient: PlannedRecipient): { readonly key: string; readonly conversationId: string; readonly userId: string } {
-  if (isPerson(recipient)) return { key: deliveryRowKey(personLedgerKey(recipient)), conversationId: '', userId: recipient.aadObjectId };
-  if (isUnreached(recipient)) return { key: deliveryRowKey(unreachedKey(recipient)), conversationId: '', userId: recipient.subject };
-  return { key: deliveryRowKey(recipient), conversationId: recipient.conversationId, userId: recipient.userId };
+function exportIdentity(recipient: PlannedRecipient): { readonly key: string; readonly chat?: ConversationKey; readonly userId: string } {
+  if (isPerson(recipient)) return { key: deliveryRowKey(personLedgerKey(recipient)), userId: recipient.aadObjectId };
+  if (isUnreached(recipient)) return { key: deliveryRowKey(unreachedKey(recipient)), userId: recipient.subject };
+  return { key: deliveryRowKey(recipient), chat: recipient, userId: recipient.userId };
 }
 
 /** A failure row's outcome: pruned, one of the reasons of those not reached, or failed. */

@@ -53,6 +53,8 @@ export interface ReachDependencies {
   readonly readers: ExpansionReaders;
   readonly claims: PersonClaims;
   readonly conversations: PersonConversations;
+  /** The bot's id (MicrosoftAppId) in the references of people's chats a pass addresses again from the ledger. */
+  readonly botId?: string;
 }
 
 export interface QueuedTuning {

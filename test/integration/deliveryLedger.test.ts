@@ -170,6 +170,41 @@ function openedLedgerContract(create: () => DeliveryLedgers & DeliveryLedgerAcce
     assert.equal((await ledgers.deliveredKeys(name)).size, 2);
   });
 
+  test("a person's delivery is read back with the chat it went to; a conversation's own delivery has none", async () => {
+    const ledgers = create();
+    const name = 'queued\npeople\ntenant-a';
+    const person = { channelId: 'msteams', conversationId: 'person:aad-1' };
+    const chat = { conversationId: 'a:1opened-chat_of-person;x', serviceUrl: 'https://smba.trafficmanager.net/emea/' };
+    const writer = ledgers.open(name, { groupWindowMs: 5 });
+    await Promise.all([writer.recordDelivered(person, '1700000000001', chat), writer.recordDelivered(teamsChannel, '1700000000002')]);
+    const entries = await ledgers.entries(name);
+    assert.deepEqual(entries.get(deliveryRowKey(person))?.chat, chat);
+    assert.equal(entries.get(deliveryRowKey(person))?.activityId, '1700000000001');
+    assert.equal(entries.get(deliveryRowKey(teamsChannel))?.chat, undefined);
+    await ledgers.openMarks(name, { name: 'recalled' }).record(person);
+    assert.deepEqual((await ledgers.entries(name)).get(deliveryRowKey(person))?.chat, chat, 'a mark keeps the chat');
+  });
+
+  test("the ids of messages a pass sent (reminders) read back with the chat's entry; a mark without one adds none", async () => {
+    const ledgers = create();
+    const name = 'queued\nreminded\ntenant-a';
+    await ledgers.open(name).recordDelivered(teamsChat, '1700000000001');
+    await ledgers.openMarks(name, { name: 'remind-a' }).record(teamsChat, '1700000000005');
+    await ledgers.openMarks(name, { name: 'remind-b' }).record(teamsChat, '1700000000009');
+    await ledgers.openMarks(name, { name: 'revision', revision: 2 }).record(teamsChat);
+    const entry = (await ledgers.entries(name)).get(deliveryRowKey(teamsChat));
+    assert.deepEqual([...(entry?.laterActivityIds ?? [])].sort(), ['1700000000005', '1700000000009']);
+    assert.equal(entry?.activityId, '1700000000001');
+  });
+
+  test("a claimed ledger records a person's chat too", async () => {
+    const ledgers = create();
+    const person = { channelId: 'msteams', conversationId: 'person:aad-2' };
+    const chat = { conversationId: 'a:1claimed-chat', serviceUrl: 'https://smba.trafficmanager.net/amer/' };
+    await (await open(ledgers, 'claimed-chats')).recordDelivered(person, '1700000000003', chat);
+    assert.deepEqual((await ledgers.entries('claimed-chats')).get(deliveryRowKey(person))?.chat, chat);
+  });
+
   test('a claimed ledger records the activity id too', async () => {
     const ledgers = create();
     await (await open(ledgers, 'claimed-ids')).recordDelivered(teamsChat, 'claimed-activity');
@@ -228,6 +263,25 @@ describe('TableDeliveryLedgers', () => {
     let rows = 0;
     for await (const row of client.listEntities()) rows += row.partitionKey === toKey('queued\nweekly\ntenant-a') ? 1 : 0;
     assert.ok(rows <= 3, `151 deliveries in ${rows} rows`);
+  });
+
+  test("people's deliveries with their chats (Teams-length ids) take as few rows as conversations' deliveries", async () => {
+    const tableName = freshTableName();
+    const ledgers = new TableDeliveryLedgers(storageAt(connectionString()), { tableName });
+    const name = 'queued\npeople-rows\ntenant-a';
+    const writer = ledgers.open(name);
+    const serviceUrl = 'https://smba.trafficmanager.net/emea/00000000-0000-4000-8000-000000000abc/';
+    const people = Array.from({ length: 300 }, (_, i) => ({ channelId: 'msteams', conversationId: `person:${String(i).padStart(8, '0')}-1111-4222-8333-444444444444` }));
+    // A real personal chat id: `a:1` and about 120 characters.
+    const chatOf = (i: number): { conversationId: string; serviceUrl: string } => ({ conversationId: `a:1${'Xq9_-'.repeat(24)}${i}`, serviceUrl });
+    await Promise.all(people.map((person, i) => writer.recordDelivered(person, `17000000${String(i).padStart(5, '0')}`, chatOf(i))));
+
+    const client = TableClient.fromConnectionString(connectionString(), tableName, { allowInsecureConnection: true });
+    let rows = 0;
+    for await (const row of client.listEntities()) rows += row.partitionKey === toKey(name) ? 1 : 0;
+    assert.ok(rows <= 3, `300 deliveries in ${rows} rows`);
+    const entries = await ledgers.entries(name);
+    assert.deepEqual(people.filter((person, i) => entries.get(deliveryRowKey(person))?.chat?.conversationId !== chatOf(i).conversationId), []);
   });
 
   test('a ledger whose storage does not answer rejects with LedgerUnavailableError', async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BroadcastEngine } from '../../shared/delivery/broadcast';
+import { BroadcastEngine, personPlaceholder } from '../../shared/delivery/broadcast';
 import type {
   BroadcastRequest,
   BroadcastSummary,
@@ -12,6 +12,7 @@ import { FakeClock } from '../../shared/clock';
 import type { SendActivity } from '../../shared/delivery/proactiveSender';
 import { RateLimiter } from '../../shared/delivery/rateLimiter';
 import { MemoryDeliveryLedgers } from '../../shared/ledgers/memoryDeliveryLedgers';
+import { deliveryRowKey } from '../../shared/ledgers/deliveryLedgers';
 import { toStoredConversation, type StoredConversation } from '../../shared/storage/conversationStore';
 import { MemoryConversationStore } from '../../shared/storage/memoryConversationStore';
 import { channelError } from '../support/channelErrors';
@@ -158,6 +159,18 @@ describe('BroadcastEngine with people', () => {
     assert.deepEqual([first.sent, second.sent, second.alreadySent], [2, 0, 2]);
     assert.equal(chats?.requests.length, 2);
     assert.equal(sends.length, 2);
+  });
+
+  test("the ledger records each person's delivery with the chat it went to, for later edits, recalls and reminders", async () => {
+    const { broadcast } = setup((clock) => new ScriptedChats(clock));
+    const ledgers = new MemoryDeliveryLedgers();
+    const people = [person(0), person(1)];
+
+    await broadcast({ people, ledger: ledgers.open('n1') });
+
+    const entries = await ledgers.entries('n1');
+    const chats = people.map((target) => entries.get(deliveryRowKey(personPlaceholder(target)))?.chat);
+    assert.deepEqual(chats, people.map((target) => ({ conversationId: `a:chat-${target.aadObjectId}`, serviceUrl: target.serviceUrl })));
   });
 
   test('a stored chat reused by the hook costs no create and is not counted as opened', async () => {

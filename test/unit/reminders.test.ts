@@ -11,7 +11,7 @@ import type { StoredConversation } from '../../shared/storage/conversationStore'
 import { conversation } from '../support/conversationStoreContract';
 
 const pass = remindPass('second-call');
-const delivered = (marks: string[] = []): LedgerEntry => ({ activityId: '1700000000001', revision: 1, marks: new Set(marks) });
+const delivered = (marks: string[] = []): LedgerEntry => ({ activityId: '1700000000001', revision: 1, marks: new Set(marks), chat: undefined, laterActivityIds: [] });
 
 function notification(state: NotificationRecord['state'] = 'completed'): NotificationRecord {
   return {
