@@ -2,9 +2,9 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { TestAdapter, type Activity } from 'botbuilder';
 import { NotificationBot, cardActionReceivedText } from '../../shared/bot/bot';
-import { notAcknowledgeableText, recalledAcknowledgementText } from '../../shared/bot/botTexts';
+import { notAcknowledgeableText, recalledAcknowledgementText, tryAgainText } from '../../shared/bot/botTexts';
 import { acknowledgeTargetOf } from '../../shared/queued/acknowledgeTargetOf';
-import type { NotificationRecord, NotificationState } from '../../shared/queued/notificationTable';
+import { NotificationTableUnavailableError, type NotificationRecord, type NotificationState } from '../../shared/queued/notificationTable';
 import { acknowledgedText, localOffsetMinutes, withAcknowledgeButton } from '../../shared/engagement/acknowledgementCard';
 import { MemoryAcknowledgementStore } from '../../shared/engagement/memoryAcknowledgementStore';
 import { MemoryConversationStore } from '../../shared/storage/memoryConversationStore';
@@ -52,14 +52,23 @@ function statusRow(id: string, options: { readonly acknowledge?: boolean; readon
 
 const drill = statusRow('drill-1');
 
-function setup(options: { readonly now: () => Date; readonly notifications?: readonly NotificationRecord[]; readonly user?: typeof ada; readonly acknowledgements?: MemoryAcknowledgementStore }) {
+function setup(options: {
+  readonly now: () => Date;
+  readonly notifications?: readonly NotificationRecord[];
+  readonly statusUnreadable?: boolean;
+  readonly user?: typeof ada;
+  readonly acknowledgements?: MemoryAcknowledgementStore;
+}) {
   const acknowledgements = options.acknowledgements ?? new MemoryAcknowledgementStore();
   const logger = recordingLogger();
   const notifications = new Map((options.notifications ?? [drill]).map((row) => [row.id, row]));
   const notificationBot = new NotificationBot(new MemoryConversationStore(), logger, {
     acknowledgements,
     now: options.now,
-    acknowledgeTarget: async (id) => acknowledgeTargetOf(notifications.get(id)),
+    acknowledgeTarget: async (id) => {
+      if (options.statusUnreadable === true) throw new NotificationTableUnavailableError('get', new Error('503 ServerBusy'));
+      return acknowledgeTargetOf(notifications.get(id));
+    },
   });
   const adapter = new TestAdapter(async (context) => notificationBot.run(context));
   adapter.conversation = { channelId: 'msteams', serviceUrl: 'https://smba.example/', conversation: chat, user: options.user ?? ada, bot };
@@ -185,6 +194,14 @@ describe('acknowledgements', () => {
       const answer = await press(pressButton('drill-2'));
       assert.deepEqual(answer.body.value.body?.map((block) => block.text), [recalledAcknowledgementText]);
       assert.equal(await acknowledgements.count('drill-2'), 0);
+    });
+
+    it('when the notification cannot be read just now, the press is not recorded and Teams is told to let the person try again', async () => {
+      const { press, acknowledgements } = setup({ now: () => new Date('2026-12-07T08:14:00Z'), statusUnreadable: true });
+      const answer = await press(pressButton('drill-1'));
+      assert.equal(answer.body.statusCode, 503);
+      assert.equal(answer.body.value.message, tryAgainText);
+      assert.equal(await acknowledgements.count('drill-1'), 0);
     });
 
     it('what the person reads about a press not recorded names no endpoint, setting or id', () => {
