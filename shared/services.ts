@@ -44,6 +44,7 @@ import type { OptOutStore } from './engagement/optOutStore';
 import { TableOptOutStore } from './engagement/tableOptOutStore';
 import type { OptOutCheck } from './delivery/broadcastTypes';
 import type { AcknowledgementStore } from './engagement/acknowledgementStore';
+import { acknowledgeTargetOf } from './queued/acknowledgeTargetOf';
 import { TableAcknowledgementStore } from './engagement/tableAcknowledgementStore';
 import type { ReadReceiptStore } from './engagement/readReceiptStore';
 import { TableReadReceiptStore } from './engagement/tableReadReceiptStore';
@@ -144,15 +145,9 @@ export function createServices(settings: Settings, overrides: ServiceOverrides =
     ...(optOuts === undefined ? {} : { optOuts }),
     acknowledgements,
     readReceipts,
-    notificationCard: async (id) => ownCardOf(await queued.deps.notifications.get(id)),
+    acknowledgeTarget: async (id) => acknowledgeTargetOf(await queued.deps.notifications.get(id)),
   });
   return { settings, adapter, bot, store, broadcast, ledgers, running: new RunningNotifications(), queued, optOuts, teams, acknowledgements, readReceipts };
-}
-
-/** The Adaptive Card a queued notification was sent with, as its request gave it (without the acknowledge button). */
-function ownCardOf(notification: { readonly request: { readonly activity: { readonly attachments?: readonly { contentType?: string; content?: unknown }[] } } } | undefined): Record<string, unknown> | undefined {
-  const card = notification?.request.activity.attachments?.find((attachment) => attachment.contentType === adaptiveCardType)?.content;
-  return typeof card === 'object' && card !== null ? (card as Record<string, unknown>) : undefined;
 }
 
 /** A fresh view of the opt-outs for each run (each tenant read once per run), or nothing when opt-out is off. */

@@ -19,6 +19,7 @@ import { renameStoredTeam } from '../storage/storedTeams';
 import type { Logger } from '../logger';
 import { isPersonalConversation, type OptOutStore, type Person } from '../engagement/optOutStore';
 import type { AcknowledgementStore } from '../engagement/acknowledgementStore';
+import type { AcknowledgeTarget } from '../engagement/acknowledgeTarget';
 import type { ReadReceiptStore } from '../engagement/readReceiptStore';
 import {
   acknowledgedCard,
@@ -34,6 +35,8 @@ import {
   cannotStopText,
   groupCannotStopText,
   help,
+  notAcknowledgeableText,
+  recalledAcknowledgementText,
   startedText,
   stoppedText,
   tryAgainText,
@@ -46,8 +49,11 @@ export interface NotificationBotOptions {
   readonly optOuts?: OptOutStore;
   /** Where acknowledge presses are kept; absent: a press is answered, not recorded. */
   readonly acknowledgements?: AcknowledgementStore;
-  /** The card a notification was sent with (undefined for a text-only or unknown one), to show it again once acknowledged. */
-  readonly notificationCard?: (notificationId: string) => Promise<Record<string, unknown> | undefined>;
+  /**
+   * Whether a press for the notification may be recorded, and the card it was sent with (one read
+   * of its status row); absent: every press is taken as open, without a card of its own.
+   */
+  readonly acknowledgeTarget?: (notificationId: string) => Promise<AcknowledgeTarget>;
   /** The time of day (tests fix it); a press is recorded at the time the bot takes it. */
   readonly now?: () => Date;
   /** Where read receipts mark deliveries read; absent: receipts are ignored. */
@@ -67,7 +73,7 @@ export const cardActionReceivedText = 'Thanks, your response was received.';
 export class NotificationBot extends ActivityHandler {
   private readonly optOuts: OptOutStore | undefined;
   private readonly acknowledgements: AcknowledgementStore | undefined;
-  private readonly notificationCard: (notificationId: string) => Promise<Record<string, unknown> | undefined>;
+  private readonly acknowledgeTarget: (notificationId: string) => Promise<AcknowledgeTarget>;
   private readonly now: () => Date;
 
   constructor(
@@ -78,7 +84,7 @@ export class NotificationBot extends ActivityHandler {
     super();
     this.optOuts = options.optOuts;
     this.acknowledgements = options.acknowledgements;
-    this.notificationCard = options.notificationCard ?? (async () => undefined);
+    this.acknowledgeTarget = options.acknowledgeTarget ?? (async () => ({ kind: 'open' }));
     this.now = options.now ?? (() => new Date());
     const readReceipts = options.readReceipts;
 
@@ -165,7 +171,8 @@ export class NotificationBot extends ActivityHandler {
   /**
    * A notification's acknowledge button (Action.Execute): the first press is recorded, and the
    * person's card becomes "Acknowledged at 09:14" (the answer replaces the card for them only). A
-   * second press changes nothing and shows the same time. Teams shows an error unless every invoke
+   * second press changes nothing and shows the same time. A press naming a notification that is
+   * unknown, did not ask or was recalled records nothing and is answered with a plain card saying so. Teams shows an error unless every invoke
    * gets an answer, so any other action is thanked.
    */
   protected override async onAdaptiveCardInvoke(
@@ -176,7 +183,7 @@ export class NotificationBot extends ActivityHandler {
     const acknowledgements = this.acknowledgements;
     if (notificationId === undefined || acknowledgements === undefined) {
       this.logger.log(`Card action "${invokeValue.action?.verb}" in conversation ${context.activity.conversation.id}`);
-      return cardAnswer({ type: 'AdaptiveCard', version: '1.4', body: [{ type: 'TextBlock', text: cardActionReceivedText, wrap: true }] });
+      return cardAnswer(plainCard(cardActionReceivedText));
     }
     try {
       return await this.acknowledge(context, acknowledgements, notificationId);
@@ -188,6 +195,11 @@ export class NotificationBot extends ActivityHandler {
   }
 
   private async acknowledge(context: TurnContext, acknowledgements: AcknowledgementStore, notificationId: string): Promise<AdaptiveCardInvokeResponse> {
+    const target = await this.acknowledgeTarget(notificationId);
+    if (target.kind !== 'open') {
+      this.logger.warn(`Acknowledge press for notification ${notificationId} in conversation ${context.activity.conversation.id}: not recorded (${target.kind})`);
+      return cardAnswer(plainCard(target.kind === 'recalled' ? recalledAcknowledgementText : notAcknowledgeableText));
+    }
     const activity = context.activity as Activity & { readonly rawLocalTimestamp?: string };
     const { first, record } = await acknowledgements.acknowledge({
       notificationId,
@@ -197,8 +209,7 @@ export class NotificationBot extends ActivityHandler {
       offsetMinutes: localOffsetMinutes(activity),
     });
     if (first) this.logger.log(`Notification ${notificationId}: acknowledged by a person of tenant "${activity.conversation.tenantId ?? '-'}"`);
-    const ownCard = await this.notificationCard(notificationId);
-    return cardAnswer(acknowledgedCard(ownCard, acknowledgedText(record.acknowledgedAt, record.offsetMinutes, this.now())));
+    return cardAnswer(acknowledgedCard(target.ownCard, acknowledgedText(record.acknowledgedAt, record.offsetMinutes, this.now())));
   }
 
   /** Marks the deliveries of the chat up to the last message read; a malformed receipt is logged and ignored. */
@@ -286,6 +297,10 @@ function eventTypeOf(activity: Partial<Activity>): unknown {
 
 function cardAnswer(card: Record<string, unknown>): AdaptiveCardInvokeResponse {
   return { statusCode: 200, type: adaptiveCardType, value: card };
+}
+
+function plainCard(text: string): Record<string, unknown> {
+  return { type: 'AdaptiveCard', version: '1.4', body: [{ type: 'TextBlock', text, wrap: true }] };
 }
 
 /** A personal (1:1) chat by the same rule the store uses for a person's own conversations; everything else is a group. */

@@ -30,6 +30,10 @@ export const groupCannotStopText =
   'Notifications here go to everyone in this conversation, so they cannot be turned off for one person. ' +
   'To stop the ones I send you, send "stop" to me in a 1:1 chat.';
 export const tryAgainText = 'Sorry, I could not do that just now. Please try again in a few minutes.';
+/** A press of an acknowledge button that cannot be recorded: the message is unknown or never asked. */
+export const notAcknowledgeableText = 'This message does not collect acknowledgements, so your press was not recorded. There is nothing you need to do.';
+/** A press after the sender took the message back. */
+export const recalledAcknowledgementText = 'This message was withdrawn by its sender, so your acknowledgement was not recorded. There is nothing you need to do.';
 
 const helpGroupText = 'I post notifications in this conversation. There is nothing you need to do.';
 const helpFixedText = 'I send you notifications here. There is nothing you need to do.';

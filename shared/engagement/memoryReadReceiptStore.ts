@@ -6,10 +6,13 @@ export class MemoryReadReceiptStore implements ReadReceiptStore {
   private readonly unread = new Map<string, Map<string, SentMessage>>();
   /** notification id → chat → the mark. */
   private readonly marks = new Map<string, Map<string, ReadMark>>();
+  /** notification id → the chats it was indexed under (the table's listing rows). */
+  private readonly sent = new Map<string, Set<string>>();
 
   async recordSent(message: SentMessage): Promise<void> {
     const chat = chatKey(message.conversation);
     if (this.marks.get(message.notificationId)?.has(chat) === true) return;
+    this.sent.set(message.notificationId, (this.sent.get(message.notificationId) ?? new Set<string>()).add(chat));
     const index = this.unread.get(chat) ?? new Map<string, SentMessage>();
     index.set(message.notificationId, message);
     this.unread.set(chat, index);
@@ -42,10 +45,27 @@ export class MemoryReadReceiptStore implements ReadReceiptStore {
     return [...(this.marks.get(notificationId)?.values() ?? [])];
   }
 
+  /** How many chats hold the notification as not read yet (for tests). */
+  unreadOf(notificationId: string): number {
+    return [...this.unread.values()].filter((index) => index.has(notificationId)).length;
+  }
+
   async remove(notificationId: string, budget: number): Promise<number> {
-    const marks = this.marks.get(notificationId);
-    if (marks === undefined) return 0;
     let removed = 0;
+    const chats = this.sent.get(notificationId);
+    for (const chat of [...(chats ?? [])]) {
+      // Like the table: the chat's row (when still unread) first, then its listing row, each counted.
+      if (removed >= budget) return removed;
+      const index = this.unread.get(chat);
+      if (index?.delete(notificationId) === true) removed += 1;
+      if (index?.size === 0) this.unread.delete(chat);
+      if (removed >= budget) return removed;
+      chats?.delete(chat);
+      removed += 1;
+    }
+    this.sent.delete(notificationId);
+    const marks = this.marks.get(notificationId);
+    if (marks === undefined) return removed;
     for (const key of [...marks.keys()]) {
       if (removed === budget) break;
       marks.delete(key);

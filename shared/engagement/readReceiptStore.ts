@@ -9,7 +9,9 @@ import type { ConversationKey } from '../storage/conversationStore';
  * delivery to a personal chat is indexed under its conversation as it is sent; a receipt reads that
  * conversation's index (only messages not read yet are in it), marks each message at or before
  * the last one read, counts the mark beside the notification's marks (engagement/countedRows.ts),
- * and takes it out of the index. Cost: one write per delivery to a personal chat; per receipt, one
+ * and takes it out of the index. The notification also lists the chats it was indexed under, so
+ * retention can empty the indexes of chats that never send a receipt. Cost: two writes per
+ * delivery to a personal chat; per receipt, one
  * query of the chat's unread notifications, and a read, a transaction and a delete per message it
  * newly covers (a receipt that covers nothing new costs the query alone). The status reads a
  * notification's `read` in one query of 8 counter rows, whatever its audience.
@@ -44,7 +46,10 @@ export interface ReadReceiptStore {
   count(notificationId: string): Promise<number>;
   /** Every read mark of the notification (the export): a query per 1,000. */
   list(notificationId: string): Promise<ReadMark[]>;
-  /** Deletes up to `budget` rows of the notification's read marks; fewer than `budget` when none is left. */
+  /**
+   * Deletes up to `budget` rows of the notification: its rows in the chats' unread indexes (with
+   * its listing of them), then its read marks; fewer than `budget` when none is left.
+   */
   remove(notificationId: string, budget: number): Promise<number>;
 }
 

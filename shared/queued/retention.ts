@@ -11,15 +11,15 @@ import type { ReadReceiptStore } from '../engagement/readReceiptStore';
  *
  *   1. its audience (`notificationrecipients`, partitions `<id>\n<tenant>`),
  *   2. its delivery ledgers (`deliveries`, partitions `queued\n<id>\n<tenant>`),
- *   3. its acknowledgements and read marks (`acknowledgements`, `readreceipts`, its partitions),
+ *   3. its acknowledgements and read receipts (`acknowledgements`; in `readreceipts` its read marks,
+ *      and its row in each personal chat's index of deliveries not read yet, found by its listing of chats),
  *   4. its plan, work and failure rows (`notifications`, its own partition),
  *   5. its status row, and last its entry in the `~index` partition.
  *
  * In that order, and each step only once the step before has nothing left, so a run that stops
  * anywhere (the row budget, a crash, an outage) leaves the index entry, and the next run finds the
  * notification again and goes on: deleting is idempotent. Conversation references, the tenant
- * leases and the opt-outs are never touched. A personal chat's index of deliveries not read yet
- * (`readreceipts`, by chat) is emptied by read receipts, not here: it cannot be found by notification.
+ * leases and the opt-outs are never touched.
  */
 
 export interface RetentionOptions {

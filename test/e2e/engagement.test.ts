@@ -5,6 +5,7 @@ import { startFakeConnector, type FakeConnector } from '../../scripts/fakeConnec
 import { loadSettings } from '../../shared/settings';
 import { TableConversationStore } from '../../shared/storage/tableConversationStore';
 import { appSettings, startApp, startTestStorage, type AppProcess, type TestStorage } from '../support/appProcess';
+import { countRows } from '../support/notificationRows';
 import { seedConversations } from '../support/seedConversations';
 
 /**
@@ -205,5 +206,27 @@ describe('acknowledgements and read receipts through the local host', () => {
     const readRows = rows.filter((row) => row.readAt !== null);
     assert.equal(readRows.length, 80);
     assert.deepEqual(new Set(readRows.map((row) => row.conversationId)), new Set(readers.map((index) => readChats[index])));
+  });
+
+  test('a press naming a notification that did not ask, or one that does not exist, is answered with a plain card and records nothing', async () => {
+    const pressFor = async (notificationId: string): Promise<{ statusCode: number; value: { body: { text: string }[]; actions?: unknown } }> => {
+      const invoke = {
+        ...fromPerson(connector.serviceUrl, readChats[3] as string, tenantOf(3, 2)),
+        type: 'invoke',
+        name: 'adaptiveCard/action',
+        value: { action: { type: 'Action.Execute', verb: 'acknowledge', data: { notificationId } }, trigger: 'manual' },
+      };
+      const response = await post('/api/messages', invoke);
+      assert.equal(response.status, 200);
+      return (await response.json()) as never;
+    };
+    for (const notificationId of ['read-e2e', 'no-such-notification']) {
+      const answer = await pressFor(notificationId);
+      assert.equal(answer.statusCode, 200);
+      assert.deepEqual(answer.value.body.map((block) => block.text), ['This message does not collect acknowledgements, so your press was not recorded. There is nothing you need to do.']);
+      assert.equal(answer.value.actions, undefined);
+      assert.equal(await countRows(storage.connectionString, 'acknowledgements', `PartitionKey eq '${notificationId}'`), 0, notificationId);
+    }
+    assert.ok((await countRows(storage.connectionString, 'acknowledgements', `PartitionKey eq 'ack-e2e'`)) > 120, 'the presses of the notification that asked are where this test looks');
   });
 });

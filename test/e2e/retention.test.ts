@@ -52,7 +52,7 @@ describe('retention through the local host', () => {
     await storage?.dispose();
   });
 
-  test('with 0 days, every row of a finished notification is gone after the timer runs; a running one and every reference stay', async () => {
+  test('with 0 days, every row of a finished notification (the unread read-receipt rows of its personal chats too) is gone after the timer runs; a running one and every reference stay', async () => {
     assert.equal((await post('/api/notifications', { id: 'e2e-old', text: 'old news', target: { tenantIds: ['tenant-0', 'tenant-1', 'tenant-2'] } })).status, 202);
     await waitFor('e2e-old', (status) => status.state === 'completed');
     assert.equal((await post('/api/notifications', { id: 'e2e-running', text: 'in flight', target: { tenantIds: ['tenant-9'] } })).status, 202);
@@ -60,6 +60,9 @@ describe('retention through the local host', () => {
 
     const old = await notificationRows(storage.connectionString, 'e2e-old');
     assert.ok(old.audience > 0 && old.ledger > 0 && old.notifications > 0 && old.index === 1, JSON.stringify(old));
+    // 300 personal chats, none sent a read receipt: each holds the delivery in its unread index (and the notification lists the chat).
+    assert.equal(await countRows(storage.connectionString, 'readreceipts', `RowKey eq 'e2e-old'`), 300);
+    assert.equal(old.readReceipts, 600, JSON.stringify(old));
     const running = await notificationRows(storage.connectionString, 'e2e-running');
     const references = await countRows(storage.connectionString, 'conversations', '');
     assert.equal(references, 310);

@@ -45,6 +45,8 @@ describe('retention of queued notifications on Azurite', () => {
 
     const before = { done: await rowsOf('ret-done'), running: await rowsOf('ret-running') };
     assert.ok(before.done.audience >= 3 && before.done.ledger >= 3 && before.done.notifications >= 5, JSON.stringify(before.done));
+    // 200 personal chats that sent no read receipt: each holds the delivery as unread, and the notification lists each chat.
+    assert.equal(before.done.readReceipts, 400, JSON.stringify(before.done));
 
     const report = await app.queued.removeExpired({ retentionDays: 0 });
 

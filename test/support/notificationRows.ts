@@ -10,9 +10,11 @@ export interface NotificationRows {
   readonly audience: number;
   /** `deliveries`, partitions `queued\n<id>\n<tenant>`. */
   readonly ledger: number;
+  /** `readreceipts`: its read marks (`n<id>`), its listing of chats (`s<id>`) and its row in each chat's unread index (RowKey `<id>`). */
+  readonly readReceipts: number;
 }
 
-export const noRows: NotificationRows = { notifications: 0, index: 0, audience: 0, ledger: 0 };
+export const noRows: NotificationRows = { notifications: 0, index: 0, audience: 0, ledger: 0, readReceipts: 0 };
 
 export async function countRows(connectionString: string, table: string, filter: string): Promise<number> {
   const client = TableClient.fromConnectionString(connectionString, table, { allowInsecureConnection: true });
@@ -33,5 +35,6 @@ export async function notificationRows(connectionString: string, id: string): Pr
     index: await countRows(connectionString, 'notifications', `PartitionKey eq '~index' and id eq '${id}'`),
     audience: await countRows(connectionString, 'notificationrecipients', `PartitionKey ge '${id}!0A' and PartitionKey lt '${id}!0B'`),
     ledger: await countRows(connectionString, 'deliveries', `PartitionKey ge 'queued!0A${id}!0A' and PartitionKey lt 'queued!0A${id}!0B'`),
+    readReceipts: await countRows(connectionString, 'readreceipts', `RowKey eq '${id}' or PartitionKey eq 'n${id}' or PartitionKey eq 's${id}'`),
   };
 }

@@ -2,6 +2,9 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { TestAdapter, type Activity } from 'botbuilder';
 import { NotificationBot, cardActionReceivedText } from '../../shared/bot/bot';
+import { notAcknowledgeableText, recalledAcknowledgementText, tryAgainText } from '../../shared/bot/botTexts';
+import { acknowledgeTargetOf } from '../../shared/queued/acknowledgeTargetOf';
+import { NotificationTableUnavailableError, type NotificationRecord, type NotificationState } from '../../shared/queued/notificationTable';
 import { acknowledgedText, localOffsetMinutes, withAcknowledgeButton } from '../../shared/engagement/acknowledgementCard';
 import { MemoryAcknowledgementStore } from '../../shared/engagement/memoryAcknowledgementStore';
 import { MemoryConversationStore } from '../../shared/storage/memoryConversationStore';
@@ -33,12 +36,39 @@ function pressButton(notificationId: string, extra: Partial<Activity> = {}): Par
   };
 }
 
-function setup(options: { readonly now: () => Date; readonly ownCard?: Record<string, unknown>; readonly user?: typeof ada; readonly acknowledgements?: MemoryAcknowledgementStore }) {
+/** A queued notification's status row as the bot reads it. */
+function statusRow(id: string, options: { readonly acknowledge?: boolean; readonly state?: NotificationState; readonly card?: Record<string, unknown> } = {}): NotificationRecord {
+  const activity = options.card === undefined ? messageActivity('Fire drill at 10:00', undefined) : messageActivity(undefined, options.card);
+  return {
+    id,
+    fingerprint: 'f',
+    request: { activity, ...(options.acknowledge === false ? {} : { acknowledge: { label: 'Got it' } }) },
+    revision: 1,
+    state: options.state ?? 'completed',
+    createdAt: new Date('2026-12-07T08:00:00Z'),
+    etag: '*',
+  };
+}
+
+const drill = statusRow('drill-1');
+
+function setup(options: {
+  readonly now: () => Date;
+  readonly notifications?: readonly NotificationRecord[];
+  readonly statusUnreadable?: boolean;
+  readonly user?: typeof ada;
+  readonly acknowledgements?: MemoryAcknowledgementStore;
+}) {
   const acknowledgements = options.acknowledgements ?? new MemoryAcknowledgementStore();
-  const notificationBot = new NotificationBot(new MemoryConversationStore(), recordingLogger(), {
+  const logger = recordingLogger();
+  const notifications = new Map((options.notifications ?? [drill]).map((row) => [row.id, row]));
+  const notificationBot = new NotificationBot(new MemoryConversationStore(), logger, {
     acknowledgements,
     now: options.now,
-    notificationCard: async () => options.ownCard,
+    acknowledgeTarget: async (id) => {
+      if (options.statusUnreadable === true) throw new NotificationTableUnavailableError('get', new Error('503 ServerBusy'));
+      return acknowledgeTargetOf(notifications.get(id));
+    },
   });
   const adapter = new TestAdapter(async (context) => notificationBot.run(context));
   adapter.conversation = { channelId: 'msteams', serviceUrl: 'https://smba.example/', conversation: chat, user: options.user ?? ada, bot };
@@ -49,7 +79,7 @@ function setup(options: { readonly now: () => Date; readonly ownCard?: Record<st
     assert.equal(answers.length, 1, 'every invoke gets exactly one answer');
     return answers[0]?.value as never;
   };
-  return { acknowledgements, press };
+  return { acknowledgements, press, logger };
 }
 
 describe('acknowledgements', () => {
@@ -128,7 +158,7 @@ describe('acknowledgements', () => {
 
     it("the refreshed card of a notification sent with its own card shows that card again, without the button, and the time under it", async () => {
       const ownCard = { type: 'AdaptiveCard', version: '1.5', body: [{ type: 'TextBlock', text: 'Policy update' }] };
-      const { press } = setup({ now: () => new Date('2026-12-07T08:14:00Z'), ownCard });
+      const { press } = setup({ now: () => new Date('2026-12-07T08:14:00Z'), notifications: [statusRow('policy-7', { card: ownCard })] });
       const answer = await press(pressButton('policy-7', { localTimestamp: '2026-12-07T08:14:00Z' as never }));
       assert.deepEqual(answer.body.value.body?.map((block) => block.text), ['Policy update', 'Acknowledged at 08:14']);
     });
@@ -140,6 +170,42 @@ describe('acknowledgements', () => {
       const second = setup({ now, user: { ...ada, id: '29:bob', aadObjectId: '00000000-0000-0000-0000-0000000000b2' }, acknowledgements: first.acknowledgements });
       await second.press(pressButton('drill-1'));
       assert.equal(await first.acknowledgements.count('drill-1'), 2);
+    });
+
+    it('a press naming a notification that does not exist records nothing and tells the person the message does not collect acknowledgements', async () => {
+      const { press, acknowledgements } = setup({ now: () => new Date('2026-12-07T08:14:00Z') });
+      const answer = await press(pressButton('made-up-id'));
+      assert.equal(answer.status, 200);
+      assert.equal(answer.body.statusCode, 200);
+      assert.deepEqual(answer.body.value.body?.map((block) => block.text), [notAcknowledgeableText]);
+      assert.equal(answer.body.value.actions, undefined);
+      assert.equal(await acknowledgements.count('made-up-id'), 0);
+    });
+
+    it('a press naming a notification that did not ask for acknowledgements records nothing and gets the same plain answer', async () => {
+      const { press, acknowledgements } = setup({ now: () => new Date('2026-12-07T08:14:00Z'), notifications: [statusRow('news-1', { acknowledge: false })] });
+      const answer = await press(pressButton('news-1'));
+      assert.deepEqual(answer.body.value.body?.map((block) => block.text), [notAcknowledgeableText]);
+      assert.equal(await acknowledgements.count('news-1'), 0);
+    });
+
+    it('a press after the sender recalled the notification records nothing and tells the person it was withdrawn', async () => {
+      const { press, acknowledgements } = setup({ now: () => new Date('2026-12-07T08:14:00Z'), notifications: [statusRow('drill-2', { state: 'recalled' })] });
+      const answer = await press(pressButton('drill-2'));
+      assert.deepEqual(answer.body.value.body?.map((block) => block.text), [recalledAcknowledgementText]);
+      assert.equal(await acknowledgements.count('drill-2'), 0);
+    });
+
+    it('when the notification cannot be read just now, the press is not recorded and Teams is told to let the person try again', async () => {
+      const { press, acknowledgements } = setup({ now: () => new Date('2026-12-07T08:14:00Z'), statusUnreadable: true });
+      const answer = await press(pressButton('drill-1'));
+      assert.equal(answer.body.statusCode, 503);
+      assert.equal(answer.body.value.message, tryAgainText);
+      assert.equal(await acknowledgements.count('drill-1'), 0);
+    });
+
+    it('what the person reads about a press not recorded names no endpoint, setting or id', () => {
+      for (const text of [notAcknowledgeableText, recalledAcknowledgementText]) assert.doesNotMatch(text, /\/api|NOTIF|notification id|_/i);
     });
 
     it('any other card action is still answered, so Teams shows no error', async () => {
