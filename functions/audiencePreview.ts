@@ -30,7 +30,7 @@ export async function audiencePreview(request: HttpRequest, context: InvocationC
   // The same body as a send, so the same limit.
   const read = await readJsonBody(request, services.settings.notifyMaxBodyBytes);
   if (!read.ok) return { status: read.refusal.status, jsonBody: read.refusal.body };
-  const parsed = parseNotificationRequest(read.text, services.settings, { acceptAudience: true });
+  const parsed = parseNotificationRequest(read.text, services.settings, { queued: true });
   if (!parsed.ok) return { status: 400, jsonBody: { errors: parsed.errors } };
   const { audience } = parsed.value;
   try {

@@ -37,7 +37,7 @@ export async function notifications(request: HttpRequest, context: InvocationCon
     context.warn(`notifications: answered ${read.refusal.status}: ${read.refusal.body.message}`);
     return { status: read.refusal.status, jsonBody: read.refusal.body };
   }
-  const parsed = parseNotificationRequest(read.text, settings, { sendAtFrom: new Date(), acceptAudience: true });
+  const parsed = parseNotificationRequest(read.text, settings, { sendAtFrom: new Date(), queued: true });
   if (!parsed.ok) {
     context.warn(`notifications: refused an invalid request: ${parsed.errors.join(' ')}`);
     return { status: 400, jsonBody: { errors: parsed.errors } };

@@ -27,7 +27,9 @@ export type ConversationType = (typeof conversationTypes)[number];
 /** Letters, digits and `. _ : -`, 1 to 128 characters: fits a uuid, a ULID or "release-2026-11-25". */
 export const notificationIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
 
-const bodyFields = ['id', 'text', 'card', 'target', 'acknowledge'] as const;
+const bodyFields = ['id', 'text', 'card', 'target'] as const;
+/** Fields only queued notifications (and their preview) take: they keep a status, which audiences and acknowledgements need. */
+const queuedFields = ['audience', 'acknowledge'] as const;
 
 /** The acknowledge button's label: Teams shows a button's title on one line. */
 export const maxAcknowledgeLabelLength = 40;
@@ -51,8 +53,8 @@ export interface NotificationRequest {
 export interface ParseOptions {
   /** Accept `sendAt`, checked against this time (queued notifications); without it `sendAt` is an unknown field. */
   readonly sendAtFrom?: Date;
-  /** Accept `audience` (queued notifications, the preview); without it `audience` is refused with a pointer to them. */
-  readonly acceptAudience?: boolean;
+  /** Accept `audience` and `acknowledge` (queued notifications, the preview); without it both are refused with a pointer to them. */
+  readonly queued?: boolean;
 }
 
 /**
@@ -88,11 +90,12 @@ export function parseNotificationRequest(bodyText: string, limits: MessageLimits
   }
   if (!isPlainObject(body)) return invalid('The request body must be a JSON object such as {"text":"Hello"}.');
 
-  const fields: string[] = [...bodyFields, ...(options.sendAtFrom === undefined ? [] : ['sendAt']), ...(options.acceptAudience === true ? ['audience'] : [])];
-  const errors = options.acceptAudience === true || body['audience'] === undefined ? unknownFieldErrors(body, fields, '') : [audienceRefusal, ...unknownFieldErrors(body, [...fields, 'audience'], '')];
+  const fields: string[] = [...bodyFields, ...(options.sendAtFrom === undefined ? [] : ['sendAt']), ...(options.queued === true ? queuedFields : [])];
+  const refused = options.queued === true ? [] : queuedFields.filter((field) => body[field] !== undefined);
+  const errors = [...refused.map((field) => queuedOnly[field]), ...unknownFieldErrors(body, [...fields, ...refused], '')];
 
   let audience: readonly AudienceSource[] | undefined;
-  if (options.acceptAudience === true && body['audience'] !== undefined) {
+  if (options.queued === true && body['audience'] !== undefined) {
     if (body['target'] !== undefined) errors.push('"audience" and "target" cannot be given together: put the target in the audience as {"stored": <target>}.');
     const sources = validateAudience(body['audience'], validateTarget);
     if (sources.ok) audience = sources.value;
@@ -118,7 +121,7 @@ export function parseNotificationRequest(bodyText: string, limits: MessageLimits
   errors.push(...(message.ok ? [] : message.errors));
 
   let acknowledge: AcknowledgeOptions | undefined;
-  if (body['acknowledge'] !== undefined) {
+  if (options.queued === true && body['acknowledge'] !== undefined) {
     const check = validateAcknowledge(body['acknowledge']);
     if (check.ok) acknowledge = check.value;
     else errors.push(...check.errors);
@@ -246,8 +249,12 @@ export function validateTarget(value: unknown, name: string): Validated<Conversa
   return errors.length > 0 ? { ok: false, errors } : { ok: true, value: filter };
 }
 
-const audienceRefusal =
-  '"audience" (teams, people, groups) is accepted by queued notifications, POST /api/notifications, and its preview; POST /api/notify sends to stored conversations chosen with "target".';
+const queuedOnly: Readonly<Record<(typeof queuedFields)[number], string>> = {
+  audience:
+    '"audience" (teams, people, groups) is accepted by queued notifications, POST /api/notifications, and its preview; POST /api/notify sends to stored conversations chosen with "target".',
+  acknowledge:
+    '"acknowledge" is accepted by queued notifications, POST /api/notifications, whose status counts the presses and which can remind; POST /api/notify keeps no status to record them in.',
+};
 
 function unknownFieldErrors(object: Record<string, unknown>, fields: readonly string[], prefix: string): string[] {
   return Object.keys(object)

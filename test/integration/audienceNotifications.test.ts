@@ -49,7 +49,7 @@ function members(from: number, count: number): FakeTeamMember[] {
 }
 
 async function send(app: Services, id: string, audience: unknown[]): Promise<NotificationStatusWithFailures> {
-  const parsed = parseNotificationRequest(JSON.stringify({ id, text: 'Reach everyone', audience }), app.settings, { acceptAudience: true });
+  const parsed = parseNotificationRequest(JSON.stringify({ id, text: 'Reach everyone', audience }), app.settings, { queued: true });
   assert.ok(parsed.ok, parsed.ok ? '' : parsed.errors.join(' '));
   const resolved = await resolveAudience(parsed.value.audience ?? [], { listTeams: () => app.store.listTeams(), defaultTenantId: '' });
   assert.ok(resolved.ok, resolved.ok ? '' : resolved.errors.join(' '));

@@ -49,7 +49,7 @@ function members(count: number): FakeTeamMember[] {
 
 async function sendToMembers(app: Services, id: string, teamName: string): Promise<void> {
   const body = { id, text: original, audience: [{ team: teamName, deliverTo: 'members' }], acknowledge: { label: 'Got it' } };
-  const parsed = parseNotificationRequest(JSON.stringify(body), app.settings, { acceptAudience: true });
+  const parsed = parseNotificationRequest(JSON.stringify(body), app.settings, { queued: true });
   assert.ok(parsed.ok, parsed.ok ? '' : parsed.errors.join(' '));
   const resolved = await resolveAudience(parsed.value.audience ?? [], { listTeams: () => app.store.listTeams(), defaultTenantId: '' });
   assert.ok(resolved.ok, resolved.ok ? '' : resolved.errors.join(' '));

@@ -85,7 +85,7 @@ function setup(options: {
 describe('acknowledgements', () => {
   describe('the button', () => {
     it('a text notification that asks for acknowledgements is one activity: the text and a small card with an Action.Execute button labelled as asked', () => {
-      const parsed = parseNotificationRequest(JSON.stringify({ text: 'Fire drill at 10:00', acknowledge: { label: 'Got it' } }), limits);
+      const parsed = parseNotificationRequest(JSON.stringify({ text: 'Fire drill at 10:00', acknowledge: { label: 'Got it' } }), limits, { queued: true });
       assert.ok(parsed.ok);
       const activity = sentActivity(parsed.value, 'drill-1');
       assert.equal(activity.text, 'Fire drill at 10:00');
@@ -119,11 +119,17 @@ describe('acknowledgements', () => {
       [{ text: 'x', acknowledge: { label: 'OK', colour: 'red' } }, 'acknowledge.colour'],
     ] as const) {
       it(`refuses ${JSON.stringify(body.acknowledge)} naming "${field}"`, () => {
-        const parsed = parseNotificationRequest(JSON.stringify(body), limits);
+        const parsed = parseNotificationRequest(JSON.stringify(body), limits, { queued: true });
         assert.equal(parsed.ok, false);
         assert.ok(!parsed.ok && parsed.errors.some((error) => error.includes(`"${field}"`)), JSON.stringify(parsed));
       });
     }
+
+    it('is refused by POST /api/notify, which keeps no status to count presses in, pointing to queued notifications', () => {
+      const parsed = parseNotificationRequest(JSON.stringify({ text: 'Fire drill at 10:00', acknowledge: { label: 'Got it' } }), limits);
+      assert.equal(parsed.ok, false);
+      assert.match(parsed.ok ? '' : parsed.errors.join(' '), /"acknowledge" is accepted by queued notifications, POST \/api\/notifications/);
+    });
   });
 
   describe('the press', () => {

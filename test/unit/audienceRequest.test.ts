@@ -11,7 +11,7 @@ const tenantB = '00000000-0000-4000-8000-0000000000bb';
 const group = '11111111-2222-4333-8444-555555555555';
 
 function queued(body: unknown) {
-  return parseNotificationRequest(JSON.stringify(body), limits, { acceptAudience: true });
+  return parseNotificationRequest(JSON.stringify(body), limits, { queued: true });
 }
 
 function errorsOf(result: ReturnType<typeof queued>): string {
