@@ -47,6 +47,8 @@ interface PassRun {
   readonly boundSeconds: number;
   /** Updated (edit) or removed (recall), as the notification's status says. */
   readonly done: number;
+  /** The pass's state and failed count in the status, and its tenants' `unchanged` (chats it found nothing to do for). */
+  readonly outcome: string;
   /** Chats the fake never saw changed. */
   readonly lost: number;
   /** Chats changed more than once, and changes of a message already gone (404). */
@@ -81,8 +83,9 @@ async function editAndRecall(azurite: RunningAzurite, repeats: number): Promise<
           const edited = await services.queued.edit(id, { type: 'message', text: 'Benchmark notification, edited' });
           if (edited.kind !== 'edited') throw new Error(`edit not accepted: ${edited.kind}`);
           const revision = edited.status.revision;
-          await passEnded(services, id, revisionPass(revision));
-          return (await services.queued.status(id))?.revisions.find((progress) => progress.revision === revision)?.updated ?? 0;
+          const unchanged = await passEnded(services, id, revisionPass(revision));
+          const progress = (await services.queued.status(id))?.revisions.find((entry) => entry.revision === revision);
+          return { done: progress?.updated ?? 0, outcome: `${progress?.state}, ${progress?.failed} failed, ${unchanged} unchanged` };
         });
         edits.push(edit);
         printPass(repeat, 'edit', edit);
@@ -90,8 +93,9 @@ async function editAndRecall(azurite: RunningAzurite, repeats: number): Promise<
         const recall = await timePass(connector, 'delete', unknownAfterEdit, async () => {
           const recalled = await services.queued.recall(id);
           if (recalled.kind !== 'recalled') throw new Error(`recall not accepted: ${recalled.kind}`);
-          await passEnded(services, id, recallPass);
-          return (await services.queued.status(id))?.recall?.removed ?? 0;
+          const unchanged = await passEnded(services, id, recallPass);
+          const progress = (await services.queued.status(id))?.recall;
+          return { done: progress?.removed ?? 0, outcome: `${progress?.state}, ${progress?.failed} failed, ${unchanged} unchanged` };
         });
         recalls.push(recall);
         printPass(repeat, 'recall', recall);
@@ -105,11 +109,11 @@ async function editAndRecall(azurite: RunningAzurite, repeats: number): Promise<
 }
 
 /** Runs `work` (the request and the wait for its pass), timing it and reading what the fake saw meanwhile. */
-async function timePass(connector: RemoteConnector, kind: ChangeKind, unknownBefore: number, work: () => Promise<number>): Promise<PassRun> {
+async function timePass(connector: RemoteConnector, kind: ChangeKind, unknownBefore: number, work: () => Promise<PassStatus>): Promise<PassRun> {
   const before = await connector.stats();
   const startedAt = Date.now();
   const started = performance.now();
-  const done = await work();
+  const { done, outcome } = await work();
   const seconds = (performance.now() - started) / 1_000;
   const after = await connector.stats();
   const changes = await connector.changes(kind);
@@ -122,6 +126,7 @@ async function timePass(connector: RemoteConnector, kind: ChangeKind, unknownBef
     lastFirstSeconds,
     boundSeconds: (perTenant - 1) / limitPerSecond + latencySeconds + lastFirstSeconds,
     done,
+    outcome,
     lost: total - changes.conversations,
     duplicated: changes.changedMoreThanOnce + (changes.unknown - unknownBefore),
     requests: after.requests - before.requests,
@@ -130,11 +135,16 @@ async function timePass(connector: RemoteConnector, kind: ChangeKind, unknownBef
   };
 }
 
-/** Waits until every tenant's pass row of `pass` has ended (done, or stopped some other way). */
-async function passEnded(services: Services, id: string, pass: string): Promise<void> {
+interface PassStatus {
+  readonly done: number;
+  readonly outcome: string;
+}
+
+/** Waits until every tenant's pass row of `pass` has ended (done, or stopped some other way); returns their `unchanged` sum. */
+async function passEnded(services: Services, id: string, pass: string): Promise<number> {
   for (;;) {
     const records = (await services.queued.deps.passes.list(id)).filter((record) => record.pass === pass);
-    if (records.length > 0 && records.every((record) => record.state !== 'active')) return;
+    if (records.length > 0 && records.every((record) => record.state !== 'active')) return records.reduce((sum, record) => sum + record.unchanged, 0);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -143,7 +153,7 @@ function printPass(repeat: number, name: string, run: PassRun): void {
   console.log(
     `passes, repeat ${repeat}, ${name}: ${run.seconds.toFixed(2)} s from the request to the pass's end; ` +
       `bound ${run.boundSeconds.toFixed(2)} s = ${perTenant - 1}/${limitPerSecond} + ${latencySeconds.toFixed(2)} + ${run.lastFirstSeconds.toFixed(2)} (last tenant's first request); ` +
-      `${(100 * shareOfBound(run)).toFixed(1)} % of the bound; status ${run.done} of ${total}, ${run.lost} lost, ${run.duplicated} duplicated; ` +
+      `${(100 * shareOfBound(run)).toFixed(1)} % of the bound; status ${run.done} of ${total} (${run.outcome}), fake: ${run.lost} lost, ${run.duplicated} duplicated; ` +
       `${run.requests} requests, ${run.throttled} × 429 (${run.ownThrottled} from our pace)`,
   );
 }
