@@ -44,6 +44,8 @@ interface PassRun {
   readonly seconds: number;
   /** From the request to the last tenant's first accepted change. */
   readonly lastFirstSeconds: number;
+  /** From the request to the last accepted change: what the pass's end adds after it shows in the gap to `seconds`. */
+  readonly lastChangeSeconds: number;
   readonly boundSeconds: number;
   /** Updated (edit) or removed (recall), as the notification's status says. */
   readonly done: number;
@@ -124,6 +126,7 @@ async function timePass(connector: RemoteConnector, kind: ChangeKind, unknownBef
   return {
     seconds,
     lastFirstSeconds,
+    lastChangeSeconds: (changes.lastAt - startedAt) / 1_000,
     boundSeconds: (perTenant - 1) / limitPerSecond + latencySeconds + lastFirstSeconds,
     done,
     outcome,
@@ -151,7 +154,7 @@ async function passEnded(services: Services, id: string, pass: string): Promise<
 
 function printPass(repeat: number, name: string, run: PassRun): void {
   console.log(
-    `passes, repeat ${repeat}, ${name}: ${run.seconds.toFixed(2)} s from the request to the pass's end; ` +
+    `passes, repeat ${repeat}, ${name}: ${run.seconds.toFixed(2)} s from the request to the pass's end (last change accepted at ${run.lastChangeSeconds.toFixed(2)} s); ` +
       `bound ${run.boundSeconds.toFixed(2)} s = ${perTenant - 1}/${limitPerSecond} + ${latencySeconds.toFixed(2)} + ${run.lastFirstSeconds.toFixed(2)} (last tenant's first request); ` +
       `${(100 * shareOfBound(run)).toFixed(1)} % of the bound; status ${run.done} of ${total} (${run.outcome}), fake: ${run.lost} lost, ${run.duplicated} duplicated; ` +
       `${run.requests} requests, ${run.throttled} × 429 (${run.ownThrottled} from our pace)`,
