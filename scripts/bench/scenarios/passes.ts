@@ -163,7 +163,7 @@ function printPass(repeat: number, name: string, run: PassRun): void {
 
 function passRow(what: string, runs: readonly PassRun[], baseline: string): SummaryRow {
   return {
-    scenario: `${what}, 10 tenants x 500, 100 ms (${runs.length} repeats)`,
+    scenario: `${what}, 10 tenants x 500, 100 ms (${runs.length} repeat${runs.length === 1 ? '' : 's'})`,
     result: `${runs.map((run) => `${run.seconds.toFixed(2)} s (${(100 * shareOfBound(run)).toFixed(0)} %)`).join(', ')} of bound ${runs.map((run) => run.boundSeconds.toFixed(2)).join(', ')} s`,
     baseline,
     target: '≥ 95 % of the channel bound; 0 lost, 0 dup',
