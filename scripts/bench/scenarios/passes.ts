@@ -56,6 +56,8 @@ interface PassRun {
   /** Chats changed more than once, and changes of a message already gone (404). */
   readonly duplicated: number;
   readonly requests: number;
+  /** TCP connections the app opened to the fake during the pass. */
+  readonly connections: number;
   readonly throttled: number;
   readonly ownThrottled: number;
 }
@@ -133,6 +135,7 @@ async function timePass(connector: RemoteConnector, kind: ChangeKind, unknownBef
     lost: total - changes.conversations,
     duplicated: changes.changedMoreThanOnce + (changes.unknown - unknownBefore),
     requests: after.requests - before.requests,
+    connections: after.connections - before.connections,
     throttled: after.throttled - before.throttled,
     ownThrottled: after.throttledByRate - before.throttledByRate,
   };
@@ -157,7 +160,7 @@ function printPass(repeat: number, name: string, run: PassRun): void {
     `passes, repeat ${repeat}, ${name}: ${run.seconds.toFixed(2)} s from the request to the pass's end (last change accepted at ${run.lastChangeSeconds.toFixed(2)} s); ` +
       `bound ${run.boundSeconds.toFixed(2)} s = ${perTenant - 1}/${limitPerSecond} + ${latencySeconds.toFixed(2)} + ${run.lastFirstSeconds.toFixed(2)} (last tenant's first request); ` +
       `${(100 * shareOfBound(run)).toFixed(1)} % of the bound; status ${run.done} of ${total} (${run.outcome}), fake: ${run.lost} lost, ${run.duplicated} duplicated; ` +
-      `${run.requests} requests, ${run.throttled} × 429 (${run.ownThrottled} from our pace)`,
+      `${run.requests} requests over ${run.connections} new connections, ${run.throttled} × 429 (${run.ownThrottled} from our pace)`,
   );
 }
 
