@@ -1,6 +1,7 @@
 import { startAzurite, type RunningAzurite } from '../../azurite';
 import type { ChangeKind } from '../../fakeConnectorChangeLog';
 import { startQueueWorkers } from '../../queueWorkers';
+import type { NotificationStatus } from '../../../shared/queued/notificationStatus';
 import { recallPass, revisionPass } from '../../../shared/queued/passActions';
 import { createServices, type Services } from '../../../shared/services';
 import { TableConversationStore } from '../../../shared/storage/tableConversationStore';
@@ -83,23 +84,29 @@ async function editAndRecall(azurite: RunningAzurite, repeats: number): Promise<
         const send = await measure('send', total, connector, () => sendQueued(services, id));
         sends.push(deliveriesPerSecond(send));
         console.log(`passes, repeat ${repeat}, send: ${deliveriesPerSecond(send).toFixed(1)} deliveries/s (${send.seconds.toFixed(1)} s), ${send.stats.duplicates} duplicates; ${send.note}`);
-        const edit = await timePass(connector, 'update', 0, async () => {
-          const edited = await services.queued.edit(id, { type: 'message', text: 'Benchmark notification, edited' });
-          if (edited.kind !== 'edited') throw new Error(`edit not accepted: ${edited.kind}`);
-          const revision = edited.status.revision;
-          const unchanged = await passEnded(services, id, revisionPass(revision));
-          const progress = (await services.queued.status(id))?.revisions.find((entry) => entry.revision === revision);
-          return { done: progress?.updated ?? 0, outcome: `${progress?.state}, ${progress?.failed} failed, ${unchanged} unchanged` };
+        let revision = 0;
+        const edit = await timePass(connector, services, id, 'update', 0, {
+          request: async () => {
+            const edited = await services.queued.edit(id, { type: 'message', text: 'Benchmark notification, edited' });
+            if (edited.kind !== 'edited') throw new Error(`edit not accepted: ${edited.kind}`);
+            revision = edited.status.revision;
+            return revisionPass(revision);
+          },
+          progress: (status) => {
+            const progress = status?.revisions.find((entry) => entry.revision === revision);
+            return { done: progress?.updated ?? 0, state: progress?.state, failed: progress?.failed };
+          },
         });
         edits.push(edit);
         printPass(repeat, 'edit', edit);
         const unknownAfterEdit = (await connector.changes('update')).unknown;
-        const recall = await timePass(connector, 'delete', unknownAfterEdit, async () => {
-          const recalled = await services.queued.recall(id);
-          if (recalled.kind !== 'recalled') throw new Error(`recall not accepted: ${recalled.kind}`);
-          const unchanged = await passEnded(services, id, recallPass);
-          const progress = (await services.queued.status(id))?.recall;
-          return { done: progress?.removed ?? 0, outcome: `${progress?.state}, ${progress?.failed} failed, ${unchanged} unchanged` };
+        const recall = await timePass(connector, services, id, 'delete', unknownAfterEdit, {
+          request: async () => {
+            const recalled = await services.queued.recall(id);
+            if (recalled.kind !== 'recalled') throw new Error(`recall not accepted: ${recalled.kind}`);
+            return recallPass;
+          },
+          progress: (status) => ({ done: status?.recall?.removed ?? 0, state: status?.recall?.state, failed: status?.recall?.failed }),
         });
         recalls.push(recall);
         printPass(repeat, 'recall', recall);
@@ -112,13 +119,22 @@ async function editAndRecall(azurite: RunningAzurite, repeats: number): Promise<
   });
 }
 
-/** Runs `work` (the request and the wait for its pass), timing it and reading what the fake saw meanwhile. */
-async function timePass(connector: RemoteConnector, kind: ChangeKind, unknownBefore: number, work: () => Promise<PassStatus>): Promise<PassRun> {
+/** An edit or a recall: how to make the request, and where its progress shows in the status. */
+interface PassUnderTest {
+  /** Makes the request; returns the name of the pass it started. */
+  request(): Promise<string>;
+  progress(status: NotificationStatus | undefined): { readonly done: number; readonly state?: string; readonly failed?: number };
+}
+
+/** Times a pass from its request to the end of every tenant's pass row, then reads its status and what the fake saw. */
+async function timePass(connector: RemoteConnector, services: Services, id: string, kind: ChangeKind, unknownBefore: number, pass: PassUnderTest): Promise<PassRun> {
   const before = await connector.stats();
   const startedAt = Date.now();
   const started = performance.now();
-  const { done, outcome } = await work();
+  const unchanged = await passEnded(services, id, await pass.request());
   const seconds = (performance.now() - started) / 1_000;
+  const { done, state, failed } = pass.progress(await services.queued.status(id));
+  const outcome = `${state}, ${failed} failed, ${unchanged} unchanged`;
   const after = await connector.stats();
   const changes = await connector.changes(kind);
   const firsts = Object.values(changes.firstAtByTenant);
@@ -139,11 +155,6 @@ async function timePass(connector: RemoteConnector, kind: ChangeKind, unknownBef
     throttled: after.throttled - before.throttled,
     ownThrottled: after.throttledByRate - before.throttledByRate,
   };
-}
-
-interface PassStatus {
-  readonly done: number;
-  readonly outcome: string;
 }
 
 /** Waits until every tenant's pass row of `pass` has ended (done, or stopped some other way); returns their `unchanged` sum. */
