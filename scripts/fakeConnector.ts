@@ -3,6 +3,7 @@ import { once, setMaxListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import { FakeTeamsState, teamsRouteOf, type FakeTeams, type TeamsThrottle } from './fakeConnectorTeams';
 import { ConversationMessages, type ActivityChange, type ActivityChangeCounts, type FakeMessage } from './fakeConnectorMessages';
+import { ActivityChangeLog } from './fakeConnectorChangeLog';
 
 /**
  * A fake Bot Connector (v3 REST API, the part a proactive sender uses), with
@@ -161,6 +162,8 @@ export interface FakeConnector {
   updatesOf(conversationId: string): number;
   /** Accepted updates and deletes, and those of unknown ids. */
   readonly activityChanges: ActivityChangeCounts;
+  /** When each tenant's accepted updates and deletes began and ended, and conversations changed twice. */
+  readonly changeLog: ActivityChangeLog;
   /** Conversations delivered more than once, with their counts. */
   duplicates(): Map<string, number>;
   /** Teams: seed teams and people, read the create and roster counters. */
@@ -224,6 +227,7 @@ class FakeConnectorServer implements FakeConnector {
   maxOpenConnections = 0;
   readonly byStatus = new Map<number, number>();
   readonly teams = new FakeTeamsState();
+  readonly changeLog = new ActivityChangeLog();
 
   private readonly server: Server;
   private readonly clock: () => number;
@@ -308,6 +312,7 @@ class FakeConnectorServer implements FakeConnector {
     this.conversationWindows = new SlidingWindows();
     this.teams.resetCounters();
     this.shown.clear();
+    this.changeLog.clear();
   }
 
   async stop(): Promise<void> {
@@ -410,6 +415,7 @@ class FakeConnectorServer implements FakeConnector {
       return errorAnswer(404, 'NotFound', `Conversation ${route.conversationId} has no activity ${activityId}`);
     }
     this.shown.apply(route.conversationId, activityId, change, this.options.recordActivities === true);
+    this.changeLog.note(change.kind, this.shown.tenantOf(route.conversationId), route.conversationId);
     return { status: 200, body: change.kind === 'update' ? { id: activityId } : {} };
   }
 

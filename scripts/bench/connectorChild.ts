@@ -13,6 +13,9 @@ async function main(options: FakeConnectorOptions): Promise<void> {
       cpuAtReset = process.cpuUsage();
       reply({ done: true });
     }
+    if (message.command === 'changes') {
+      reply({ changes: { ...connector.changeLog.summary(message.kind), unknown: connector.activityChanges.unknown, messagesShown: connector.messageCount() } });
+    }
     if (message.command === 'seedTeams') {
       for (const team of message.teams) connector.teams.seedTeam(team);
       reply({ done: true });

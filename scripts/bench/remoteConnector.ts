@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import type { FakeConnectorOptions } from '../fakeConnector';
+import type { ChangeKind, ChangeLogSummary } from '../fakeConnectorChangeLog';
 import type { FakeTeam } from '../fakeConnectorTeams';
 
 /**
@@ -28,12 +29,25 @@ export interface ConnectorStats {
   readonly cpuMs: number;
 }
 
+/** The fake's updates or deletes since its last reset (see fakeConnectorChangeLog.ts). */
+export interface ChangeStats extends ChangeLogSummary {
+  /** PUTs and DELETEs of an activity the conversation no longer (or never) held: 404. */
+  readonly unknown: number;
+  /** Messages every conversation shows now. */
+  readonly messagesShown: number;
+}
+
 export type ChildCommand =
   | { readonly command: 'stats' }
+  | { readonly command: 'changes'; readonly kind: ChangeKind }
   | { readonly command: 'reset' }
   | { readonly command: 'stop' }
   | { readonly command: 'seedTeams'; readonly teams: readonly FakeTeam[] };
-export type ChildMessage = { readonly serviceUrl: string } | { readonly stats: ConnectorStats } | { readonly done: true };
+export type ChildMessage =
+  | { readonly serviceUrl: string }
+  | { readonly stats: ConnectorStats }
+  | { readonly changes: ChangeStats }
+  | { readonly done: true };
 
 export class RemoteConnector {
   private constructor(
@@ -52,6 +66,12 @@ export class RemoteConnector {
     const message = await this.ask({ command: 'stats' });
     if (!('stats' in message)) throw new Error('fake connector child sent no stats');
     return message.stats;
+  }
+
+  async changes(kind: ChangeKind): Promise<ChangeStats> {
+    const message = await this.ask({ command: 'changes', kind });
+    if (!('changes' in message)) throw new Error('fake connector child sent no change stats');
+    return message.changes;
   }
 
   async reset(): Promise<void> {

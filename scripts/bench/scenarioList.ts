@@ -6,6 +6,7 @@ import { hog } from './scenarios/hog';
 import { jitter } from './scenarios/jitter';
 import { limit } from './scenarios/limit';
 import { manyTenants } from './scenarios/manyTenants';
+import { passes } from './scenarios/passes';
 import { personalChats } from './scenarios/personalChats';
 import { queued } from './scenarios/queued';
 import { single } from './scenarios/single';
@@ -25,6 +26,7 @@ export const scenarios: readonly Scenario[] = [
   manyTenants,
   queued,
   activityIds,
+  passes,
   cost,
   personalChats,
 ];

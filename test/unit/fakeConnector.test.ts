@@ -490,3 +490,34 @@ describe('fake Bot Connector: the messages a conversation shows', () => {
     assert.equal(connector.messages('a:1')[0]?.text, 'a2');
   });
 });
+
+describe("fake Bot Connector: the log of accepted updates and deletes (the bench's passes read it)", () => {
+  it("tells each tenant's first accepted update, the chats updated more than once, and leaves out refused changes", async () => {
+    const clock = manualClock();
+    const connector = await start({ clock: clock.now, throttle: { perTenantPerSecond: 4, perConversationPerSecond: 100 } });
+    const a = idOf(await send(connector, 'a:1', activity('a', 'tenant-t')));
+    const b = idOf(await send(connector, 'a:2', activity('b', 'tenant-u')));
+    assert.equal((await change(connector, 'PUT', 'a:1', a, activity('a2', 'tenant-t'))).status, 200);
+    assert.equal((await change(connector, 'PUT', 'a:2', b, activity('b2', 'tenant-u'))).status, 200);
+    assert.equal((await change(connector, 'PUT', 'a:1', a, activity('a3', 'tenant-t'))).status, 200);
+    assert.equal((await change(connector, 'PUT', 'a:1', 'activity-999', activity('x', 'tenant-t'))).status, 404);
+    assert.equal((await change(connector, 'PUT', 'a:1', a, activity('a4', 'tenant-t'))).status, 429);
+
+    const updates = connector.changeLog.summary('update');
+    assert.deepEqual([updates.accepted, updates.conversations, updates.changedMoreThanOnce], [3, 2, 1]);
+    assert.deepEqual(Object.keys(updates.firstAtByTenant).sort(), ['tenant-t', 'tenant-u']);
+    assert.ok((updates.firstAtByTenant['tenant-t'] ?? Infinity) <= (updates.firstAtByTenant['tenant-u'] ?? 0), 'tenant-t was updated first');
+    assert.ok(updates.lastAt >= (updates.firstAtByTenant['tenant-u'] ?? Infinity));
+    assert.equal(connector.changeLog.summary('delete').accepted, 0);
+  });
+
+  it('logs a delete under the tenant the conversation was sent to, and forgets everything on reset', async () => {
+    const connector = await start();
+    const id = idOf(await send(connector, 'a:1', activity('a', 'tenant-t')));
+    assert.equal((await change(connector, 'DELETE', 'a:1', id)).status, 200);
+    const deletes = connector.changeLog.summary('delete');
+    assert.deepEqual([deletes.accepted, deletes.conversations, Object.keys(deletes.firstAtByTenant)], [1, 1, ['tenant-t']]);
+    connector.reset();
+    assert.deepEqual(connector.changeLog.summary('delete'), { accepted: 0, conversations: 0, changedMoreThanOnce: 0, firstAtByTenant: {}, lastAt: 0 });
+  });
+});

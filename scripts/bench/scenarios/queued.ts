@@ -140,24 +140,28 @@ export async function runQueued(
   overrides: ServiceOverrides = {},
 ): Promise<PhaseResult> {
   const services = createServices(settings, { store, logger: quietLogger, ...overrides });
-  const id = `bench-queued-${Date.now()}`;
   const workers = await startWorkers(services);
   try {
-    const submitted = await services.queued.submit({ id, activity: { type: 'message', text: 'Benchmark notification' } });
-    if (submitted.kind !== 'accepted') throw new Error(`not accepted: ${submitted.kind}`);
-    // The state alone (one row) while it runs: the whole status sums every tenant's work row, and this
-    // process is also a worker. The workers end the notification themselves.
-    for (;;) {
-      const state = await services.queued.deps.notifications.stateOf(id);
-      if (state !== undefined && state !== 'queued' && state !== 'running') break;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    const status = await services.queued.status(id);
-    return {
-      note: `queued status: ${status?.state}, matched ${status?.matched}, sent ${status?.sent}, failed ${status?.failed}, alreadySent ${status?.alreadySent}, pending ${status?.pending}, retried ${status?.retried}`,
-      reported: (status?.failed ?? 0) + (status?.pending ?? 0),
-    };
+    return await sendQueued(services, `bench-queued-${Date.now()}`);
   } finally {
     await workers.stop();
   }
+}
+
+/** Submits one queued notification under `id` and waits until the workers (started by the caller) have ended it. */
+export async function sendQueued(services: Services, id: string): Promise<PhaseResult> {
+  const submitted = await services.queued.submit({ id, activity: { type: 'message', text: 'Benchmark notification' } });
+  if (submitted.kind !== 'accepted') throw new Error(`not accepted: ${submitted.kind}`);
+  // The state alone (one row) while it runs: the whole status sums every tenant's work row, and this
+  // process is also a worker. The workers end the notification themselves.
+  for (;;) {
+    const state = await services.queued.deps.notifications.stateOf(id);
+    if (state !== undefined && state !== 'queued' && state !== 'running') break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  const status = await services.queued.status(id);
+  return {
+    note: `queued status: ${status?.state}, matched ${status?.matched}, sent ${status?.sent}, failed ${status?.failed}, alreadySent ${status?.alreadySent}, pending ${status?.pending}, retried ${status?.retried}`,
+    reported: (status?.failed ?? 0) + (status?.pending ?? 0),
+  };
 }
