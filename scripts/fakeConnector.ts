@@ -4,6 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { FakeTeamsState, teamsRouteOf, type FakeTeams, type TeamsThrottle } from './fakeConnectorTeams';
 import { ConversationMessages, type ActivityChange, type ActivityChangeCounts, type FakeMessage } from './fakeConnectorMessages';
 import { ActivityChangeLog } from './fakeConnectorChangeLog';
+import { readBody, uniformHash } from './fakeHttp';
 
 /**
  * A fake Bot Connector (v3 REST API, the part a proactive sender uses), with
@@ -570,27 +571,6 @@ function faultOutcome(fault: Fault): Outcome {
   const code = fault.code ?? defaultCodes[fault.status] ?? 'ServiceError';
   const answer = errorAnswer(fault.status, code, fault.message ?? `Injected fault: ${code}`);
   return fault.retryAfterSeconds === undefined ? answer : { ...answer, retryAfterSeconds: fault.retryAfterSeconds };
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** A number in [0, 1) from a string: FNV-1a then a murmur3 finaliser, so nearby inputs spread out. */
-function uniformHash(input: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < input.length; i++) {
-    hash ^= input.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  hash ^= hash >>> 16;
-  hash = Math.imul(hash, 0x85ebca6b);
-  hash ^= hash >>> 13;
-  hash = Math.imul(hash, 0xc2b2ae35);
-  hash ^= hash >>> 16;
-  return (hash >>> 0) / 0x1_0000_0000;
 }
 
 /**

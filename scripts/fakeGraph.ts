@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { once } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import { FakeDirectory, type FakeGraphGroup, type FakeGraphSeed, type FakeGraphUser } from './fakeGraphDirectory';
+import { readBody, uniformHash } from './fakeHttp';
 
 export type { FakeGraphSeed, FakeGraphUser, FakeGraphGroup, FakeCatalogApp, FakeInstallation } from './fakeGraphDirectory';
 export { numberedUsers } from './fakeGraphDirectory';
@@ -517,27 +518,6 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
-}
-
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** A number in [0, 1) from a string (FNV-1a, then a murmur3 finaliser), so the same operations are throttled whatever the order. */
-function uniformHash(input: string): number {
-  let hash = 0x811c9dc5;
-  for (let i = 0; i < input.length; i++) {
-    hash ^= input.charCodeAt(i);
-    hash = Math.imul(hash, 0x01000193);
-  }
-  hash ^= hash >>> 16;
-  hash = Math.imul(hash, 0x85ebca6b);
-  hash ^= hash >>> 13;
-  hash = Math.imul(hash, 0xc2b2ae35);
-  hash ^= hash >>> 16;
-  return (hash >>> 0) / 0x1_0000_0000;
 }
 
 /**
