@@ -40,7 +40,8 @@ async function main(): Promise<number> {
         longestFirst(files.filter((file) => file.lane === lane), history),
         options.concurrency[lane],
       async (file) => {
-        const outcome = await runTestFile(file.path, { timeoutMs: options.fileTimeoutMs, nodeArgs: options.nodeArgs });
+        const timeoutMs = Math.max(options.fileTimeoutMs, (file.timeoutSeconds ?? 0) * 1_000);
+        const outcome = await runTestFile(file.path, { timeoutMs, nodeArgs: options.nodeArgs });
         outcomes.push(outcome);
         printFile(file, outcome);
       },

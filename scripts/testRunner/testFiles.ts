@@ -24,6 +24,11 @@ export interface TestFile {
   /** Relative to dist/test, with forward slashes: `e2e/console.test.js`. */
   readonly name: string;
   readonly lane: Lane;
+  /**
+   * A bound longer than the run's, for a file that says `// runTests: timeout=<seconds>` (one that sends
+   * to thousands through the local host at Teams' pace): the run's bound applies when it is longer.
+   */
+  readonly timeoutSeconds?: number;
 }
 
 /**
@@ -62,18 +67,26 @@ function matching(all: readonly string[], selector: string): string[] {
 
 function testFile(testRoot: string, name: string): TestFile {
   const file = path.join(testRoot, name);
-  return { path: file, name, lane: asksToRunAlone(file) ? 'alone' : name.startsWith('unit/') ? 'unit' : 'process' };
+  const opening = openingOf(file);
+  const timeout = timeoutMarker.exec(opening);
+  return {
+    path: file,
+    name,
+    lane: aloneMarker.test(opening) ? 'alone' : name.startsWith('unit/') ? 'unit' : 'process',
+    ...(timeout === null ? {} : { timeoutSeconds: Number(timeout[1]) }),
+  };
 }
 
 const aloneMarker = /^\/\/ runTests: alone$/m;
+const timeoutMarker = /^\/\/ runTests: timeout=(\d+)$/m;
 
-/** Whether the file's opening (where the marker goes, above or below its imports) has the marker line. */
-function asksToRunAlone(file: string): boolean {
+/** The file's opening, where its marker lines go (above or below its imports). */
+function openingOf(file: string): string {
   const descriptor = openSync(file, 'r');
   try {
     const opening = Buffer.alloc(4_096);
     const length = readSync(descriptor, opening, 0, opening.length, 0);
-    return aloneMarker.test(opening.subarray(0, length).toString('utf8'));
+    return opening.subarray(0, length).toString('utf8');
   } finally {
     closeSync(descriptor);
   }

@@ -7,6 +7,9 @@ import type { ConversationStore } from '../../shared/storage/conversationStore';
 import { conversation } from '../support/conversationStoreContract';
 import { post, status, store, teamsLimits, useQueuedHosts, waitFor, waitUntil } from '../support/queuedHosts';
 
+// runTests: timeout=1800
+// Thousands of people at Teams' pace through the local host: about 12 minutes on a loaded 2-core machine.
+
 /**
  * Audiences end to end: the app in the local host of `npm start`, a real Azurite, real HTTP, the fake
  * Bot Connector throttling like Teams (rosters, channel lists, new chats) and the fake Microsoft Graph.
