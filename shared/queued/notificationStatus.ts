@@ -1,6 +1,5 @@
 import type { FailureRecord, NotificationRecord, NotificationState, PlanRecord, WorkRecord } from './notificationTable';
-import { recallPass, revisionOfPass } from './passActions';
-import { reminderOfPass } from './remindPass';
+import { recallPass, reminderOfPass, revisionOfPass } from './passNames';
 import type { PassRecord, PassState } from './passTable';
 
 /** `GET /api/notifications/{id}` as JSON; also each entry of `GET /api/notifications` (without `failures`). */

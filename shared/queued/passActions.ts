@@ -4,6 +4,9 @@ import type { PassAction, PassPlan } from './ledgerPass';
 import type { NotificationRecord } from './notificationTable';
 import type { QueuedDependencies } from './workContext';
 import { sentActivity } from '../notifications/sentActivity';
+import { recallPass, revisionOfPass } from './passNames';
+
+export { recallPass, revisionPass, revisionOfPass } from './passNames';
 
 /**
  * The passes over a notification's delivered chats, by name:
@@ -12,18 +15,6 @@ import { sentActivity } from '../notifications/sentActivity';
  * - `recall`: deletes the message in every chat (DELETE), and the reminders sent there since, marks `recalled`.
  * A new kind of pass adds its name and plan here.
  */
-
-export const recallPass = 'recall';
-
-export function revisionPass(revision: number): string {
-  return `revision-${revision}`;
-}
-
-/** The revision an edit's pass is named after, or undefined when the name is not an edit's. */
-export function revisionOfPass(pass: string): number | undefined {
-  const match = /^revision-(\d+)$/.exec(pass);
-  return match === null ? undefined : Number(match[1]);
-}
 
 export function passPlanFor(deps: QueuedDependencies, notification: NotificationRecord, pass: string): PassPlan {
   if (pass === recallPass) return { kind: 'act', action: recallAction(deps) };

@@ -7,6 +7,8 @@ import type { PassAction, PassPlan } from './ledgerPass';
 import type { NotificationRecord } from './notificationTable';
 import type { QueuedDependencies } from './workContext';
 
+export { remindPass, reminderOfPass } from './passNames';
+
 /**
  * A reminder: a pass over the delivered chats (ledgerPass.ts) that sends the notification's message
  * again, as it reads now (the latest revision, with its acknowledge button), to every chat whose
@@ -14,17 +16,6 @@ import type { QueuedDependencies } from './workContext';
  * so it reaches a chat at most once however often its work is redone, and a second reminder is a
  * new pass. A recalled notification's chats are never reminded.
  */
-
-const remindPrefix = 'remind-';
-
-export function remindPass(reminderId: string): string {
-  return `${remindPrefix}${reminderId}`;
-}
-
-/** The reminder id a pass is named after, or undefined when the name is not a reminder's. */
-export function reminderOfPass(pass: string): string | undefined {
-  return pass.startsWith(remindPrefix) ? pass.slice(remindPrefix.length) : undefined;
-}
 
 /** The plan of a reminder's slice, with the acknowledgements as they are now (read once per slice). */
 export async function remindPlan(deps: QueuedDependencies, notification: NotificationRecord, pass: string): Promise<PassPlan> {
