@@ -58,7 +58,7 @@ export class TenantLeases {
     options: TenantLeaseOptions,
   ) {
     this.leaseMs = options.leaseMs;
-    this.quietMs = options.quietMs ?? 1_100;
+    this.quietMs = options.quietMs ?? 1_500;
     this.now = options.now ?? Date.now;
   }
 
