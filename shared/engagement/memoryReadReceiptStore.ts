@@ -9,13 +9,14 @@ export class MemoryReadReceiptStore implements ReadReceiptStore {
   /** notification id → the chats it was indexed under (the table's listing rows). */
   private readonly sent = new Map<string, Set<string>>();
 
-  async recordSent(message: SentMessage): Promise<void> {
-    const chat = chatKey(message.conversation);
-    if (this.marks.get(message.notificationId)?.has(chat) === true) return;
-    this.sent.set(message.notificationId, (this.sent.get(message.notificationId) ?? new Set<string>()).add(chat));
-    const index = this.unread.get(chat) ?? new Map<string, SentMessage>();
-    index.set(message.notificationId, message);
-    this.unread.set(chat, index);
+  async recordSent(messages: readonly SentMessage[]): Promise<void> {
+    for (const message of messages) {
+      const chat = chatKey(message.conversation);
+      this.sent.set(message.notificationId, (this.sent.get(message.notificationId) ?? new Set<string>()).add(chat));
+      const index = this.unread.get(chat) ?? new Map<string, SentMessage>();
+      index.set(message.notificationId, message);
+      this.unread.set(chat, index);
+    }
   }
 
   async receipt(receipt: ReadReceipt): Promise<number> {

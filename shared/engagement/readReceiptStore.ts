@@ -10,9 +10,10 @@ import type { ConversationKey } from '../storage/conversationStore';
  * conversation's index (only messages not read yet are in it), marks each message at or before
  * the last one read, counts the mark beside the notification's marks (engagement/countedRows.ts),
  * and takes it out of the index. The notification also lists the chats it was indexed under, so
- * retention can empty the indexes of chats that never send a receipt. Cost: two writes per
- * delivery to a personal chat; per receipt, one
- * query of the chat's unread notifications, and a read, a transaction and a delete per message it
+ * retention can empty the indexes of chats that never send a receipt. Cost: a batch's deliveries
+ * are written together, a transaction per 100 rows of a partition (the listing is one partition,
+ * the index 16 buckets of chats), so about 17 requests per 100 deliveries; per receipt, two
+ * queries of the chat's unread notifications (today's rows and those of the first layout), and a read, a transaction and a delete per message it
  * newly covers (a receipt that covers nothing new costs the query alone). The status reads a
  * notification's `read` in one query of 8 counter rows, whatever its audience.
  */
@@ -38,8 +39,8 @@ export interface ReadMark {
 }
 
 export interface ReadReceiptStore {
-  /** Indexes a delivery under its chat, for the receipts to come. */
-  recordSent(message: SentMessage): Promise<void>;
+  /** Indexes deliveries under their chats, for the receipts to come. */
+  recordSent(messages: readonly SentMessage[]): Promise<void>;
   /** Marks every indexed delivery of the chat up to the last read message; returns how many were newly marked. */
   receipt(receipt: ReadReceipt): Promise<number>;
   /** How many deliveries of the notification were read: a read of a few counter rows. */

@@ -1,5 +1,7 @@
-import { odata } from '@azure/data-tables';
-import { toKey } from '../storage/conversationKeys';
+import { odata, type TableEntity, type TransactionAction } from '@azure/data-tables';
+import { bucketOf, toKey } from '../storage/conversationKeys';
+import type { ConversationKey } from '../storage/conversationStore';
+import { prefixEnd } from '../storage/keyRanges';
 import { deleteMatchingRows, deleteRows } from '../storage/rowDeletion';
 import type { StorageConnection } from '../settings';
 import { Table, TableUnavailableError, hasStatus, type TableOptions } from '../storage/tableClient';
@@ -7,15 +9,20 @@ import { CountedRows, isCounterRow } from './countedRows';
 import { chatKey, isReadUpTo, type ReadMark, type ReadReceipt, type ReadReceiptStore, type SentMessage } from './readReceiptStore';
 
 /**
- * The `readreceipts` table (see readReceiptStore.ts for the design and its costs), two kinds of
+ * The `readreceipts` table (see readReceiptStore.ts for the design and its costs), three kinds of
  * partition:
- * - `c<chat>`: a personal chat's deliveries not read yet, one row per notification (RowKey the
- *   escaped id) with the message's activity id;
+ * - `u<bucket>`: personal chats' deliveries not read yet, one row per chat and notification (RowKey
+ *   `<chat>,<notification>`, escaped, so one chat's rows are a range of keys), with the message's
+ *   activity id. A chat's bucket is a hash of its key (16 buckets), so a batch of deliveries is
+ *   written in a few transactions, not a request each;
  * - `n<notification>`: the notification's read marks, one row per chat (RowKey the escaped chat
  *   key), and their counters;
  * - `s<notification>`: the chats the notification was indexed under (RowKey the escaped chat key),
- *   written before the chat's row, so retention finds a chat's unread row by notification and
+ *   written before the chats' rows, so retention finds a chat's unread row by notification and
  *   deletes it before its listing row (a run cut short finds the rest next time).
+ *
+ * Rows written before the buckets sit in `c<chat>` (RowKey the notification), and their listing
+ * rows have no `bucketed` flag: receipts still read them and retention still deletes them.
  */
 
 export const defaultReadReceiptsTable = 'readreceipts';
@@ -27,14 +34,20 @@ export class ReadReceiptTableUnavailableError extends TableUnavailableError {
   }
 }
 
-interface UnreadEntity {
+type UnreadEntity = {
   readonly partitionKey: string;
   readonly rowKey: string;
   readonly notificationId: string;
   readonly channelId: string;
   readonly conversationId: string;
   readonly activityId: string;
-}
+};
+
+type ListingEntity = {
+  readonly partitionKey: string;
+  readonly rowKey: string;
+  readonly bucketed: boolean;
+};
 
 interface MarkEntity {
   readonly partitionKey: string;
@@ -44,13 +57,23 @@ interface MarkEntity {
   readonly readAt: Date;
 }
 
-const chatPartition = (message: Pick<SentMessage, 'conversation'>): string => `c${toKey(chatKey(message.conversation))}`;
+/** Each part of an unread row's key stays under half of maxKeyLength, so the two fit together. */
+const maxPartLength = 250;
+/** A chat's part of its keys; also the RowKey of its listing row. */
+const chatPart = (conversation: ConversationKey): string => toKey(chatKey(conversation), maxPartLength);
+const unreadPartition = (chat: string): string => `u${bucketOf(chat)}`;
+/** `,` is escaped in every escaped id and absent from a hashed one, so a chat's rows are exactly the keys starting `<chat>,`. */
+const unreadRowPrefix = (chat: string): string => `${chat},`;
+const unreadRowKey = (chat: string, notificationId: string): string => `${unreadRowPrefix(chat)}${toKey(notificationId, maxPartLength)}`;
+const legacyChatPartition = (conversation: ConversationKey): string => `c${toKey(chatKey(conversation))}`;
 const marksPartition = (notificationId: string): string => `n${toKey(notificationId)}`;
 const sentPartition = (notificationId: string): string => `s${toKey(notificationId)}`;
 
 /** How many listing rows retention reads at once, and how many chat rows it deletes at once. */
 const listingPage = 100;
 const concurrentDeletes = 8;
+/** Azure's limit of actions in one transaction. */
+const transactionSize = 100;
 
 export class TableReadReceiptStore implements ReadReceiptStore {
   private readonly table: Table;
@@ -61,27 +84,22 @@ export class TableReadReceiptStore implements ReadReceiptStore {
     this.marks = new CountedRows(this.table, 'mark read');
   }
 
-  async recordSent(message: SentMessage): Promise<void> {
-    const listing = { partitionKey: sentPartition(message.notificationId), rowKey: toKey(chatKey(message.conversation)) };
-    await this.table.call('record sent', (client) => client.upsertEntity(listing, 'Replace'));
-    const entity: UnreadEntity = {
-      partitionKey: chatPartition(message),
-      rowKey: toKey(message.notificationId),
-      notificationId: message.notificationId,
-      channelId: message.conversation.channelId,
-      conversationId: message.conversation.conversationId,
-      activityId: message.activityId,
-    };
-    await this.table.call('record sent', (client) => client.upsertEntity(entity, 'Replace'));
+  /** The listing rows first, then the unread rows: a transaction per 100 rows of one partition, partitions at once. */
+  async recordSent(messages: readonly SentMessage[]): Promise<void> {
+    const unread = new Map<string, UnreadEntity>();
+    for (const message of messages) {
+      const chat = chatPart(message.conversation);
+      const { channelId, conversationId } = message.conversation;
+      const row = { partitionKey: unreadPartition(chat), rowKey: unreadRowKey(chat, message.notificationId), notificationId: message.notificationId, channelId, conversationId, activityId: message.activityId };
+      unread.set(`${row.partitionKey}\n${row.rowKey}`, row);
+    }
+    const listings = [...unread.values()].map((row): ListingEntity => ({ partitionKey: sentPartition(row.notificationId), rowKey: chatPart(row), bucketed: true }));
+    await this.upsertAll(listings);
+    await this.upsertAll([...unread.values()]);
   }
 
   async receipt(receipt: ReadReceipt): Promise<number> {
-    const partitionKey = chatPartition(receipt);
-    const unread = await this.table.call('receipt', async (client) => {
-      const rows: UnreadEntity[] = [];
-      for await (const row of client.listEntities<UnreadEntity>({ queryOptions: { filter: odata`PartitionKey eq ${partitionKey}` } })) rows.push(row);
-      return rows;
-    });
+    const unread = await this.unreadOf(receipt.conversation);
     let marked = 0;
     for (const row of unread) {
       if (!isReadUpTo(row.activityId, receipt.lastReadMessageId)) continue;
@@ -94,13 +112,7 @@ export class TableReadReceiptStore implements ReadReceiptStore {
       };
       // Marked and counted first, then out of the index: a crash between the two leaves a row the next receipt finds marked already.
       if (await this.marks.insert({ ...mark })) marked += 1;
-      await this.table.call('receipt', async (client) => {
-        try {
-          await client.deleteEntity(row.partitionKey, row.rowKey);
-        } catch (error) {
-          if (!hasStatus(error, 404)) throw error;
-        }
-      });
+      await this.deleteIfThere('receipt', row.partitionKey, row.rowKey);
     }
     return marked;
   }
@@ -127,56 +139,91 @@ export class TableReadReceiptStore implements ReadReceiptStore {
     return unread + (await deleteMatchingRows(this.table, 'remove', odata`PartitionKey eq ${marksPartition(notificationId)}`, budget - unread));
   }
 
+  private async upsertAll(rows: readonly TableEntity[]): Promise<void> {
+    const byPartition = new Map<string, TableEntity[]>();
+    for (const row of rows) byPartition.set(row.partitionKey, [...(byPartition.get(row.partitionKey) ?? []), row]);
+    const transactions: TransactionAction[][] = [];
+    for (const partitionRows of byPartition.values()) {
+      for (let i = 0; i < partitionRows.length; i += transactionSize) transactions.push(partitionRows.slice(i, i + transactionSize).map((row) => ['upsert', row, 'Replace']));
+    }
+    await Promise.all(transactions.map((actions) => this.table.call('record sent', (client) => client.submitTransaction(actions))));
+  }
+
+  /** The chat's rows not read yet: a range of one bucket, and the partition of the rows written before the buckets. */
+  private async unreadOf(conversation: ConversationKey): Promise<UnreadEntity[]> {
+    const chat = chatPart(conversation);
+    const prefix = unreadRowPrefix(chat);
+    const filters = [odata`PartitionKey eq ${unreadPartition(chat)} and RowKey ge ${prefix} and RowKey lt ${prefixEnd(prefix)}`, odata`PartitionKey eq ${legacyChatPartition(conversation)}`];
+    const listed = await Promise.all(
+      filters.map((filter) =>
+        this.table.call('receipt', async (client) => {
+          const rows: UnreadEntity[] = [];
+          for await (const row of client.listEntities<UnreadEntity>({ queryOptions: { filter } })) rows.push(row);
+          return rows;
+        }),
+      ),
+    );
+    return listed.flat();
+  }
+
   /**
-   * Deletes the notification's rows in the chats' unread indexes (a point delete each: every chat
-   * is its own partition), each before its listing row, and counts the rows that were there. A
-   * listing row outlives its chat's row, so a run stopped by its budget finds the rest next time.
+   * Deletes the notification's rows in the chats' unread indexes, each before its listing row, and
+   * counts the rows that were there. A listing row outlives its chat's row, so a run stopped by its
+   * budget finds the rest next time.
    */
   private async removeUnread(notificationId: string, budget: number): Promise<number> {
     const partitionKey = sentPartition(notificationId);
-    const rowKey = toKey(notificationId);
     let deleted = 0;
     for (;;) {
       const wanted = Math.min(listingPage, budget - deleted);
       if (wanted <= 0) return deleted;
-      const chats = await this.table.call('remove', async (client) => {
-        const keys: string[] = [];
-        const pages = client.listEntities<{ rowKey?: string }>({ queryOptions: { filter: odata`PartitionKey eq ${partitionKey}`, select: ['RowKey'] } }).byPage({ maxPageSize: wanted });
+      const listings = await this.table.call('remove', async (client) => {
+        const rows: Partial<ListingEntity>[] = [];
+        const pages = client.listEntities<Partial<ListingEntity>>({ queryOptions: { filter: odata`PartitionKey eq ${partitionKey}`, select: ['RowKey', 'bucketed'] } }).byPage({ maxPageSize: wanted });
         for await (const page of pages) {
-          for (const row of page) if (typeof row.rowKey === 'string') keys.push(row.rowKey);
-          if (keys.length >= wanted) break;
+          rows.push(...page);
+          if (rows.length >= wanted) break;
         }
-        return keys.slice(0, wanted);
+        return rows.slice(0, wanted);
       });
-      if (chats.length === 0) return deleted;
-      deleted += await this.deleteUnreadRows(chats.map((chat) => `c${chat}`), rowKey);
-      const listed = chats.slice(0, budget - deleted);
-      deleted += await deleteRows(this.table, 'remove', listed.map((chat) => ({ partitionKey, rowKey: chat })));
-      if (listed.length < chats.length || chats.length < wanted) return deleted;
+      if (listings.length === 0) return deleted;
+      deleted += await this.deleteUnreadRows(notificationId, listings);
+      const listed = listings.slice(0, budget - deleted).map((row) => ({ partitionKey, rowKey: row.rowKey ?? '' }));
+      deleted += await deleteRows(this.table, 'remove', listed);
+      if (listed.length < listings.length || listings.length < wanted) return deleted;
     }
   }
 
-  /** Deletes the row `rowKey` of each chat partition, a few at once; returns how many were there. */
-  private async deleteUnreadRows(partitions: readonly string[], rowKey: string): Promise<number> {
+  /** Deletes the notification's unread row of each listed chat, a few at once; returns how many were there. */
+  private async deleteUnreadRows(notificationId: string, listings: readonly Partial<ListingEntity>[]): Promise<number> {
+    const rows = listings.map((listing) => {
+      const chat = listing.rowKey ?? '';
+      return listing.bucketed === true
+        ? { partitionKey: unreadPartition(chat), rowKey: unreadRowKey(chat, notificationId) }
+        : { partitionKey: `c${chat}`, rowKey: toKey(notificationId) };
+    });
     let next = 0;
     let deleted = 0;
     const worker = async (): Promise<void> => {
-      while (next < partitions.length) {
-        const partitionKey = partitions[next++] as string;
-        const gone = await this.table.call('remove', async (client) => {
-          try {
-            await client.deleteEntity(partitionKey, rowKey);
-            return true;
-          } catch (error) {
-            if (hasStatus(error, 404)) return false;
-            throw error;
-          }
-        });
-        if (gone) deleted += 1;
+      while (next < rows.length) {
+        const row = rows[next++] as (typeof rows)[number];
+        if (await this.deleteIfThere('remove', row.partitionKey, row.rowKey)) deleted += 1;
       }
     };
-    await Promise.all(Array.from({ length: Math.min(concurrentDeletes, partitions.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(concurrentDeletes, rows.length) }, worker));
     return deleted;
   }
 
+  /** A point delete; false when the row was gone already. */
+  private deleteIfThere(operation: string, partitionKey: string, rowKey: string): Promise<boolean> {
+    return this.table.call(operation, async (client) => {
+      try {
+        await client.deleteEntity(partitionKey, rowKey);
+        return true;
+      } catch (error) {
+        if (hasStatus(error, 404)) return false;
+        throw error;
+      }
+    });
+  }
 }

@@ -61,7 +61,7 @@ describe('retention through the local host', () => {
     const old = await notificationRows(storage.connectionString, 'e2e-old');
     assert.ok(old.audience > 0 && old.ledger > 0 && old.notifications > 0 && old.index === 1, JSON.stringify(old));
     // 300 personal chats, none sent a read receipt: each holds the delivery in its unread index (and the notification lists the chat).
-    assert.equal(await countRows(storage.connectionString, 'readreceipts', `RowKey eq 'e2e-old'`), 300);
+    assert.equal(await countRows(storage.connectionString, 'readreceipts', `notificationId eq 'e2e-old'`), 300);
     assert.equal(old.readReceipts, 600, JSON.stringify(old));
     const running = await notificationRows(storage.connectionString, 'e2e-running');
     const references = await countRows(storage.connectionString, 'conversations', '');
