@@ -35,6 +35,7 @@ function revisionAction(deps: QueuedDependencies, notification: NotificationReco
     mark: { name: 'revision', revision },
     needs: (entry) => entry.revision < revision && !entry.marks.has('recalled'),
     requiresActivityId: true,
+    repeatable: true,
     act: (conversation, entry, options) => deps.activities.update(conversation, activityIdOf(entry), activity, options),
     continuesIn: (state) => state !== 'recalled',
   };
@@ -50,6 +51,7 @@ function recallAction(deps: QueuedDependencies): PassAction {
     mark: { name: 'recalled' },
     needs: (entry) => !entry.marks.has('recalled'),
     requiresActivityId: true,
+    repeatable: true,
     act: async (conversation, entry, options) => {
       for (const activityId of [activityIdOf(entry), ...entry.laterActivityIds]) {
         try {

@@ -31,6 +31,8 @@ function remindAction(deps: QueuedDependencies, notification: NotificationRecord
     needs: (entry: LedgerEntry, conversation: StoredConversation) => !entry.marks.has('recalled') && !entry.marks.has(pass) && !acknowledged.has(conversation),
     // A new message in the chat: the delivered one's id is not needed (deliveries recorded before ids were kept are reminded too).
     requiresActivityId: false,
+    // A reminder done twice is two messages in the chat: each is marked as soon as it is sent.
+    repeatable: false,
     // The reminder's id is kept with its mark: a recall deletes it with the notification's message.
     act: (conversation, _entry, options) => deps.activities.send(conversation, activity, options),
     continuesIn: (state) => state !== 'recalled',

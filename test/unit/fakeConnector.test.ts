@@ -518,6 +518,6 @@ describe("fake Bot Connector: the log of accepted updates and deletes (the bench
     const deletes = connector.changeLog.summary('delete');
     assert.deepEqual([deletes.accepted, deletes.conversations, Object.keys(deletes.firstAtByTenant)], [1, 1, ['tenant-t']]);
     connector.reset();
-    assert.deepEqual(connector.changeLog.summary('delete'), { accepted: 0, conversations: 0, changedMoreThanOnce: 0, firstAtByTenant: {}, lastAt: 0 });
+    assert.deepEqual(connector.changeLog.summary('delete'), { accepted: 0, conversations: 0, changedMoreThanOnce: 0, firstAtByTenant: {}, lastAt: 0, lastAtByTenant: {}, longestPauseByTenant: {} });
   });
 });

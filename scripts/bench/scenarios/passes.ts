@@ -61,6 +61,8 @@ interface PassRun {
   readonly connections: number;
   readonly throttled: number;
   readonly ownThrottled: number;
+  /** The tenant whose changes ended last: its first and last accepted change (s from the request) and its longest pause (s). */
+  readonly slowest: { readonly firstSeconds: number; readonly lastSeconds: number; readonly longestPauseSeconds: number };
 }
 
 function shareOfBound(run: PassRun): number {
@@ -139,6 +141,12 @@ async function timePass(connector: RemoteConnector, services: Services, id: stri
   const changes = await connector.changes(kind);
   const firsts = Object.values(changes.firstAtByTenant);
   const lastFirstSeconds = firsts.length === 0 ? Number.NaN : (Math.max(...firsts) - startedAt) / 1_000;
+  const [slowestTenant] = Object.entries(changes.lastAtByTenant).sort(([, a], [, b]) => b - a)[0] ?? [''];
+  const slowest = {
+    firstSeconds: ((changes.firstAtByTenant[slowestTenant] ?? startedAt) - startedAt) / 1_000,
+    lastSeconds: ((changes.lastAtByTenant[slowestTenant] ?? startedAt) - startedAt) / 1_000,
+    longestPauseSeconds: (changes.longestPauseByTenant[slowestTenant] ?? 0) / 1_000,
+  };
   // Let the throttling windows empty before the next pass or send.
   await new Promise((resolve) => setTimeout(resolve, 1_100));
   return {
@@ -154,6 +162,7 @@ async function timePass(connector: RemoteConnector, services: Services, id: stri
     connections: after.connections - before.connections,
     throttled: after.throttled - before.throttled,
     ownThrottled: after.throttledByRate - before.throttledByRate,
+    slowest,
   };
 }
 
@@ -171,7 +180,8 @@ function printPass(repeat: number, name: string, run: PassRun): void {
     `passes, repeat ${repeat}, ${name}: ${run.seconds.toFixed(2)} s from the request to the pass's end (last change accepted at ${run.lastChangeSeconds.toFixed(2)} s); ` +
       `bound ${run.boundSeconds.toFixed(2)} s = ${perTenant - 1}/${limitPerSecond} + ${latencySeconds.toFixed(2)} + ${run.lastFirstSeconds.toFixed(2)} (last tenant's first request); ` +
       `${(100 * shareOfBound(run)).toFixed(1)} % of the bound; status ${run.done} of ${total} (${run.outcome}), fake: ${run.lost} lost, ${run.duplicated} duplicated; ` +
-      `${run.requests} requests over ${run.connections} new connections, ${run.throttled} × 429 (${run.ownThrottled} from our pace)`,
+      `${run.requests} requests over ${run.connections} new connections, ${run.throttled} × 429 (${run.ownThrottled} from our pace); ` +
+      `the tenant that ended last: ${run.slowest.firstSeconds.toFixed(2)}-${run.slowest.lastSeconds.toFixed(2)} s, longest pause ${run.slowest.longestPauseSeconds.toFixed(2)} s`,
   );
 }
 
