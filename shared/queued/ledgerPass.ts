@@ -50,7 +50,7 @@ const repeatableMarkWindowMs = 100;
 
 /** What a pass does to each delivered chat of a tenant. */
 export interface PassAction {
-  /** Recorded in the ledger for a chat once `act` succeeded on it. */
+  /** Recorded in the ledger for a chat once `act` succeeded on it; its name is this pass's own. */
   readonly mark: LedgerMark;
   /** Whether a delivered chat still needs the action; false counts it as unchanged. */
   needs(entry: LedgerEntry, conversation: StoredConversation): boolean;
@@ -174,11 +174,12 @@ async function passBatches(
       deps.logger.warn(`Notification ${id}, pass "${message.pass}": ${failure.conversationId} (tenant "${tenantId}"): ${failure.status ?? '-'} ${failure.code}: ${failure.message}`);
     }
     if (sorted.withoutId > 0) deps.logger.warn(`Notification ${id}, pass "${message.pass}": ${sorted.withoutId} chat(s) of tenant "${tenantId}" were delivered without a recorded activity id or chat and cannot be reached`);
-    tally.done += summary?.sent ?? 0;
+    const done = (summary?.sent ?? 0) + sorted.doneBefore;
+    tally.done += done;
     const last = batch[batch.length - 1] as AudienceRow;
     record = await deps.passes.update(id, record, {
       cursor: last.rowKey,
-      done: record.done + (summary?.sent ?? 0),
+      done: record.done + done,
       failed: record.failed + (summary?.failed ?? 0) + sorted.withoutId,
       pruned: record.pruned + (summary?.pruned ?? 0),
       retried: record.retried + (summary?.retried ?? 0),
@@ -199,20 +200,28 @@ interface PassTarget {
  * The batch's delivered chats that need the action; the others are counted. Chats never delivered are
  * not part of a pass. A person is reached in the chat their delivery recorded; one delivered before
  * chats were recorded has none to address and counts as failed, like a delivery without an activity id.
+ * A chat already carrying the action's mark was done by an attempt at this batch that ended before
+ * adding its counts (the counts move with the cursor): it counts as done, not as unchanged.
  */
-function sortBatch(batch: readonly AudienceRow[], entries: ReadonlyMap<string, LedgerEntry>, action: PassAction, botId: string | undefined): { targets: PassTarget[]; unchanged: number; withoutId: number } {
-  const targets: PassTarget[] = [];
-  let unchanged = 0;
-  let withoutId = 0;
+function sortBatch(batch: readonly AudienceRow[], entries: ReadonlyMap<string, LedgerEntry>, action: PassAction, botId: string | undefined): SortedBatch {
+  const sorted: SortedBatch = { targets: [], unchanged: 0, withoutId: 0, doneBefore: 0 };
   for (const { recipient } of batch) {
     const delivered = deliveredChat(recipient, entries, botId);
     if (delivered === undefined) continue;
     const { conversation, entry, ledgerKey } = delivered;
-    if (conversation !== undefined && !action.needs(entry, conversation)) unchanged += 1;
-    else if (conversation === undefined || (action.requiresActivityId && entry.activityId === undefined)) withoutId += 1;
-    else targets.push({ conversation, entry, ledgerKey });
+    if (entry.marks.has(action.mark.name)) sorted.doneBefore += 1;
+    else if (conversation !== undefined && !action.needs(entry, conversation)) sorted.unchanged += 1;
+    else if (conversation === undefined || (action.requiresActivityId && entry.activityId === undefined)) sorted.withoutId += 1;
+    else sorted.targets.push({ conversation, entry, ledgerKey });
   }
-  return { targets, unchanged, withoutId };
+  return sorted;
+}
+
+interface SortedBatch {
+  readonly targets: PassTarget[];
+  unchanged: number;
+  withoutId: number;
+  doneBefore: number;
 }
 
 /** A recipient's ledger entry and the chat it was delivered in (undefined for a person delivered before chats were recorded); undefined when not delivered. */

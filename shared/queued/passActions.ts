@@ -4,14 +4,14 @@ import type { PassAction, PassPlan } from './ledgerPass';
 import type { NotificationRecord } from './notificationTable';
 import type { QueuedDependencies } from './workContext';
 import { sentActivity } from '../notifications/sentActivity';
-import { recallPass, revisionOfPass } from './passNames';
+import { recallPass, revisionOfPass, revisionPass } from './passNames';
 
 export { recallPass, revisionPass, revisionOfPass } from './passNames';
 
 /**
  * The passes over a notification's delivered chats, by name:
  * - `revision-<n>`: an edit; brings every chat showing an older revision to the notification's
- *   current message (PUT), marks `revision` with the revision it put there;
+ *   current message (PUT), marks `revision-<n>` with the revision it put there;
  * - `recall`: deletes the message in every chat (DELETE), and the reminders sent there since, marks `recalled`.
  * A new kind of pass adds its name and plan here.
  */
@@ -32,7 +32,7 @@ function revisionAction(deps: QueuedDependencies, notification: NotificationReco
   // The message as sent: with the acknowledge button when the notification asks for acknowledgements.
   const activity = sentActivity(notification.request, notification.id);
   return {
-    mark: { name: 'revision', revision },
+    mark: { name: revisionPass(revision), revision },
     needs: (entry) => entry.revision < revision && !entry.marks.has('recalled'),
     requiresActivityId: true,
     repeatable: true,

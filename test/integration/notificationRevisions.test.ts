@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { FakeConnector } from '../../scripts/fakeConnector';
 import { deliveryRowKey } from '../../shared/ledgers/deliveryLedgers';
-import { revisionPass } from '../../shared/queued/passActions';
+import { recallPass, revisionPass } from '../../shared/queued/passActions';
 import { ledgerNameOf } from '../../shared/queued/workContext';
 import type { Services } from '../../shared/services';
 import { useQueuedTestBed, waitForState, waitForStatus } from '../support/queuedTestBed';
@@ -73,7 +73,7 @@ describe('editing and recalling a queued notification', () => {
     assert.ok(record !== undefined);
     await deps.passes.update('edit-resume', record, { started: record.cursor });
     const entries = await deps.ledgers.entries(ledgerNameOf('edit-resume', 'tenant-0'));
-    const marks = deps.ledgers.openMarks(ledgerNameOf('edit-resume', 'tenant-0'), { name: 'revision', revision: revised.revision });
+    const marks = deps.ledgers.openMarks(ledgerNameOf('edit-resume', 'tenant-0'), { name: pass, revision: revised.revision });
     const alreadyUpdated = ids.slice(0, 10);
     for (const id of alreadyUpdated) {
       const conversation = await app.store.get({ channelId: 'msteams', conversationId: id });
@@ -90,7 +90,41 @@ describe('editing and recalling a queued notification', () => {
     assertEveryChatShows(connector, ids, edited.text);
     assert.deepEqual(ids.filter((id) => connector.updatesOf(id) !== 1), [], 'each chat updated exactly once');
     assert.equal(connector.activityChanges.updated, 60);
-    assert.deepEqual(status.revisions, [{ revision: 2, state: 'done', updated: 50, failed: 0, pending: 0 }]);
+    // The 10 the dead worker updated count too: the chats this revision reached, whoever's attempt it was.
+    assert.deepEqual(status.revisions, [{ revision: 2, state: 'done', updated: 60, failed: 0, pending: 0 }]);
+  });
+
+  test('a recall cut short after some messages were deleted resumes without deleting them again, and counts them as removed', async () => {
+    const connector = await fakeConnector();
+    const app = bed.services({ tuning: { batchSize: 30 } });
+    const ids = await seedConversations(app.store, connector.serviceUrl, { count: 60, tenants: 1 });
+    await sendAndFinish(app, 'recall-resume');
+    const { deps } = app.queued;
+
+    // What a worker that died mid-batch leaves: the recalled state and its pass row, the batch marked
+    // started, and 10 messages deleted and marked in the ledger.
+    assert.ok((await deps.notifications.transition('recall-resume', 'recalled', {}, ['completed'])) !== undefined);
+    assert.equal(await deps.passes.create('recall-resume', recallPass, 'tenant-0'), true);
+    const record = await deps.passes.get('recall-resume', recallPass, 'tenant-0');
+    assert.ok(record !== undefined);
+    await deps.passes.update('recall-resume', record, { started: record.cursor });
+    const entries = await deps.ledgers.entries(ledgerNameOf('recall-resume', 'tenant-0'));
+    const marks = deps.ledgers.openMarks(ledgerNameOf('recall-resume', 'tenant-0'), { name: 'recalled' });
+    for (const id of ids.slice(0, 10)) {
+      const conversation = await app.store.get({ channelId: 'msteams', conversationId: id });
+      const activityId = conversation === undefined ? undefined : entries.get(deliveryRowKey(conversation))?.activityId;
+      assert.ok(conversation !== undefined && activityId !== undefined);
+      await deps.activities.remove(conversation, activityId);
+      await marks.record(conversation);
+    }
+
+    await deps.queues.enqueueDeliver({ id: 'recall-resume', tenantId: 'tenant-0', pass: recallPass });
+    const status = await waitForStatus(app.queued, 'recall-resume', (current) => current.recall?.state === 'done');
+
+    assert.equal(connector.activityChanges.deleted, 60);
+    assert.equal(connector.activityChanges.unknown, 0, 'no message deleted twice');
+    assert.deepEqual(ids.filter((id) => connector.messages(id).length !== 0), []);
+    assert.equal(status.recall?.removed, 60);
   });
 
   test('an edit while the send still runs: chats reached before show the edited message after the pass, the others get it directly', async () => {

@@ -5,6 +5,8 @@ import type { NotificationStatus } from '../../../shared/queued/notificationStat
 import { recallPass, revisionPass } from '../../../shared/queued/passActions';
 import { createServices, type Services } from '../../../shared/services';
 import { TableConversationStore } from '../../../shared/storage/tableConversationStore';
+import type { ReadMark, ReadReceipt, ReadReceiptStore, SentMessage } from '../../../shared/engagement/readReceiptStore';
+import { TableReadReceiptStore } from '../../../shared/engagement/tableReadReceiptStore';
 import { benchSettings, deliveriesPerSecond, measure, quietLogger } from '../measure';
 import { seedTable } from '../references';
 import { withConnector, type RemoteConnector } from '../remoteConnector';
@@ -21,7 +23,8 @@ const latencySeconds = (teamsLike.latencyMs ?? 0) / 1_000;
 /**
  * Edit and recall as passes over the ledger (issue 19, "Bench"): 10 tenants x 500 stored conversations,
  * fake connector at 100 ms with Teams' 50 requests/s per tenant, queue work in this process (as `queued`).
- * Each repeat sends a queued notification to all (measured, as the baseline), edits it (every chat's
+ * Each repeat sends a queued notification to all without indexing it for read receipts, then another with
+ * (both measured, as baselines), edits the second (every chat's
  * message replaced once) and recalls it (every message deleted once). An edit and a recall are timed from
  * the request to the pass's end (every tenant's pass row done) and set against the channel's bound:
  * (N - 1) / limit + latency + the time to the last tenant's first request, read from the fake's log.
@@ -29,7 +32,7 @@ const latencySeconds = (teamsLike.latencyMs ?? 0) / 1_000;
 export const passes: Scenario = {
   name: 'passes',
   description:
-    "edit and recall passes: 10 tenants x 500 at 100 ms, Teams-like throttling; a queued send (baseline), then an edit and a recall, each against the bound (N-1)/limit + latency + last tenant's first request; --passes-repeats=2",
+    "edit and recall passes: 10 tenants x 500 at 100 ms, Teams-like throttling; a queued send without and one with read-receipt indexing (baselines), then an edit and a recall, each against the bound (N-1)/limit + latency + last tenant's first request; --passes-repeats=2",
   async run(context) {
     const repeats = context.flag('passes-repeats', 2);
     const azurite = await startAzurite({ queue: true });
@@ -74,13 +77,21 @@ async function editAndRecall(azurite: RunningAzurite, repeats: number): Promise<
     const settings = benchSettings(azurite.connectionString, `benchpasses${Date.now()}`);
     const store = new TableConversationStore(settings.conversationsStorage, settings.conversationsTable);
     await seedTable(store, connector.serviceUrl, tenants, perTenant);
-    const services = createServices(settings, { store, logger: quietLogger });
+    const readReceipts = new SwitchableReadReceipts(new TableReadReceiptStore(settings.conversationsStorage, { tableName: `${settings.conversationsTable}reads` }));
+    const services = createServices(settings, { store, logger: quietLogger, readReceipts });
     const workers = startQueueWorkers(azurite.connectionString, services.queued);
     const sends: number[] = [];
+    const unindexedSends: number[] = [];
     const edits: PassRun[] = [];
     const recalls: PassRun[] = [];
     try {
       for (let repeat = 1; repeat <= repeats; repeat++) {
+        readReceipts.indexing = false;
+        const unindexed = await measure('send', total, connector, () => sendQueued(services, `bench-passes-unindexed-${Date.now()}`));
+        readReceipts.indexing = true;
+        unindexedSends.push(deliveriesPerSecond(unindexed));
+        console.log(`passes, repeat ${repeat}, send without read-receipt indexing: ${deliveriesPerSecond(unindexed).toFixed(1)} deliveries/s (${unindexed.seconds.toFixed(1)} s); ${unindexed.note}`);
+        await new Promise((resolve) => setTimeout(resolve, 1_100));
         const id = `bench-passes-${Date.now()}`;
         // measure() resets the fake first: its messages and change log are this notification's alone.
         const send = await measure('send', total, connector, () => sendQueued(services, id));
@@ -116,9 +127,36 @@ async function editAndRecall(azurite: RunningAzurite, repeats: number): Promise<
     } finally {
       await workers.stop();
     }
-    const baseline = `queued send ${sends.map((rate) => rate.toFixed(0)).join(', ')}/s`;
+    const baseline = `queued send ${sends.map((rate) => rate.toFixed(0)).join(', ')}/s (${unindexedSends.map((rate) => rate.toFixed(0)).join(', ')}/s without read-receipt indexing)`;
     return [passRow('edit (PATCH), every chat updated', edits, baseline), passRow('recall, every message deleted', recalls, baseline)];
   });
+}
+
+/** The app's read-receipt index, which the bench turns off for one send of each repeat to show what indexing costs a send. */
+class SwitchableReadReceipts implements ReadReceiptStore {
+  indexing = true;
+
+  constructor(private readonly index: ReadReceiptStore) {}
+
+  recordSent(messages: readonly SentMessage[]): Promise<void> {
+    return this.indexing ? this.index.recordSent(messages) : Promise.resolve();
+  }
+
+  receipt(receipt: ReadReceipt): Promise<number> {
+    return this.index.receipt(receipt);
+  }
+
+  count(notificationId: string): Promise<number> {
+    return this.index.count(notificationId);
+  }
+
+  list(notificationId: string): Promise<ReadMark[]> {
+    return this.index.list(notificationId);
+  }
+
+  remove(notificationId: string, budget: number): Promise<number> {
+    return this.index.remove(notificationId, budget);
+  }
 }
 
 /** An edit or a recall: how to make the request, and where its progress shows in the status. */
