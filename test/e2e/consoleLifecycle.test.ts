@@ -223,6 +223,22 @@ describe('notification console: after the send', () => {
     }
   });
 
+  test('Edit of a notification sent with a card opens with its card JSON and the card previewed', async () => {
+    const card = { type: 'AdaptiveCard', version: '1.5', body: [{ type: 'TextBlock', text: 'Car park B is closed', wrap: true }] };
+    const accepted = await post('/api/notifications', { id: 'lifecycle-card', text: 'Parking today', card, target: { conversationIds: [chats[0]] } });
+    assert.equal(accepted.status, 202, await accepted.text());
+    await page.getByRole('button', { name: 'Refresh history' }).click();
+    await page.getByRole('button', { name: 'Open lifecycle-card' }).click();
+    await state().filter({ hasText: 'completed' }).waitFor(slowly);
+    await page.getByRole('button', { name: 'Edit', exact: true }).click();
+    assert.equal(await page.getByLabel('New message').inputValue(), 'Parking today');
+    assert.equal(await page.locator('#edit-use-card').isChecked(), true);
+    assert.deepEqual(JSON.parse(await page.locator('#edit-card-json').inputValue()), card);
+    await page.locator('#edit-card-preview .ac-adaptiveCard', { hasText: 'Car park B is closed' }).waitFor();
+    await page.locator('#edit-preview-text', { hasText: 'Parking today' }).waitFor();
+    await page.getByRole('button', { name: 'Close without editing' }).click();
+  });
+
   test('had no script errors or content security policy violations on the way, and sent the function key with every call', () => {
     assert.deepEqual(pageErrors, []);
     const methods = new Set(apiRequests.map((request) => new URL(request.url).pathname.split('/').at(-1)));
