@@ -17,7 +17,7 @@ import { getServices } from '../shared/services';
  *   invalid body: 400; over NOTIFY_MAX_BODY_BYTES: 413; not JSON: 415;
  *   storage unreachable: 503.
  * - GET /api/notifications?limit=&after=: recent notifications, newest first.
- * - GET /api/notifications/{id}?failuresAfter=: progress and a page of failures; 404 unknown.
+ * - GET /api/notifications/{id}?failuresAfter=: progress, the message as it reads now (`content`) and a page of failures; 404 unknown.
  * - DELETE /api/notifications/{id}: cancel (a scheduled one is then never sent); 409 once completed or failed.
  * - PATCH /api/notifications/{id}: edit (`text` and/or `card`): 202 with the status; 400 bad body; 404 unknown;
  *   409 recalled, or cancelled before anything was delivered; 413/415 as on create.

@@ -1,11 +1,13 @@
 import { elementById, showProblems } from './elementById';
 import { MessageFields } from './messageFields';
-import { ApiError, type NotificationApi } from './notificationApi';
+import { ApiError, type MessageEdit, type NotificationApi } from './notificationApi';
 
 /**
  * Edit a sent notification: a new text and/or card, with the same preview
  * and size check as the compose form, sent as `PATCH /api/notifications/{id}`.
- * The server replaces the message in every chat it reached.
+ * The form opens on the message as it reads now (the status's `content`), so
+ * a small correction is a small change. The server replaces the message in
+ * every chat it reached.
  */
 export class EditForm {
   private readonly form = elementById('edit-form', HTMLFormElement);
@@ -14,6 +16,8 @@ export class EditForm {
   private readonly problems = elementById('edit-problems', HTMLElement);
   private readonly fields: MessageFields;
   private notificationId: string | undefined;
+  /** The message as the last status read it: what the form opens on. */
+  private current: MessageEdit | undefined;
   private saving = false;
 
   constructor(
@@ -49,18 +53,24 @@ export class EditForm {
     });
   }
 
-  /** Shows the Edit button for this notification (or hides it and the form when it cannot be edited). */
-  offer(id: string, editable: boolean): void {
+  /**
+   * Shows the Edit button for this notification (or hides it and the form when it cannot be edited).
+   * `current` is its message as it reads now; an open form keeps what is being typed.
+   */
+  offer(id: string, editable: boolean, current?: MessageEdit): void {
     if (id !== this.notificationId) {
       this.notificationId = id;
+      this.current = undefined;
       this.close();
     }
+    if (current !== undefined) this.current = current;
     this.openButton.hidden = !editable;
     if (!editable) this.close();
   }
 
   private open(): void {
-    this.fields.clear();
+    if (this.current === undefined) this.fields.clear();
+    else this.fields.fill(this.current);
     showProblems(this.problems, []);
     this.form.hidden = false;
     this.openButton.setAttribute('aria-expanded', 'true');

@@ -67,6 +67,15 @@ export class MessageFields {
     });
   }
 
+  /** Puts a message in the fields (its card as indented JSON, the card's fields shown) and previews it. */
+  fill(message: { readonly text?: string; readonly card?: Record<string, unknown> }): void {
+    this.text.value = message.text ?? '';
+    this.useCard.checked = message.card !== undefined;
+    this.cardFields.hidden = message.card === undefined;
+    this.cardJson.value = message.card === undefined ? '' : JSON.stringify(message.card, null, 2);
+    this.read();
+  }
+
   /** Empties the fields (and the preview). */
   clear(): void {
     this.text.value = '';

@@ -98,6 +98,8 @@ export interface NotificationStatus {
   readonly recall?: RecallProgress;
   /** One entry per reminder, oldest first. */
   readonly reminders?: readonly ReminderProgress[];
+  /** The message as its latest revision reads (absent in the list, and from servers before it). */
+  readonly content?: MessageEdit;
   readonly pending?: number | null;
   readonly createdAt?: string;
   /** When a scheduled notification is (or was) to be sent; null or absent when it was sent at once. */

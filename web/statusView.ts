@@ -231,7 +231,7 @@ export class StatusView {
     this.cancelButton.textContent = scheduled ? 'Cancel the scheduled send' : 'Cancel sending';
     if (running) this.cancelButton.disabled = false;
     const reached = !beforeOrGone.includes(status.state) && (running || status.sent > 0);
-    this.editForm.offer(status.id, reached);
+    this.editForm.offer(status.id, reached, status.content);
     this.recallButton.hidden = !reached;
     const asksAcknowledgement = typeof status.acknowledged === 'number';
     this.remindButton.hidden = !(reached && asksAcknowledgement);

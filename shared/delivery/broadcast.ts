@@ -391,6 +391,9 @@ class BroadcastRun {
     if (delivery.person !== undefined && !(await this.openPersonalChat(delivery, delivery.person))) return;
     let slot: WireSlot | undefined;
     const beforeWire = async (signal: AbortSignal): Promise<void> => {
+      // A further request of the same attempt (an action of several, such as an edit's reminders): the one before was answered.
+      if (slot !== undefined) this.deps.rateLimiter.answered(slot, false);
+      slot = undefined;
       slot = await this.waitForWire(delivery, signal);
     };
     let activityId: string | undefined;

@@ -65,6 +65,20 @@ export function acknowledgedCard(ownCard: Record<string, unknown> | undefined, a
 }
 
 /**
+ * The message as a person who acknowledged sees it once it is replaced (an edit): its text, and the
+ * card the press was answered with (`acknowledgedCard`: its own card, when it had one, without the
+ * button, and the time of their press) in place of the card with the button.
+ */
+export function withAcknowledgedCard(activity: Partial<Activity>, acknowledgedText: string): Partial<Activity> {
+  const attachments = activity.attachments ?? [];
+  const cardIndex = attachments.findIndex((attachment) => attachment.contentType === adaptiveCardType && isObject(attachment.content));
+  if (cardIndex === -1) return { ...activity, attachments: [...attachments, { contentType: adaptiveCardType, content: acknowledgedCard(undefined, acknowledgedText) }] };
+  const original = attachments[cardIndex] as Attachment;
+  const card = acknowledgedCard(original.content as Record<string, unknown>, acknowledgedText);
+  return { ...activity, attachments: attachments.map((attachment, index) => (index === cardIndex ? { ...original, content: card } : attachment)) };
+}
+
+/**
  * "Acknowledged at 09:14", in the person's offset (in UTC, said so, when their channel gave none);
  * the date too when it is not today there.
  */

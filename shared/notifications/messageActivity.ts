@@ -17,6 +17,22 @@ export function messageActivity(text: string | undefined, card?: Record<string, 
   };
 }
 
+/** A message as a request gives it: what `POST` and `PATCH /api/notifications` take, and the status shows (`content`). */
+export interface MessageContent {
+  readonly text?: string;
+  readonly card?: Record<string, unknown>;
+}
+
+/** The text and Adaptive Card of a message activity: the inverse of `messageActivity`. */
+export function messageContent(activity: Partial<Activity>): MessageContent {
+  const card = activity.attachments?.find((attachment) => attachment.contentType === adaptiveCardContentType)?.content;
+  const isCard = typeof card === 'object' && card !== null && !Array.isArray(card);
+  return {
+    ...(typeof activity.text === 'string' ? { text: activity.text } : {}),
+    ...(isCard ? { card: card as Record<string, unknown> } : {}),
+  };
+}
+
 /**
  * The size Teams judges: the serialized activity counted as UTF-16, 2 bytes
  * per code unit (so "é" is 2 bytes and "😀" is 4). Teams answers 413 above

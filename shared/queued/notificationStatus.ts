@@ -1,3 +1,4 @@
+import { messageContent, type MessageContent } from '../notifications/messageActivity';
 import type { FailureRecord, NotificationRecord, NotificationState, PlanRecord, WorkRecord } from './notificationTable';
 import { recallPass, reminderOfPass, revisionOfPass } from './passNames';
 import type { PassRecord, PassState } from './passTable';
@@ -38,6 +39,11 @@ export interface NotificationStatus {
   readonly failedWork: readonly { readonly tenantId: string; readonly error: string; readonly attempts: number }[];
   /** 1 as sent; each edit adds one. Recipients reached from now on get this revision's message. */
   readonly revision: number;
+  /**
+   * The message as the latest revision reads: its `text` and/or `card`, as the request (or the last edit)
+   * gave them, without the acknowledge button the sent message carries. Not in the list (`NotificationListEntry`).
+   */
+  readonly content: MessageContent;
   /** One entry per edit (revision 2 on), oldest first: how far replacing the message in the delivered chats got. */
   readonly revisions: readonly RevisionProgress[];
   /** Present once recalled: how far deleting the message in the delivered chats got. */
@@ -56,6 +62,9 @@ export interface ReminderProgress {
   readonly failed: number;
   readonly pending: number;
 }
+
+/** An entry of `GET /api/notifications`: the status without the message, which may be 100 KB. */
+export type NotificationListEntry = Omit<NotificationStatus, 'content'>;
 
 /** The progress of a pass over the delivered chats, summed over tenants. */
 export interface PassProgress {
@@ -142,6 +151,7 @@ export function notificationStatus(
     ...(notification.error !== undefined ? { error: notification.error } : poisoned.length > 0 ? { error: poisonedWorkError(poisoned) } : {}),
     failedWork: poisoned.map((item) => ({ tenantId: item.tenantId, error: item.error ?? 'failed', attempts: item.attempts })),
     ...passProgress(notification.revision, work, passes),
+    content: messageContent(notification.request.activity),
     reminders: reminderProgress(work, passes),
   };
 }

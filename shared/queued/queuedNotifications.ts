@@ -11,7 +11,7 @@ import { passSlice, startPass, type PassOutcome } from './ledgerPass';
 import { RequestTooLargeError, StaleRecordError, type NotificationRecord, type NotificationState } from './notificationTable';
 import { passPlanFor, recallPass, revisionPass } from './passActions';
 import { remindPass, remindPlan, reminderOfPass } from './remindPass';
-import { notificationStatus, type EngagementCounts, type NotificationStatus, type NotificationStatusWithFailures } from './notificationStatus';
+import { notificationStatus, type EngagementCounts, type NotificationListEntry, type NotificationStatus, type NotificationStatusWithFailures } from './notificationStatus';
 import { planSlice, type PlanOutcome } from './planner';
 import { removeExpiredNotifications, type RetentionOptions, type RetentionReport } from './retention';
 import { finishIfDone, type QueuedDependencies } from './workContext';
@@ -129,10 +129,10 @@ export class QueuedNotifications {
   }
 
   /** Newest first. */
-  async list(limit: number, after?: string): Promise<{ readonly notifications: NotificationStatus[]; readonly nextAfter?: string }> {
+  async list(limit: number, after?: string): Promise<{ readonly notifications: NotificationListEntry[]; readonly nextAfter?: string }> {
     const page = await this.deps.notifications.list(limit, after);
     const statuses = await Promise.all(page.entries.map((entry) => this.summary(entry.id)));
-    const notifications = statuses.filter((status): status is NotificationStatus => status !== undefined);
+    const notifications = statuses.filter((status): status is NotificationStatus => status !== undefined).map(({ content: _message, ...entry }) => entry);
     return page.next === undefined ? { notifications } : { notifications, nextAfter: page.next };
   }
 

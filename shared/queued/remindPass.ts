@@ -1,8 +1,7 @@
-import { deliveryRowKey, type LedgerEntry } from '../ledgers/deliveryLedgers';
-import { isPersonalConversation, personKey } from '../engagement/optOutStore';
-import type { AcknowledgementRecord } from '../engagement/acknowledgementStore';
+import type { LedgerEntry } from '../ledgers/deliveryLedgers';
 import type { StoredConversation } from '../storage/conversationStore';
 import { sentActivity } from '../notifications/sentActivity';
+import { readAcknowledgedChats, type AcknowledgedChats } from './acknowledgedChats';
 import type { PassAction, PassPlan } from './ledgerPass';
 import type { NotificationRecord } from './notificationTable';
 import type { QueuedDependencies } from './workContext';
@@ -20,11 +19,11 @@ export { remindPass, reminderOfPass } from './passNames';
 /** The plan of a reminder's slice, with the acknowledgements as they are now (read once per slice). */
 export async function remindPlan(deps: QueuedDependencies, notification: NotificationRecord, pass: string): Promise<PassPlan> {
   if (notification.state === 'recalled') return { kind: 'end', state: 'cancelled', reason: 'the notification was recalled' };
-  const acknowledged = acknowledgedBy(await (deps.acknowledgements?.list(notification.id) ?? Promise.resolve([])));
+  const acknowledged = await readAcknowledgedChats(deps, notification.id);
   return { kind: 'act', action: remindAction(deps, notification, pass, acknowledged) };
 }
 
-function remindAction(deps: QueuedDependencies, notification: NotificationRecord, pass: string, acknowledged: Acknowledged): PassAction {
+function remindAction(deps: QueuedDependencies, notification: NotificationRecord, pass: string, acknowledged: AcknowledgedChats): PassAction {
   const activity = sentActivity(notification.request, notification.id);
   return {
     mark: { name: pass },
@@ -36,18 +35,5 @@ function remindAction(deps: QueuedDependencies, notification: NotificationRecord
     // The reminder's id is kept with its mark: a recall deletes it with the notification's message.
     act: (conversation, _entry, options) => deps.activities.send(conversation, activity, options),
     continuesIn: (state) => state !== 'recalled',
-  };
-}
-
-interface Acknowledged {
-  has(conversation: StoredConversation): boolean;
-}
-
-/** A chat counts as acknowledged when someone pressed the button in it, or (a personal chat) when its person pressed it anywhere. */
-function acknowledgedBy(records: readonly AcknowledgementRecord[]): Acknowledged {
-  const chats = new Set(records.map((record) => deliveryRowKey(record.conversation)));
-  const people = new Set(records.map((record) => record.personKey));
-  return {
-    has: (conversation) => chats.has(deliveryRowKey(conversation)) || (isPersonalConversation(conversation) && people.has(personKey(conversation))),
   };
 }

@@ -143,6 +143,14 @@ describe('notification console: after the send', () => {
     assert.ok(csvRequests.every((request) => !request.url.includes(functionKey)), 'never in the URL');
   });
 
+  test('Edit opens on the message as it reads now, previewed', async () => {
+    await page.getByRole('button', { name: 'Edit', exact: true }).click();
+    assert.equal(await page.getByLabel('New message').inputValue(), 'Fire drill at 10:00');
+    await page.locator('#edit-preview-text', { hasText: 'Fire drill at 10:00' }).waitFor();
+    assert.equal(await page.locator('#edit-use-card').isChecked(), false, 'it was sent without a card of its own');
+    await page.getByRole('button', { name: 'Close without editing' }).click();
+  });
+
   test('the page with the edit form and the recall question open has no serious accessibility violations', async () => {
     await page.getByRole('button', { name: 'Edit', exact: true }).click();
     await page.getByLabel('New message').fill('Fire drill moved to 11:00');
@@ -159,8 +167,9 @@ describe('notification console: after the send', () => {
     assert.ok(chats.every((chat) => messagesIn(chat).length === 1), 'keeping it deleted nothing');
   });
 
-  test('Edit replaces the message in every chat it reached, and the status says the revision and how many chats were updated', async () => {
+  test('Edit replaces the message in every chat it reached, acknowledged for those who pressed, and the status says the revision and how many chats were updated', async () => {
     await page.getByRole('button', { name: 'Edit', exact: true }).click();
+    assert.equal(await page.getByLabel('New message').inputValue(), 'Fire drill at 10:00', 'what was typed and closed without editing is not kept');
     const newText = 'Fire drill moved to 11:00';
     await page.getByLabel('New message').fill(newText);
     await page.locator('#edit-preview-text', { hasText: newText }).waitFor();
@@ -170,12 +179,22 @@ describe('notification console: after the send', () => {
 
     await state().filter({ hasText: 'revision 2' }).waitFor(slowly);
     await page.locator('#pass-progress li', { hasText: 'Edit 1 (revision 2): done, 8 chats updated' }).waitFor(slowly);
-    for (const chat of chats) {
+    for (const [index, chat] of chats.entries()) {
       const shown = messagesIn(chat);
       assert.deepEqual(shown.map((message) => [message.text, message.updates]), [[newText, 1]], `${chat} shows the new text, updated once`);
+      const card = (shown[0]?.activity?.['attachments'] as { content: { body?: { text?: string }[]; actions?: { title: string }[] } }[] | undefined)?.[0]?.content;
+      if (pressed.includes(index)) {
+        assert.equal(card?.actions, undefined, `${chat}: who pressed does not get the button back`);
+        assert.match(card?.body?.at(-1)?.text ?? '', /^Acknowledged (on \d{4}-\d{2}-\d{2} )?at \d{2}:\d{2}/, chat);
+      } else {
+        assert.deepEqual(card?.actions?.map((action) => action.title), ['Got it, thanks'], `${chat} keeps the button`);
+      }
     }
     editedText = newText;
     assert.equal(await count('acknowledged'), 3, 'the acknowledgements stay');
+    await page.getByRole('button', { name: 'Edit', exact: true }).click();
+    assert.equal(await page.getByLabel('New message').inputValue(), newText, 'Edit now opens on the edited message');
+    await page.getByRole('button', { name: 'Close without editing' }).click();
   });
 
   test('Remind sends the message again only to the chats where nobody acknowledged, and says how many', async () => {
@@ -202,6 +221,22 @@ describe('notification console: after the send', () => {
     for (const name of ['Edit', 'Recall', 'Remind']) {
       assert.equal(await page.getByRole('button', { name, exact: true }).isHidden(), true, `nothing left to ${name.toLowerCase()}`);
     }
+  });
+
+  test('Edit of a notification sent with a card opens with its card JSON and the card previewed', async () => {
+    const card = { type: 'AdaptiveCard', version: '1.5', body: [{ type: 'TextBlock', text: 'Car park B is closed', wrap: true }] };
+    const accepted = await post('/api/notifications', { id: 'lifecycle-card', text: 'Parking today', card, target: { conversationIds: [chats[0]] } });
+    assert.equal(accepted.status, 202, await accepted.text());
+    await page.getByRole('button', { name: 'Refresh history' }).click();
+    await page.getByRole('button', { name: 'Open lifecycle-card' }).click();
+    await state().filter({ hasText: 'completed' }).waitFor(slowly);
+    await page.getByRole('button', { name: 'Edit', exact: true }).click();
+    assert.equal(await page.getByLabel('New message').inputValue(), 'Parking today');
+    assert.equal(await page.locator('#edit-use-card').isChecked(), true);
+    assert.deepEqual(JSON.parse(await page.locator('#edit-card-json').inputValue()), card);
+    await page.locator('#edit-card-preview .ac-adaptiveCard', { hasText: 'Car park B is closed' }).waitFor();
+    await page.locator('#edit-preview-text', { hasText: 'Parking today' }).waitFor();
+    await page.getByRole('button', { name: 'Close without editing' }).click();
   });
 
   test('had no script errors or content security policy violations on the way, and sent the function key with every call', () => {

@@ -221,6 +221,8 @@ describe('the app answers as docs/openapi.yaml says', () => {
         assert.ok(Date.now() < deadline, `oa-queued stayed ${state}`);
         if (state !== 'completed') await delay(100);
       }
+      const completed = await call(app, 'GET', '/api/notifications/oa-queued');
+      assert.deepEqual((JSON.parse(completed.bodyText) as { content: unknown }).content, { text: 'queued' }, 'the status shows the message as sent');
       assertConforms(await call(app, 'GET', '/api/notifications/oa-unknown'), 404);
       assertConforms(await call(app, 'GET', '/api/notifications/not%20an%20id'), 404);
       const ended = await call(app, 'DELETE', '/api/notifications/oa-queued');
@@ -245,7 +247,9 @@ describe('the app answers as docs/openapi.yaml says', () => {
       assertConforms(await call(app, 'GET', '/api/notifications'), 200);
       const page = await call(app, 'GET', '/api/notifications?limit=1');
       assertConforms(page, 200);
-      assert.equal((JSON.parse(page.bodyText) as { notifications: unknown[] }).notifications.length, 1);
+      const entries = (JSON.parse(page.bodyText) as { notifications: Record<string, unknown>[] }).notifications;
+      assert.equal(entries.length, 1);
+      assert.equal('content' in (entries[0] ?? {}), false, 'the list leaves the messages out');
       assertConforms(await call(app, 'GET', '/api/notifications?limit=0'), 400);
       assertConforms(await call(app, 'GET', '/api/notifications?limit=ten'), 400);
     });
@@ -254,6 +258,10 @@ describe('the app answers as docs/openapi.yaml says', () => {
       const edited = await call(app, 'PATCH', '/api/notifications/oa-queued', json({ text: 'queued, edited' }));
       assertConforms(edited, 202);
       assert.equal((JSON.parse(edited.bodyText) as { revision: number }).revision, 2);
+      assert.deepEqual((JSON.parse(edited.bodyText) as { content: unknown }).content, { text: 'queued, edited' }, 'the answer shows the message as edited');
+      const afterEdit = await call(app, 'GET', '/api/notifications/oa-queued');
+      assertConforms(afterEdit, 200);
+      assert.deepEqual((JSON.parse(afterEdit.bodyText) as { content: unknown }).content, { text: 'queued, edited' }, 'and so does the status');
       assertConforms(await call(app, 'PATCH', '/api/notifications/oa-queued', json({ text: 'x', target: { conversationTypes: ['personal'] } })), 400);
       assertConforms(await call(app, 'PATCH', '/api/notifications/oa-queued', json({ card: { type: 'Card' } })), 400);
       assertConforms(await call(app, 'PATCH', '/api/notifications/oa-unknown', json({ text: 'nobody' })), 404);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { FakeConnector } from '../../scripts/fakeConnector';
+import type { FakeMessage } from '../../scripts/fakeConnectorMessages';
 import { deliveryRowKey } from '../../shared/ledgers/deliveryLedgers';
 import { recallPass, revisionPass } from '../../shared/queued/passActions';
 import { ledgerNameOf } from '../../shared/queued/workContext';
@@ -175,3 +176,80 @@ describe('editing and recalling a queued notification', () => {
     assert.equal((await app.queued.recall('no-such-notification')).kind, 'notFound');
   });
 });
+
+describe('an edit of a notification that asks for acknowledgements', () => {
+  const acknowledge = { label: 'Got it' };
+
+  async function sendAcknowledgeable(app: Services, id: string): Promise<void> {
+    await app.queued.submit({ id, activity: original, acknowledge });
+    pump(app);
+    assert.equal((await waitForState(app.queued, id, ['completed', 'failed', 'cancelled'])).state, 'completed');
+  }
+
+  /** A press of the button by the person of a seeded personal chat, in it. */
+  async function press(app: Services, id: string, chat: string, at: Date): Promise<void> {
+    const stored = await app.store.get({ channelId: 'msteams', conversationId: chat });
+    assert.ok(stored !== undefined);
+    await app.acknowledgements.acknowledge({
+      notificationId: id,
+      person: { tenantId: stored.tenantId, channelId: 'msteams', userId: stored.userId, aadObjectId: stored.aadObjectId },
+      conversation: { channelId: 'msteams', conversationId: chat },
+      at,
+      offsetMinutes: undefined,
+    });
+  }
+
+  /** What a message shows: its text, then its card's text blocks and buttons ("[label]"). */
+  function shown(message: FakeMessage): string[] {
+    const card = (message.activity?.['attachments'] as { content: { body?: { text?: string }[]; actions?: { title: string }[] } }[] | undefined)?.[0]?.content;
+    return [message.text ?? '', ...(card?.body ?? []).map((block) => block.text ?? ''), ...(card?.actions ?? []).map((action) => `[${action.title}]`)];
+  }
+
+  test('replaces the reminders sent into each chat too: after send, remind and edit every message in every reminded chat shows the new text, and updated counts chats', async () => {
+    const connector = await fakeConnector();
+    const app = bed.services({ tuning: { batchSize: 15 } });
+    const ids = await seedConversations(app.store, connector.serviceUrl, { count: 40, tenants: 2 });
+    await sendAcknowledgeable(app, 'edit-reminded');
+    const acknowledged = ids.filter((_, index) => index % 4 === 0);
+    for (const chat of acknowledged) await press(app, 'edit-reminded', chat, new Date());
+
+    assert.equal((await app.queued.remind('edit-reminded', 'first')).kind, 'reminding');
+    await waitForStatus(app.queued, 'edit-reminded', (status) => status.reminders[0]?.state === 'done');
+    assert.equal((await app.queued.remind('edit-reminded', 'second')).kind, 'reminding');
+    await waitForStatus(app.queued, 'edit-reminded', (status) => status.reminders[1]?.state === 'done');
+    const reminded = ids.filter((chat) => !acknowledged.includes(chat));
+    assert.deepEqual(reminded.filter((chat) => connector.messages(chat).length !== 3), [], 'the message and two reminders in each chat that had not acknowledged');
+
+    assert.equal((await app.queued.edit('edit-reminded', edited)).kind, 'edited');
+    const status = await waitForStatus(app.queued, 'edit-reminded', (current) => current.revisions[0]?.state === 'done');
+
+    const stale = reminded.filter((chat) => connector.messages(chat).some((message) => message.text !== edited.text));
+    assert.deepEqual(stale, [], 'every message of every reminded chat shows the new text');
+    assert.deepEqual(reminded.filter((chat) => connector.updatesOf(chat) !== 3), [], 'each of its three messages replaced once');
+    assert.deepEqual(status.revisions, [{ revision: 2, state: 'done', updated: 40, failed: 0, pending: 0 }], 'updated counts chats, not messages');
+    assert.equal(connector.activityChanges.updated, acknowledged.length + reminded.length * 3);
+  });
+
+  test('shows those who acknowledged in their personal chat the new message with their acknowledgement, and the others the button', async () => {
+    const connector = await fakeConnector({ recordActivities: true });
+    const app = bed.services();
+    const ids = await seedConversations(app.store, connector.serviceUrl, { count: 10, tenants: 1 });
+    await sendAcknowledgeable(app, 'edit-acknowledged');
+    const acknowledged = [ids[1], ids[4], ids[8]] as string[];
+    for (const [index, chat] of acknowledged.entries()) await press(app, 'edit-acknowledged', chat, new Date(Date.UTC(2026, 11, 7, 9, 14 + index)));
+
+    assert.equal((await app.queued.edit('edit-acknowledged', edited)).kind, 'edited');
+    await waitForStatus(app.queued, 'edit-acknowledged', (current) => current.revisions[0]?.state === 'done');
+
+    const sameDay = (line: string) => line.replace(/^Acknowledged on 2026-12-07 at /, 'Acknowledged at ');
+    for (const chat of ids) {
+      const [message, ...others] = connector.messages(chat);
+      assert.equal(others.length, 0);
+      assert.ok(message !== undefined && message.updates === 1, `${chat} updated once`);
+      const index = acknowledged.indexOf(chat);
+      const expected = index === -1 ? [edited.text, '[Got it]'] : [edited.text, `Acknowledged at 09:1${4 + index} UTC`];
+      assert.deepEqual(shown(message).map(sameDay), expected, chat);
+    }
+  });
+});
+

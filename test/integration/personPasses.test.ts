@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { startFakeGraph, type FakeGraph } from '../../scripts/fakeGraph';
-import type { FakeConnector } from '../../scripts/fakeConnector';
+import type { FakeConnector, FakeConnectorOptions } from '../../scripts/fakeConnector';
+import type { FakeMessage } from '../../scripts/fakeConnectorMessages';
 import type { FakeTeamMember } from '../../scripts/fakeConnectorTeams';
 import { resolveAudience } from '../../shared/audience/resolveAudience';
 import { parseNotificationRequest } from '../../shared/notifications/notificationRequest';
@@ -25,8 +26,8 @@ const graphs: FakeGraph[] = [];
 const original = 'Fire drill at 10:00, meet at the car park';
 const edited = 'Fire drill moved to 11:00, meet at the car park';
 
-async function world(): Promise<{ app: Services; connector: FakeConnector }> {
-  const connector = await bed.fakeConnector();
+async function world(connectorOptions: FakeConnectorOptions = {}): Promise<{ app: Services; connector: FakeConnector }> {
+  const connector = await bed.fakeConnector(connectorOptions);
   const graph = await startFakeGraph({ seed: { catalog: [{ id: 'catalog-app-1', externalId: 'manifest-id' }] } });
   graphs.push(graph);
   const app = bed.services({
@@ -147,6 +148,44 @@ describe('edit, remind, read receipts and recall for people reached as members o
     const warmedUp = new Set(people.slice(0, 20).map((person) => chatOf.get(person.aadObjectId)));
     assert.deepEqual(chats.filter((chat) => connector.messages(chat).length !== (warmedUp.has(chat) ? 1 : 0)), [], 'nothing of the drill is left, reminders included');
     assert.deepEqual(chats.filter((chat) => texts(connector, chat).some((text) => text !== original)), []);
+  });
+
+  test('an edit after a reminder replaces both in each person\'s chat: acknowledged for those who pressed (in their chat or the team\'s channel), with the button for the others', async () => {
+    const { app, connector } = await world({ recordActivities: true });
+    const people = members(10);
+    await team(app, connector, '19:exits@thread.tacv2', 'Exits', people);
+    await sendToMembers(app, 'exits', 'Exits');
+    const chatOf = new Map(people.map((person) => [person.aadObjectId, connector.teams.personalConversationOf(tenantId, person.id) ?? `no chat for ${person.id}`]));
+    const acknowledging = people.slice(0, 3);
+    for (const [index, person] of acknowledging.entries()) {
+      await app.acknowledgements.acknowledge({
+        notificationId: 'exits',
+        person: { tenantId, channelId: 'msteams', userId: person.id, aadObjectId: person.aadObjectId },
+        conversation: { channelId: 'msteams', conversationId: index < 2 ? (chatOf.get(person.aadObjectId) ?? '') : '19:exits@thread.tacv2' },
+        at: new Date(),
+        offsetMinutes: undefined,
+      });
+    }
+    assert.equal((await app.queued.remind('exits', 'first')).kind, 'reminding');
+    await waitForStatus(app.queued, 'exits', (status) => status.reminders[0]?.state === 'done', 120_000);
+
+    assert.equal((await app.queued.edit('exits', { type: 'message', text: edited })).kind, 'edited');
+    const status = await waitForStatus(app.queued, 'exits', (current) => current.revisions[0]?.state === 'done', 120_000);
+    assert.deepEqual(status.revisions, [{ revision: 2, state: 'done', updated: 10, failed: 0, pending: 0 }]);
+    const buttonOf = (message: FakeMessage) =>
+      (message.activity?.['attachments'] as { content: { actions?: { title: string }[]; body?: { text?: string }[] } }[] | undefined)?.[0]?.content;
+    for (const person of people) {
+      const chat = chatOf.get(person.aadObjectId) ?? '';
+      const shown = connector.messages(chat);
+      const pressed = acknowledging.includes(person);
+      assert.equal(shown.length, pressed ? 1 : 2, `${person.id}: the message${pressed ? '' : ' and its reminder'}`);
+      for (const message of shown) {
+        assert.equal(message.text, edited, `${person.id} shows the new text`);
+        const card = buttonOf(message);
+        if (pressed) assert.match(card?.body?.at(-1)?.text ?? '', /^Acknowledged (on \S+ )?at \d{2}:\d{2} UTC$/, person.id);
+        else assert.deepEqual(card?.actions?.map((action) => action.title), ['Got it'], person.id);
+      }
+    }
   });
 
   test('a person whose delivery was recorded before chats were kept cannot be edited and counts as failed; the others are updated', async () => {

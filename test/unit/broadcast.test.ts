@@ -495,6 +495,36 @@ describe('BroadcastEngine', () => {
     assert.ok(maxHeld <= 300 + 100, `held ${maxHeld}`);
   });
 
+  test('an attempt of several requests (an edit of a message and its reminders) passes each through the wire gate and reports each answer to the rate limiter', async () => {
+    class CountingLimiter extends RateLimiter {
+      answers = 0;
+      override answered(...args: Parameters<RateLimiter['answered']>): void {
+        this.answers += 1;
+        super.answered(...args);
+      }
+    }
+    const clock = new FakeClock();
+    const limiter = new CountingLimiter({ tenantPerSecond: 1_000, conversationPerSecond: 1_000 }, clock, { warmupMs: 0 });
+    let gated = 0;
+    const engine = new BroadcastEngine({
+      store: await storeWith(10),
+      send: async (_conversation, _activity, options) => {
+        for (let request = 0; request < 3; request++) {
+          await options?.beforeWire?.(new AbortController().signal);
+          gated += 1;
+        }
+      },
+      rateLimiter: limiter,
+      clock,
+      settings: { concurrency: 4, maxAttempts: 5, deadlineSeconds: 200 },
+      logger: recordingLogger(),
+    });
+    const summary = await clock.run(engine.broadcast({ id: 'n', activity: { type: 'message', text: 'x' } }));
+    assert.equal(summary.sent, 10);
+    assert.equal(gated, 30);
+    assert.equal(limiter.answers, 30, 'one answer per request, not per attempt');
+  });
+
   test('logs one line per failed recipient and one summary line', async () => {
     const store = await storeWith(5);
     const { broadcast, logger } = harness(store, { script: (id) => (id === 'c00004' ? channelError(400, 'BadArgument') : undefined) });

@@ -24,6 +24,14 @@ function pass(name: string, tenantId: string, state: PassRecord['state'], done: 
 }
 
 describe('the progress of edits and recalls in the status', () => {
+  test('shows the message as the latest revision reads, text and card as the request gave them, without the acknowledge button', () => {
+    const card = { type: 'AdaptiveCard', version: '1.5', body: [{ type: 'TextBlock', text: 'Moved to 11:00' }] };
+    const activity = { type: 'message', text: 'v3', attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', content: card }] };
+    const status = notificationStatus({ ...notification, request: { activity, acknowledge: { label: 'Got it' } } }, plan, [work('a', 300)]);
+    assert.deepEqual(status.content, { text: 'v3', card });
+    assert.deepEqual(notificationStatus(notification, plan, []).content, { text: 'v3' });
+  });
+
   test('a notification never edited shows revision 1, no revisions and no recall', () => {
     const status = notificationStatus({ ...notification, revision: 1 }, plan, [work('a', 300)]);
     assert.equal(status.revision, 1);
