@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { odata, type TableEntity, type TransactionAction } from '@azure/data-tables';
 import { bucketOf, toKey } from '../storage/conversationKeys';
 import type { ConversationKey } from '../storage/conversationStore';
@@ -17,12 +18,15 @@ import { chatKey, isReadUpTo, type ReadMark, type ReadReceipt, type ReadReceiptS
  *   written in a few transactions, not a request each;
  * - `n<notification>`: the notification's read marks, one row per chat (RowKey the escaped chat
  *   key), and their counters;
- * - `s<notification>`: the chats the notification was indexed under (RowKey the escaped chat key),
- *   written before the chats' rows, so retention finds a chat's unread row by notification and
- *   deletes it before its listing row (a run cut short finds the rest next time).
+ * - `s<notification>,<write>`: the chats the notification was indexed under (RowKey the escaped chat
+ *   key), a partition per write (a batch's deliveries), written before the chats' rows, so retention
+ *   finds a chat's unread row by notification (a range of partitions) and deletes it before its
+ *   listing row (a run cut short finds the rest next time). Not one partition per notification:
+ *   Azurite's writes slow down with the size of the partition they go to (100 rows took 43 ms into
+ *   an empty one, 340 ms into one of 20,000), and 100 tenants' batches wrote the same one at once.
  *
- * Rows written before the buckets sit in `c<chat>` (RowKey the notification), and their listing
- * rows have no `bucketed` flag: receipts still read them and retention still deletes them.
+ * Rows written before the buckets sit in `c<chat>` (RowKey the notification), listed in
+ * `s<notification>` without a `bucketed` flag: receipts still read them and retention still deletes them.
  */
 
 export const defaultReadReceiptsTable = 'readreceipts';
@@ -67,7 +71,13 @@ const unreadRowPrefix = (chat: string): string => `${chat},`;
 const unreadRowKey = (chat: string, notificationId: string): string => `${unreadRowPrefix(chat)}${toKey(notificationId, maxPartLength)}`;
 const legacyChatPartition = (conversation: ConversationKey): string => `c${toKey(chatKey(conversation))}`;
 const marksPartition = (notificationId: string): string => `n${toKey(notificationId)}`;
-const sentPartition = (notificationId: string): string => `s${toKey(notificationId)}`;
+/** The listing rows of one `recordSent` call: a partition of its own, so none grows with the audience (see the header). */
+const sentPartition = (notificationId: string, writeId: string): string => `s${toKey(notificationId)},${writeId}`;
+/** Every listing partition of the notification, and the one partition rows written before those had. */
+const sentPartitions = (notificationId: string): string => {
+  const first = `s${toKey(notificationId)}`;
+  return odata`PartitionKey eq ${first} or (PartitionKey ge ${`${first},`} and PartitionKey lt ${prefixEnd(`${first},`)})`;
+};
 
 /** How many listing rows retention reads at once, and how many chat rows it deletes at once. */
 const listingPage = 100;
@@ -93,7 +103,8 @@ export class TableReadReceiptStore implements ReadReceiptStore {
       const row = { partitionKey: unreadPartition(chat), rowKey: unreadRowKey(chat, message.notificationId), notificationId: message.notificationId, channelId, conversationId, activityId: message.activityId };
       unread.set(`${row.partitionKey}\n${row.rowKey}`, row);
     }
-    const listings = [...unread.values()].map((row): ListingEntity => ({ partitionKey: sentPartition(row.notificationId), rowKey: chatPart(row), bucketed: true }));
+    const writeId = randomUUID();
+    const listings = [...unread.values()].map((row): ListingEntity => ({ partitionKey: sentPartition(row.notificationId, writeId), rowKey: chatPart(row), bucketed: true }));
     await this.upsertAll(listings);
     await this.upsertAll([...unread.values()]);
   }
@@ -172,14 +183,13 @@ export class TableReadReceiptStore implements ReadReceiptStore {
    * budget finds the rest next time.
    */
   private async removeUnread(notificationId: string, budget: number): Promise<number> {
-    const partitionKey = sentPartition(notificationId);
     let deleted = 0;
     for (;;) {
       const wanted = Math.min(listingPage, budget - deleted);
       if (wanted <= 0) return deleted;
       const listings = await this.table.call('remove', async (client) => {
         const rows: Partial<ListingEntity>[] = [];
-        const pages = client.listEntities<Partial<ListingEntity>>({ queryOptions: { filter: odata`PartitionKey eq ${partitionKey}`, select: ['RowKey', 'bucketed'] } }).byPage({ maxPageSize: wanted });
+        const pages = client.listEntities<Partial<ListingEntity>>({ queryOptions: { filter: sentPartitions(notificationId), select: ['PartitionKey', 'RowKey', 'bucketed'] } }).byPage({ maxPageSize: wanted });
         for await (const page of pages) {
           rows.push(...page);
           if (rows.length >= wanted) break;
@@ -188,7 +198,7 @@ export class TableReadReceiptStore implements ReadReceiptStore {
       });
       if (listings.length === 0) return deleted;
       deleted += await this.deleteUnreadRows(notificationId, listings);
-      const listed = listings.slice(0, budget - deleted).map((row) => ({ partitionKey, rowKey: row.rowKey ?? '' }));
+      const listed = listings.slice(0, budget - deleted).map((row) => ({ partitionKey: row.partitionKey ?? '', rowKey: row.rowKey ?? '' }));
       deleted += await deleteRows(this.table, 'remove', listed);
       if (listed.length < listings.length || listings.length < wanted) return deleted;
     }

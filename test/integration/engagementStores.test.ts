@@ -46,7 +46,7 @@ describe('TableReadReceiptStore', () => {
     assert.deepEqual([await store.count('old-1'), await store.count('new-1')], [1, 1]);
     while ((await store.remove('old-1', 100)) > 0);
     const left = [];
-    for await (const row of client.listEntities({ queryOptions: { filter: "PartitionKey ne 'nnew-1'" } })) left.push(`${row.partitionKey} ${row.rowKey}`);
-    assert.deepEqual(left, ['snew-1 msteams!0Aa:ada'], 'the old notification leaves no row, and the new one only its listing');
+    for await (const row of client.listEntities({ queryOptions: { filter: "PartitionKey ne 'nnew-1'" } })) left.push(`${String(row.partitionKey).replace(/,.*/, ',<write>')} ${row.rowKey}`);
+    assert.deepEqual(left, ['snew-1,<write> msteams!0Aa:ada'], 'the old notification leaves no row, and the new one only its listing');
   });
 });

@@ -10,7 +10,7 @@ export interface NotificationRows {
   readonly audience: number;
   /** `deliveries`, partitions `queued\n<id>\n<tenant>`. */
   readonly ledger: number;
-  /** `readreceipts`: its read marks (`n<id>`), its listing of chats (`s<id>`) and its row in each chat's unread index (property `notificationId`). */
+  /** `readreceipts`: its read marks (`n<id>`), its listing of chats (`s<id>,<write>`) and its row in each chat's unread index (property `notificationId`). */
   readonly readReceipts: number;
 }
 
@@ -35,6 +35,6 @@ export async function notificationRows(connectionString: string, id: string): Pr
     index: await countRows(connectionString, 'notifications', `PartitionKey eq '~index' and id eq '${id}'`),
     audience: await countRows(connectionString, 'notificationrecipients', `PartitionKey ge '${id}!0A' and PartitionKey lt '${id}!0B'`),
     ledger: await countRows(connectionString, 'deliveries', `PartitionKey ge 'queued!0A${id}!0A' and PartitionKey lt 'queued!0A${id}!0B'`),
-    readReceipts: await countRows(connectionString, 'readreceipts', `notificationId eq '${id}' or PartitionKey eq 'n${id}' or PartitionKey eq 's${id}'`),
+    readReceipts: await countRows(connectionString, 'readreceipts', `notificationId eq '${id}' or PartitionKey eq 'n${id}' or (PartitionKey ge 's${id},' and PartitionKey lt 's${id}-')`),
   };
 }
