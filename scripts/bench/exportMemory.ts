@@ -12,9 +12,11 @@ import type { StoredConversation } from '../../shared/storage/conversationStore'
 /**
  * The CSV export's memory: a completed notification of N recipients over T tenants is written
  * straight into Azurite (audience chunks, ledger groups, a failure row every 100th recipient, work
- * rows at their end), then the real app in the local host (HTTP streaming on) answers
+ * rows at their end), then the real app in the local host answers
  * `GET /api/notifications/{id}/recipients?format=csv` to a client in this process that counts lines
- * and holds nothing. RSS is sampled every 50 ms before and during the download.
+ * and holds nothing (the app builds the CSV as it reads the rows; the Functions model then hands it
+ * over as one buffer, as the app does not turn on HTTP streams). RSS is sampled every 50 ms before
+ * and during the download.
  *
  *   node dist/scripts/bench/exportMemory.js [recipients=100000] [tenants=100]
  */
