@@ -113,10 +113,10 @@ describe('the /api/notifications functions', () => {
     const queued = await get('api-progress');
     assert.equal(queued.status, 200);
     assert.deepEqual(Object.keys(body(queued)).sort(), [
-      'acknowledged', 'alreadySent', 'blocked', 'completedAt', 'createdAt', 'failed', 'failedWork', 'failures', 'guest', 'id', 'matched', 'notFound', 'notInstalled', 'optedOut',
+      'acknowledged', 'alreadySent', 'blocked', 'completedAt', 'content', 'createdAt', 'failed', 'failedWork', 'failures', 'guest', 'id', 'matched', 'notFound', 'notInstalled', 'optedOut',
       'pending', 'pruned', 'read', 'readCovers', 'reminders', 'retried', 'revision', 'revisions', 'sendAt', 'sent', 'startedAt', 'state',
     ]);
-    assert.deepEqual({ state: body(queued)['state'], matched: body(queued)['matched'] }, { state: 'queued', matched: null });
+    assert.deepEqual({ state: body(queued)['state'], matched: body(queued)['matched'], content: body(queued)['content'] }, { state: 'queued', matched: null, content: { text: 'progress' } });
 
     const pump = startQueueWorkers(storage.connectionString, services.queued);
     try {
