@@ -222,6 +222,7 @@ export class NotificationBot extends ActivityHandler {
       return;
     }
     const marked = await readReceipts.receipt({
+      tenantId: activity.conversation.tenantId ?? '',
       conversation: { channelId: activity.channelId, conversationId: activity.conversation.id },
       lastReadMessageId: lastRead,
       at: this.now(),

@@ -1,4 +1,8 @@
+import type { ConversationKey } from '../storage/conversationStore';
 import { chatKey, isReadUpTo, type ReadMark, type ReadReceipt, type ReadReceiptStore, type SentMessage } from './readReceiptStore';
+
+/** A chat's index is its tenant's, as in the table. */
+const tenantChat = (tenantId: string, conversation: ConversationKey): string => `${tenantId}\n${chatKey(conversation)}`;
 
 /** The in-memory twin of TableReadReceiptStore, for unit tests: same keys, same answers. */
 export class MemoryReadReceiptStore implements ReadReceiptStore {
@@ -11,7 +15,7 @@ export class MemoryReadReceiptStore implements ReadReceiptStore {
 
   async recordSent(messages: readonly SentMessage[]): Promise<void> {
     for (const message of messages) {
-      const chat = chatKey(message.conversation);
+      const chat = tenantChat(message.tenantId, message.conversation);
       this.sent.set(message.notificationId, (this.sent.get(message.notificationId) ?? new Set<string>()).add(chat));
       const index = this.unread.get(chat) ?? new Map<string, SentMessage>();
       index.set(message.notificationId, message);
@@ -20,7 +24,7 @@ export class MemoryReadReceiptStore implements ReadReceiptStore {
   }
 
   async receipt(receipt: ReadReceipt): Promise<number> {
-    const chat = chatKey(receipt.conversation);
+    const chat = tenantChat(receipt.tenantId, receipt.conversation);
     const index = this.unread.get(chat);
     if (index === undefined) return 0;
     let marked = 0;

@@ -12,7 +12,7 @@ import type { ConversationKey } from '../storage/conversationStore';
  * and takes it out of the index. The notification also lists the chats it was indexed under, so
  * retention can empty the indexes of chats that never send a receipt. Cost: a batch's deliveries
  * are written together, a transaction per 100 rows of a partition (the listing is one partition,
- * the index 16 buckets of chats), so about 17 requests per 100 deliveries; per receipt, two
+ * the index 16 buckets of the tenant's chats), so about 17 requests per 100 deliveries; per receipt, two
  * queries of the chat's unread notifications (today's rows and those of the first layout), and a read, a transaction and a delete per message it
  * newly covers (a receipt that covers nothing new costs the query alone). The status reads a
  * notification's `read` in one query of 8 counter rows, whatever its audience.
@@ -21,11 +21,15 @@ import type { ConversationKey } from '../storage/conversationStore';
 /** One notification delivered to one personal chat, with the id the channel gave the message. */
 export interface SentMessage {
   readonly notificationId: string;
+  /** The chat's tenant: its index is kept per tenant. */
+  readonly tenantId: string;
   readonly conversation: ConversationKey;
   readonly activityId: string;
 }
 
 export interface ReadReceipt {
+  /** The chat's tenant, as the receipt's activity names it. */
+  readonly tenantId: string;
   readonly conversation: ConversationKey;
   /** The id of the last message the person read in the chat. */
   readonly lastReadMessageId: string;

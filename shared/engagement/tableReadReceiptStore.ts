@@ -12,10 +12,11 @@ import { chatKey, isReadUpTo, type ReadMark, type ReadReceipt, type ReadReceiptS
 /**
  * The `readreceipts` table (see readReceiptStore.ts for the design and its costs), three kinds of
  * partition:
- * - `u<bucket>`: personal chats' deliveries not read yet, one row per chat and notification (RowKey
- *   `<chat>,<notification>`, escaped, so one chat's rows are a range of keys), with the message's
- *   activity id. A chat's bucket is a hash of its key (16 buckets), so a batch of deliveries is
- *   written in a few transactions, not a request each;
+ * - `u<tenant>,<bucket>`: personal chats' deliveries not read yet, one row per chat and notification
+ *   (RowKey `<chat>,<notification>`, escaped, so one chat's rows are a range of keys), with the
+ *   message's activity id. A chat's bucket is a hash of its key (16 per tenant), so a batch (one
+ *   tenant's) is written in a few transactions, not a request each, and no partition holds more
+ *   than a sixteenth of one tenant's unread deliveries;
  * - `n<notification>`: the notification's read marks, one row per chat (RowKey the escaped chat
  *   key), and their counters;
  * - `s<notification>,<write>`: the chats the notification was indexed under (RowKey the escaped chat
@@ -26,7 +27,7 @@ import { chatKey, isReadUpTo, type ReadMark, type ReadReceipt, type ReadReceiptS
  *   an empty one, 340 ms into one of 20,000), and 100 tenants' batches wrote the same one at once.
  *
  * Rows written before the buckets sit in `c<chat>` (RowKey the notification), listed in
- * `s<notification>` without a `bucketed` flag: receipts still read them and retention still deletes them.
+ * `s<notification>` without a `tenantId`: receipts still read them and retention still deletes them.
  */
 
 export const defaultReadReceiptsTable = 'readreceipts';
@@ -42,6 +43,8 @@ type UnreadEntity = {
   readonly partitionKey: string;
   readonly rowKey: string;
   readonly notificationId: string;
+  /** Absent on rows of the first layout. */
+  readonly tenantId?: string;
   readonly channelId: string;
   readonly conversationId: string;
   readonly activityId: string;
@@ -50,7 +53,8 @@ type UnreadEntity = {
 type ListingEntity = {
   readonly partitionKey: string;
   readonly rowKey: string;
-  readonly bucketed: boolean;
+  /** The chat's tenant, which names its unread row's partition; absent on listing rows of the first layout. */
+  readonly tenantId: string;
 };
 
 interface MarkEntity {
@@ -65,7 +69,7 @@ interface MarkEntity {
 const maxPartLength = 250;
 /** A chat's part of its keys; also the RowKey of its listing row. */
 const chatPart = (conversation: ConversationKey): string => toKey(chatKey(conversation), maxPartLength);
-const unreadPartition = (chat: string): string => `u${bucketOf(chat)}`;
+const unreadPartition = (tenantId: string, chat: string): string => `u${toKey(tenantId, maxPartLength)},${bucketOf(chat)}`;
 /** `,` is escaped in every escaped id and absent from a hashed one, so a chat's rows are exactly the keys starting `<chat>,`. */
 const unreadRowPrefix = (chat: string): string => `${chat},`;
 const unreadRowKey = (chat: string, notificationId: string): string => `${unreadRowPrefix(chat)}${toKey(notificationId, maxPartLength)}`;
@@ -96,21 +100,21 @@ export class TableReadReceiptStore implements ReadReceiptStore {
 
   /** The listing rows first, then the unread rows: a transaction per 100 rows of one partition, partitions at once. */
   async recordSent(messages: readonly SentMessage[]): Promise<void> {
-    const unread = new Map<string, UnreadEntity>();
+    const unread = new Map<string, UnreadEntity & { readonly tenantId: string }>();
     for (const message of messages) {
       const chat = chatPart(message.conversation);
       const { channelId, conversationId } = message.conversation;
-      const row = { partitionKey: unreadPartition(chat), rowKey: unreadRowKey(chat, message.notificationId), notificationId: message.notificationId, channelId, conversationId, activityId: message.activityId };
+      const row = { partitionKey: unreadPartition(message.tenantId, chat), rowKey: unreadRowKey(chat, message.notificationId), notificationId: message.notificationId, tenantId: message.tenantId, channelId, conversationId, activityId: message.activityId };
       unread.set(`${row.partitionKey}\n${row.rowKey}`, row);
     }
     const writeId = randomUUID();
-    const listings = [...unread.values()].map((row): ListingEntity => ({ partitionKey: sentPartition(row.notificationId, writeId), rowKey: chatPart(row), bucketed: true }));
+    const listings = [...unread.values()].map((row): ListingEntity => ({ partitionKey: sentPartition(row.notificationId, writeId), rowKey: chatPart(row), tenantId: row.tenantId }));
     await this.upsertAll(listings);
     await this.upsertAll([...unread.values()]);
   }
 
   async receipt(receipt: ReadReceipt): Promise<number> {
-    const unread = await this.unreadOf(receipt.conversation);
+    const unread = await this.unreadOf(receipt.tenantId, receipt.conversation);
     let marked = 0;
     for (const row of unread) {
       if (!isReadUpTo(row.activityId, receipt.lastReadMessageId)) continue;
@@ -161,10 +165,10 @@ export class TableReadReceiptStore implements ReadReceiptStore {
   }
 
   /** The chat's rows not read yet: a range of one bucket, and the partition of the rows written before the buckets. */
-  private async unreadOf(conversation: ConversationKey): Promise<UnreadEntity[]> {
+  private async unreadOf(tenantId: string, conversation: ConversationKey): Promise<UnreadEntity[]> {
     const chat = chatPart(conversation);
     const prefix = unreadRowPrefix(chat);
-    const filters = [odata`PartitionKey eq ${unreadPartition(chat)} and RowKey ge ${prefix} and RowKey lt ${prefixEnd(prefix)}`, odata`PartitionKey eq ${legacyChatPartition(conversation)}`];
+    const filters = [odata`PartitionKey eq ${unreadPartition(tenantId, chat)} and RowKey ge ${prefix} and RowKey lt ${prefixEnd(prefix)}`, odata`PartitionKey eq ${legacyChatPartition(conversation)}`];
     const listed = await Promise.all(
       filters.map((filter) =>
         this.table.call('receipt', async (client) => {
@@ -189,7 +193,7 @@ export class TableReadReceiptStore implements ReadReceiptStore {
       if (wanted <= 0) return deleted;
       const listings = await this.table.call('remove', async (client) => {
         const rows: Partial<ListingEntity>[] = [];
-        const pages = client.listEntities<Partial<ListingEntity>>({ queryOptions: { filter: sentPartitions(notificationId), select: ['PartitionKey', 'RowKey', 'bucketed'] } }).byPage({ maxPageSize: wanted });
+        const pages = client.listEntities<Partial<ListingEntity>>({ queryOptions: { filter: sentPartitions(notificationId), select: ['PartitionKey', 'RowKey', 'tenantId'] } }).byPage({ maxPageSize: wanted });
         for await (const page of pages) {
           rows.push(...page);
           if (rows.length >= wanted) break;
@@ -208,8 +212,8 @@ export class TableReadReceiptStore implements ReadReceiptStore {
   private async deleteUnreadRows(notificationId: string, listings: readonly Partial<ListingEntity>[]): Promise<number> {
     const rows = listings.map((listing) => {
       const chat = listing.rowKey ?? '';
-      return listing.bucketed === true
-        ? { partitionKey: unreadPartition(chat), rowKey: unreadRowKey(chat, notificationId) }
+      return typeof listing.tenantId === 'string'
+        ? { partitionKey: unreadPartition(listing.tenantId, chat), rowKey: unreadRowKey(chat, notificationId) }
         : { partitionKey: `c${chat}`, rowKey: toKey(notificationId) };
     });
     let next = 0;

@@ -101,7 +101,7 @@ async function sendBatch(
   { redo, signal, optOuts, people }: BatchOptions & { readonly people?: readonly PersonRecipient[] },
 ): Promise<BroadcastSummary> {
   const ledger = deps.ledgers.open(ledgerNameOf(notification.id, tenantId), { groupWindowMs: deps.tuning.ledgerGroupMs, revision: notification.revision });
-  const readReceipts = readReceiptIndexing(deps.readReceipts, notification.id, conversations, deps.logger);
+  const readReceipts = readReceiptIndexing(deps.readReceipts, notification.id, tenantId, conversations, deps.logger);
   // A fresh batch was sent by nobody yet: no read per recipient. Every delivery is recorded either way.
   const batchLedger: DeliveryLedger = {
     wasDelivered: redo ? (key) => ledger.wasDelivered(key) : async () => false,

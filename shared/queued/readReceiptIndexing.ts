@@ -24,6 +24,7 @@ export interface ReadReceiptIndexing {
 export function readReceiptIndexing(
   readReceipts: Pick<ReadReceiptStore, 'recordSent'> | undefined,
   notificationId: string,
+  tenantId: string,
   batch: readonly StoredConversation[],
   logger: Logger,
 ): ReadReceiptIndexing {
@@ -32,7 +33,7 @@ export function readReceiptIndexing(
   return {
     delivered: (key, activityId, chat) => {
       if (readReceipts === undefined || activityId === undefined || (chat === undefined && !personal.has(deliveryRowKey(key)))) return;
-      noted.push({ notificationId, conversation: { channelId: key.channelId, conversationId: chat?.conversationId ?? key.conversationId }, activityId });
+      noted.push({ notificationId, tenantId, conversation: { channelId: key.channelId, conversationId: chat?.conversationId ?? key.conversationId }, activityId });
     },
     index: async () => {
       if (readReceipts === undefined || noted.length === 0) return;

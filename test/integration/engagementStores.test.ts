@@ -26,7 +26,7 @@ describe('TableReadReceiptStore', () => {
 
   test('a store whose storage does not answer rejects with ReadReceiptTableUnavailableError', async () => {
     const store = new TableReadReceiptStore(storageAt(tableConnectionString(await freePort())), { maxRetries: 0 });
-    await assert.rejects(store.receipt({ conversation: { channelId: 'msteams', conversationId: 'a:1' }, lastReadMessageId: '1', at: new Date() }), ReadReceiptTableUnavailableError);
+    await assert.rejects(store.receipt({ tenantId: 't-1', conversation: { channelId: 'msteams', conversationId: 'a:1' }, lastReadMessageId: '1', at: new Date() }), ReadReceiptTableUnavailableError);
   });
 
   test('deliveries indexed in the first layout (a partition per chat) are still marked by a receipt and removed by retention', async () => {
@@ -40,9 +40,9 @@ describe('TableReadReceiptStore', () => {
       await client.createEntity({ partitionKey: `c${chat}`, rowKey: 'old-1', notificationId: 'old-1', channelId: 'msteams', conversationId: person, activityId: '100' });
     }
     const ada = { channelId: 'msteams', conversationId: 'a:ada' };
-    await store.recordSent([{ notificationId: 'new-1', conversation: ada, activityId: '200' }]);
+    await store.recordSent([{ tenantId: 't-1', notificationId: 'new-1', conversation: ada, activityId: '200' }]);
 
-    assert.equal(await store.receipt({ conversation: ada, lastReadMessageId: '300', at: new Date() }), 2);
+    assert.equal(await store.receipt({ tenantId: 't-1', conversation: ada, lastReadMessageId: '300', at: new Date() }), 2);
     assert.deepEqual([await store.count('old-1'), await store.count('new-1')], [1, 1]);
     while ((await store.remove('old-1', 100)) > 0);
     const left = [];

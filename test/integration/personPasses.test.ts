@@ -128,7 +128,7 @@ describe('edit, remind, read receipts and recall for people reached as members o
     for (const person of readers) {
       const chat = chatOf.get(person.aadObjectId) ?? '';
       const latest = connector.messages(chat).at(-1)?.id ?? '';
-      assert.equal(await app.readReceipts.receipt({ conversation: { channelId: 'msteams', conversationId: chat }, lastReadMessageId: latest, at: new Date() }), 1);
+      assert.equal(await app.readReceipts.receipt({ tenantId, conversation: { channelId: 'msteams', conversationId: chat }, lastReadMessageId: latest, at: new Date() }), 1);
     }
     const read = await waitForStatus(app.queued, 'drill', (status) => status.read === 8);
     assert.equal(read.acknowledged, 15);

@@ -23,8 +23,8 @@ function setup() {
 describe('read receipts', () => {
   it('a receipt in a personal chat marks the notifications delivered there up to the last message read, and the bot says nothing', async () => {
     const { readReceipts, receipt, sent } = setup();
-    await readReceipts.recordSent([{ notificationId: 'n-1', conversation: key, activityId: '1700000000005' }]);
-    await readReceipts.recordSent([{ notificationId: 'n-2', conversation: key, activityId: '1700000000009' }]);
+    await readReceipts.recordSent([{ tenantId: 'tenant-1', notificationId: 'n-1', conversation: key, activityId: '1700000000005' }]);
+    await readReceipts.recordSent([{ tenantId: 'tenant-1', notificationId: 'n-2', conversation: key, activityId: '1700000000009' }]);
     await receipt({ lastReadMessageId: '1700000000007' });
     assert.deepEqual([await readReceipts.count('n-1'), await readReceipts.count('n-2')], [1, 0]);
     assert.deepEqual(sent(), []);
@@ -32,7 +32,7 @@ describe('read receipts', () => {
 
   it('a receipt without a last read message id changes nothing and is logged', async () => {
     const { readReceipts, receipt, logger } = setup();
-    await readReceipts.recordSent([{ notificationId: 'n-1', conversation: key, activityId: '5' }]);
+    await readReceipts.recordSent([{ tenantId: 'tenant-1', notificationId: 'n-1', conversation: key, activityId: '5' }]);
     await receipt({});
     await receipt(undefined);
     assert.equal(await readReceipts.count('n-1'), 0);
