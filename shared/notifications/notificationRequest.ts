@@ -82,13 +82,9 @@ export interface MessageLimits {
 }
 
 export function parseNotificationRequest(bodyText: string, limits: MessageLimits, options: ParseOptions = {}): Validated<NotificationRequest> {
-  let body: unknown;
-  try {
-    body = JSON.parse(bodyText);
-  } catch {
-    return invalid(bodyText.trim() === '' ? 'The request body is empty; send a JSON object such as {"text":"Hello"}.' : 'The request body is not valid JSON.');
-  }
-  if (!isPlainObject(body)) return invalid('The request body must be a JSON object such as {"text":"Hello"}.');
+  const parsed = parseJsonObject(bodyText);
+  if (!parsed.ok) return parsed;
+  const body = parsed.value;
 
   const fields: string[] = [...bodyFields, ...(options.sendAtFrom === undefined ? [] : ['sendAt']), ...(options.queued === true ? queuedFields : [])];
   const refused = options.queued === true ? [] : queuedFields.filter((field) => body[field] !== undefined);
@@ -167,13 +163,8 @@ function validateAcknowledge(value: unknown): Validated<AcknowledgeOptions> {
   return errors.length > 0 ? { ok: false, errors } : { ok: true, value: { label: label as string } };
 }
 
-const editFields = ['text', 'card'] as const;
-
-/**
- * The body of an edit (`PATCH /api/notifications/{id}`): `text` and/or `card`, checked as on create.
- * The result is the whole new message: what the body leaves out is not kept from the old one.
- */
-export function parseMessageEdit(bodyText: string, limits: MessageLimits): Validated<Partial<Activity>> {
+/** The body as a JSON object, or the error a client is told when it is empty, not JSON, or not an object. */
+function parseJsonObject(bodyText: string): Validated<Record<string, unknown>> {
   let body: unknown;
   try {
     body = JSON.parse(bodyText);
@@ -181,6 +172,19 @@ export function parseMessageEdit(bodyText: string, limits: MessageLimits): Valid
     return invalid(bodyText.trim() === '' ? 'The request body is empty; send a JSON object such as {"text":"Hello"}.' : 'The request body is not valid JSON.');
   }
   if (!isPlainObject(body)) return invalid('The request body must be a JSON object such as {"text":"Hello"}.');
+  return { ok: true, value: body };
+}
+
+const editFields = ['text', 'card'] as const;
+
+/**
+ * The body of an edit (`PATCH /api/notifications/{id}`): `text` and/or `card`, checked as on create.
+ * The result is the whole new message: what the body leaves out is not kept from the old one.
+ */
+export function parseMessageEdit(bodyText: string, limits: MessageLimits): Validated<Partial<Activity>> {
+  const parsed = parseJsonObject(bodyText);
+  if (!parsed.ok) return parsed;
+  const body = parsed.value;
   const errors = unknownFieldErrors(body, editFields, '');
   const message = validateMessage(body['text'], body['card']);
   errors.push(...(message.ok ? [] : message.errors));
