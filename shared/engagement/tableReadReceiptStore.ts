@@ -5,7 +5,7 @@ import type { ConversationKey } from '../storage/conversationStore';
 import { prefixEnd } from '../storage/keyRanges';
 import { deleteMatchingRows, deleteRows } from '../storage/rowDeletion';
 import type { StorageConnection } from '../settings';
-import { Table, TableUnavailableError, hasStatus, type TableOptions } from '../storage/tableClient';
+import { Table, TableUnavailableError, hasStatus, transactionChunks, type TableOptions } from '../storage/tableClient';
 import { CountedRows, isCounterRow } from './countedRows';
 import { chatKey, isReadUpTo, type ReadMark, type ReadReceipt, type ReadReceiptStore, type SentMessage } from './readReceiptStore';
 
@@ -86,8 +86,6 @@ const sentPartitions = (notificationId: string): string => {
 /** How many listing rows retention reads at once, and how many chat rows it deletes at once. */
 const listingPage = 100;
 const concurrentDeletes = 8;
-/** Azure's limit of actions in one transaction. */
-const transactionSize = 100;
 
 export class TableReadReceiptStore implements ReadReceiptStore {
   private readonly table: Table;
@@ -155,14 +153,10 @@ export class TableReadReceiptStore implements ReadReceiptStore {
   }
 
   private async upsertAll(rows: readonly TableEntity[]): Promise<void> {
-    const byPartition = new Map<string, TableEntity[]>();
-    for (const row of rows) byPartition.set(row.partitionKey, [...(byPartition.get(row.partitionKey) ?? []), row]);
-    const transactions: TransactionAction[][] = [];
-    for (const partitionRows of byPartition.values()) {
-      for (let i = 0; i < partitionRows.length; i += transactionSize) transactions.push(partitionRows.slice(i, i + transactionSize).map((row) => ['upsert', row, 'Replace']));
-    }
+    const transactions = transactionChunks(rows).map((chunk): TransactionAction[] => chunk.map((row) => ['upsert', row, 'Replace']));
     await Promise.all(transactions.map((actions) => this.table.call('record sent', (client) => client.submitTransaction(actions))));
   }
+
 
   /** The chat's rows not read yet: a range of one bucket, and the partition of the rows written before the buckets. */
   private async unreadOf(tenantId: string, conversation: ConversationKey): Promise<UnreadEntity[]> {

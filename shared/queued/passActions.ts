@@ -54,9 +54,9 @@ function revisionAction(deps: QueuedDependencies, notification: NotificationReco
       const chatKey = deliveryRowKey(conversation);
       const replaced = replacedBySlice.get(chatKey) ?? new Set<string>();
       replacedBySlice.set(chatKey, replaced);
-      const [delivered, ...reminders] = [activityIdOf(entry), ...entry.laterActivityIds];
-      for (const activityId of [delivered, ...reminders]) {
-        if (activityId === undefined || replaced.has(activityId)) continue;
+      const delivered = activityIdOf(entry);
+      for (const activityId of [delivered, ...entry.laterActivityIds]) {
+        if (replaced.has(activityId)) continue;
         try {
           await deps.activities.update(conversation, activityId, activity, options);
         } catch (error) {

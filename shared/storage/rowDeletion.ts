@@ -1,5 +1,5 @@
 import type { TableClient, TransactionAction } from '@azure/data-tables';
-import { hasStatus, type Table } from './tableClient';
+import { hasStatus, transactionChunks, type Table } from './tableClient';
 
 /** A row to delete, by its keys. */
 export interface RowKeys {
@@ -28,17 +28,9 @@ export async function deleteMatchingRows(table: Table, operation: string, filter
 
 /** Deletes these rows (missing ones are skipped); returns how many were asked for. */
 export async function deleteRows(table: Table, operation: string, keys: readonly RowKeys[]): Promise<number> {
-  const byPartition = new Map<string, string[]>();
-  for (const { partitionKey, rowKey } of keys) {
-    const rows = byPartition.get(partitionKey) ?? [];
-    rows.push(rowKey);
-    byPartition.set(partitionKey, rows);
-  }
-  for (const [partitionKey, rowKeys] of byPartition) {
-    for (let i = 0; i < rowKeys.length; i += 100) {
-      const chunk = rowKeys.slice(i, i + 100);
-      await table.call(operation, (client) => deleteChunk(client, partitionKey, chunk));
-    }
+  for (const chunk of transactionChunks(keys)) {
+    const partitionKey = (chunk[0] as RowKeys).partitionKey;
+    await table.call(operation, (client) => deleteChunk(client, partitionKey, chunk.map((row) => row.rowKey)));
   }
   return keys.length;
 }

@@ -47,6 +47,24 @@ export class Table {
   }
 }
 
+/** Azure's limit of actions in one transaction, all of one partition. */
+export const maxTransactionRows = 100;
+
+/** The rows grouped by partition, in chunks that each fit one transaction. */
+export function transactionChunks<T extends { readonly partitionKey: string }>(rows: readonly T[]): T[][] {
+  const byPartition = new Map<string, T[]>();
+  for (const row of rows) {
+    const partition = byPartition.get(row.partitionKey) ?? [];
+    partition.push(row);
+    byPartition.set(row.partitionKey, partition);
+  }
+  const chunks: T[][] = [];
+  for (const partition of byPartition.values()) {
+    for (let i = 0; i < partition.length; i += maxTransactionRows) chunks.push(partition.slice(i, i + maxTransactionRows));
+  }
+  return chunks;
+}
+
 export function hasStatus(error: unknown, status: number): boolean {
   return error instanceof RestError && error.statusCode === status;
 }
